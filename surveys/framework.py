@@ -1,0 +1,517 @@
+"""The evaluation framework: a versioned TOML file loaded into frozen objects.
+
+The framework is data, not code: dimensions, indicators (with the channel,
+table and field each reads, the scale, the measure and the score transform),
+weights at every level, gates, grade bands, comparison categories, the
+department register and the crosswalk of renames and merges.
+
+Weights policy
+--------------
+Dimension weights must sum to 100 and the indicator weights within each
+dimension to 1.  A sum within 1% of its target (rounding such as
+0.33 + 0.33 + 0.34 or three times 0.333) is rescaled to the target with a
+:class:`~surveys.errors.NormalisedWeightsWarning`; a sum further off is
+refused, because it usually means a weight was mistyped.
+
+Loading collects every problem and raises one
+:class:`~surveys.errors.FrameworkError` listing them all, each with the fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+import warnings
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import FrameworkError, NormalisedWeightsWarning, Problem
+from .schema import CHANNELS, TABLES, table_fields
+
+DEFAULT_FRAMEWORK = Path(__file__).with_name("frameworks") / "default.toml"
+
+MEASURES = ("likert", "share", "mean", "ratio")
+TRANSFORMS = ("likert", "percent", "dtf", "identity")
+SCALE_KINDS = ("likert", "binary", "count", "checklist")
+SCREEN_MODES = ("flag", "quarantine", "off")
+TIERS = ("H", "M", "L")
+WEIGHT_TOLERANCE = 0.01
+
+
+@dataclass(frozen=True)
+class Scale:
+    id: str
+    kind: str
+    codes: tuple[float, ...]
+    na_codes: tuple[float, ...] = ()
+    top_box: tuple[float, ...] = ()
+    bottom_box: tuple[float, ...] = ()
+    #: label text -> code; ``None`` marks a label meaning N/A
+    labels: dict[str, float | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Transform:
+    """How a raw indicator value becomes a 0-100 score.
+
+    ``likert``: the preset's score per code (the raw value is already the
+    mean transformed score); ``percent``: 100 x share; ``dtf``: distance to
+    frontier, 100 * clip((x - worst) / (frontier - worst), 0, 1), so that a
+    frontier below the worst means lower is better; ``identity``: as is.
+    """
+
+    kind: str
+    worst: float | None = None
+    frontier: float | None = None
+    preset: str | None = None
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    dimension: str
+    name: str
+    name_en: str
+    channel: str
+    table: str
+    field: str
+    measure: str
+    transform: Transform
+    weight: float
+    scale: str | None = None
+    denominator: str | None = None
+    success: tuple[float, ...] = ()
+    #: version of the indicator's definition; only equal versions are compared across years
+    version: str = "1"
+
+
+@dataclass(frozen=True)
+class Dimension:
+    id: str
+    name: str
+    name_en: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class Gates:
+    g1_threshold: float = 95.0
+    g1_deduction_per_point: float = 0.5
+    g1_max_deduction: float = 5.0
+    g1_audit_threshold: float = 80.0
+    g2_threshold: float = 10.0
+    g3_min_completion: float = 0.50
+    g3_max_wrong_number: float = 0.15
+    g4_min_survey: int = 50
+    g4_min_callback: int = 30
+    bonus_max: float = 2.0
+    veto_enabled: bool = False
+
+
+@dataclass(frozen=True)
+class GradeBand:
+    grade: str
+    name: str
+    name_en: str
+    min: float
+
+
+@dataclass(frozen=True)
+class Category:
+    id: str
+    name: str
+    name_en: str
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class Department:
+    id: str
+    name: str
+    name_en: str
+    category: str
+    tier: str
+    first_year: int | None = None
+    last_year: int | None = None
+    optional: bool = False
+    aliases: tuple[str, ...] = ()
+
+    def active(self, year: int) -> bool:
+        return (self.first_year is None or year >= self.first_year) and (
+            self.last_year is None or year <= self.last_year
+        )
+
+
+@dataclass(frozen=True)
+class CrosswalkEntry:
+    year: int
+    successor: str
+    predecessors: tuple[str, ...]
+    kind: str
+
+
+@dataclass(frozen=True)
+class Screens:
+    duplicate_respondent: str = "quarantine"
+    straight_lining: str = "flag"
+    straight_lining_min_items: int = 6
+    speeder: str = "flag"
+    speeder_seconds: float = 60.0
+    outside_period: str = "quarantine"
+    phone_on_many_cases: str = "flag"
+    phone_on_many_cases_min: int = 3
+
+
+@dataclass(frozen=True)
+class Framework:
+    """A loaded, validated evaluation framework (immutable).
+
+    Variants are made with :func:`dataclasses.replace`, e.g.
+    ``replace(fw, likert_preset="cn_common")``.
+    """
+
+    id: str
+    version: str
+    name: str
+    name_en: str
+    likert_preset: str
+    likert_presets: dict[str, tuple[float, ...]]
+    confidence_level: float
+    missing_dimension_flag: float
+    scales: dict[str, Scale]
+    dimensions: tuple[Dimension, ...]
+    indicators: tuple[Indicator, ...]
+    gates: Gates
+    grades: tuple[GradeBand, ...]
+    categories: tuple[Category, ...]
+    departments: tuple[Department, ...]
+    crosswalk: tuple[CrosswalkEntry, ...] = ()
+    screens: Screens = Screens()
+    source: str = ""
+    sha256: str = ""
+
+    # -- lookups ---------------------------------------------------------
+    def indicator(self, indicator_id: str) -> Indicator:
+        return {i.id: i for i in self.indicators}[indicator_id]
+
+    def dimension(self, dimension_id: str) -> Dimension:
+        return {d.id: d for d in self.dimensions}[dimension_id]
+
+    def department(self, department_id: str) -> Department:
+        return {d.id: d for d in self.departments}[department_id]
+
+    def category(self, category_id: str) -> Category:
+        return {c.id: c for c in self.categories}[category_id]
+
+    def departments_in(self, year: int, *, include_optional: bool = False) -> tuple[Department, ...]:
+        """Departments that exist in ``year`` (optional ones only on request)."""
+        return tuple(
+            d for d in self.departments if d.active(year) and (include_optional or not d.optional)
+        )
+
+    def name_lookup(self) -> dict[str, str]:
+        """Map every id, name and alias (stripped) to the department id."""
+        out: dict[str, str] = {}
+        for d in self.departments:
+            for key in (d.id, d.name, d.name_en, *d.aliases):
+                out[key.strip()] = d.id
+        return out
+
+    def nominal_weights(self) -> dict[str, float]:
+        """Each indicator's nominal share of the index (sums to 1)."""
+        dim_w = {d.id: d.weight / 100.0 for d in self.dimensions}
+        return {i.id: dim_w[i.dimension] * i.weight for i in self.indicators}
+
+    def likert_scores(self, scale_id: str, preset: str | None = None) -> dict[float, float]:
+        """Score of each valid code of a Likert scale under ``preset``."""
+        scale = self.scales[scale_id]
+        values = self.likert_presets[preset or self.likert_preset]
+        codes = sorted(scale.codes)
+        if len(values) != len(codes):
+            raise FrameworkError(
+                "Likert preset does not fit the scale",
+                [Problem(f"preset '{preset or self.likert_preset}' has {len(values)} scores but scale "
+                         f"'{scale_id}' has {len(codes)} codes",
+                         fix="use a preset with one score per code (three_level is for 3-point scales)")],
+            )
+        return dict(zip(codes, values))
+
+    def grade_for(self, score: float) -> GradeBand:
+        for band in sorted(self.grades, key=lambda g: -g.min):
+            if score >= band.min:
+                return band
+        return sorted(self.grades, key=lambda g: g.min)[0]
+
+    def predecessors(self, department_id: str, year: int) -> tuple[str, ...]:
+        """Predecessor ids of ``department_id`` in ``year - 1`` (itself if none)."""
+        for entry in self.crosswalk:
+            if entry.successor == department_id and entry.year == year:
+                return entry.predecessors
+        return (department_id,)
+
+
+# ---------------------------------------------------------------------------
+# loading
+# ---------------------------------------------------------------------------
+
+
+def load_framework(path: str | Path | None = None) -> Framework:
+    """Load and validate a framework TOML file (the shipped default if ``None``).
+
+    Raises
+    ------
+    FrameworkError
+        listing every problem found, each with its fix.
+    """
+    path = Path(path) if path is not None else DEFAULT_FRAMEWORK
+    try:
+        raw_bytes = path.read_bytes()
+    except OSError as exc:
+        raise FrameworkError(
+            "Cannot read the framework file",
+            [Problem(f"{exc.strerror}", file=str(path), fix="check the path in project.toml")],
+        ) from None
+    try:
+        data = tomllib.loads(raw_bytes.decode("utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise FrameworkError(
+            "The framework file is not valid TOML",
+            [Problem(str(exc), file=str(path), fix="correct the TOML syntax at the position given")],
+        ) from None
+    fw = parse_framework(data, source=str(path))
+    return replace(fw, sha256=hashlib.sha256(raw_bytes).hexdigest())
+
+
+def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Framework:
+    """Build a :class:`Framework` from parsed TOML, collecting every problem."""
+    problems: list[Problem] = []
+
+    def problem(message: str, fix: str, **kw: Any) -> None:
+        problems.append(Problem(message, fix=fix, file=source, **kw))
+
+    head = data.get("framework", {})
+    for key in ("id", "version"):
+        if not head.get(key):
+            problem(f"[framework] has no '{key}'", f"add {key} = \"...\" under [framework]")
+
+    presets = {k: tuple(float(x) for x in v) for k, v in data.get("likert_presets", {}).items()}
+    for name in ("linear", "cn_common", "three_level"):
+        presets.setdefault(name, {"linear": (0, 25, 50, 75, 100), "cn_common": (20, 40, 60, 80, 100),
+                                  "three_level": (30, 70, 100)}[name])
+    preset = head.get("likert_preset", "linear")
+    if preset not in presets:
+        problem(f"unknown likert_preset '{preset}'", f"use one of {sorted(presets)}")
+
+    scales: dict[str, Scale] = {}
+    for sid, s in data.get("scales", {}).items():
+        kind = s.get("kind", "likert")
+        if kind not in SCALE_KINDS:
+            problem(f"scale '{sid}' has unknown kind '{kind}'", f"use one of {list(SCALE_KINDS)}")
+        codes = tuple(float(c) for c in s.get("codes", ()))
+        na = tuple(float(c) for c in s.get("na_codes", ()))
+        labels: dict[str, float | None] = {}
+        for label, code in s.get("labels", {}).items():
+            if code == "na" or (isinstance(code, (int, float)) and float(code) in na):
+                labels[label] = None
+            elif isinstance(code, (int, float)) and float(code) in codes:
+                labels[label] = float(code)
+            else:
+                problem(f"scale '{sid}': label '{label}' maps to {code!r}, which is neither a code nor N/A",
+                        f"map it to one of {list(codes)} or to \"na\"")
+        scales[sid] = Scale(sid, kind, codes, na, tuple(float(c) for c in s.get("top_box", ())),
+                            tuple(float(c) for c in s.get("bottom_box", ())), labels)
+
+    dims: list[Dimension] = []
+    for i, d in enumerate(data.get("dimensions", [])):
+        if "id" not in d:
+            problem(f"dimension number {i + 1} has no id", "add id = \"D...\"")
+            continue
+        dims.append(Dimension(d["id"], d.get("name", d["id"]), d.get("name_en", d.get("name", d["id"])),
+                              float(d.get("weight", 0))))
+    _duplicates([d.id for d in dims], "dimension", problem)
+
+    inds: list[Indicator] = []
+    dim_ids = {d.id for d in dims}
+    for i, d in enumerate(data.get("indicators", [])):
+        iid = d.get("id")
+        if not iid:
+            problem(f"indicator number {i + 1} has no id", "add id = \"D1.1\" or similar")
+            continue
+        t = d.get("transform", {"kind": "identity"})
+        transform = Transform(t.get("kind", "identity"), _opt_float(t.get("worst")),
+                              _opt_float(t.get("frontier")), t.get("preset"))
+        ind = Indicator(
+            id=iid, dimension=d.get("dimension", ""), name=d.get("name", iid),
+            name_en=d.get("name_en", d.get("name", iid)), channel=d.get("channel", ""),
+            table=d.get("table", ""), field=d.get("field", ""), measure=d.get("measure", ""),
+            transform=transform, weight=float(d.get("weight", 0)), scale=d.get("scale"),
+            denominator=d.get("denominator"), success=tuple(float(x) for x in d.get("success", ())),
+            version=str(d.get("version", "1")),
+        )
+        _check_indicator(ind, dim_ids, scales, presets, problem)
+        inds.append(ind)
+    _duplicates([i.id for i in inds], "indicator", problem)
+
+    for dim in dims:
+        if not any(i.dimension == dim.id for i in inds):
+            problem(f"dimension {dim.id} has no indicators", f"add indicators with dimension = \"{dim.id}\" or remove it")
+
+    dims, inds = _check_weights(dims, inds, problem)
+
+    g = data.get("gates", {})
+    gates = Gates(**{k: type(getattr(Gates(), k))(v) for k, v in g.items() if hasattr(Gates(), k)})
+    for k in g:
+        if not hasattr(Gates(), k):
+            problem(f"unknown gate setting '{k}'", f"use one of {sorted(Gates.__dataclass_fields__)}")
+
+    grades = tuple(GradeBand(x["grade"], x.get("name", x["grade"]), x.get("name_en", x["grade"]),
+                             float(x.get("min", 0))) for x in data.get("grades", []))
+    if not grades:
+        problem("no grade bands", "add [[grades]] entries with grade, name and min")
+    elif min(b.min for b in grades) > 0:
+        problem("the lowest grade band does not start at 0", "give the lowest band min = 0")
+
+    cats = tuple(Category(c["id"], c.get("name", c["id"]), c.get("name_en", c["id"]), bool(c.get("optional", False)))
+                 for c in data.get("categories", []))
+    _duplicates([c.id for c in cats], "category", problem)
+    cat_ids = {c.id for c in cats}
+    deps: list[Department] = []
+    for d in data.get("departments", []):
+        dep = Department(d["id"], d.get("name", d["id"]), d.get("name_en", d.get("name", d["id"])),
+                         d.get("category", ""), d.get("tier", "M"), d.get("first_year"), d.get("last_year"),
+                         bool(d.get("optional", False)), tuple(d.get("aliases", ())))
+        if dep.category not in cat_ids:
+            problem(f"department {dep.id} ({dep.name}) is in no known category (category = '{dep.category}')",
+                    f"set category to one of {sorted(cat_ids)}")
+        if dep.tier not in TIERS:
+            problem(f"department {dep.id} has unknown volume tier '{dep.tier}'", "use H, M or L")
+        deps.append(dep)
+    _duplicates([d.id for d in deps], "department", problem)
+    names: dict[str, str] = {}
+    for dep in deps:
+        for key in (dep.name, *dep.aliases):
+            if key in names and names[key] != dep.id:
+                problem(f"the name '{key}' is used by departments {names[key]} and {dep.id}",
+                        "give each department a distinct name and aliases")
+            names[key] = dep.id
+
+    dep_ids = {d.id for d in deps}
+    crosswalk = []
+    for c in data.get("crosswalk", []):
+        entry = CrosswalkEntry(int(c.get("year", 0)), c.get("successor", ""), tuple(c.get("predecessors", ())),
+                               c.get("kind", "rename"))
+        for did in (entry.successor, *entry.predecessors):
+            if did not in dep_ids:
+                problem(f"crosswalk {entry.year}: department '{did}' is not in the register",
+                        "add it to [[departments]] (with last_year for a defunct one)")
+        crosswalk.append(entry)
+
+    s = data.get("screens", {})
+    screens = Screens(**{k: type(getattr(Screens(), k))(v) for k, v in s.items() if hasattr(Screens(), k)})
+    for k, v in s.items():
+        if not hasattr(Screens(), k):
+            problem(f"unknown screen '{k}'", f"use one of {sorted(Screens.__dataclass_fields__)}")
+        elif isinstance(getattr(Screens(), k), str) and v not in SCREEN_MODES:
+            problem(f"screen '{k}' = '{v}'", f"use one of {list(SCREEN_MODES)}")
+
+    level = float(head.get("confidence_level", 0.95))
+    if not 0.5 <= level < 1:
+        problem(f"confidence_level {level} is outside [0.5, 1)", "use e.g. 0.95")
+
+    if problems:
+        raise FrameworkError(f"The framework {source} is invalid", problems)
+    return Framework(
+        id=head["id"], version=str(head["version"]), name=head.get("name", head["id"]),
+        name_en=head.get("name_en", head.get("name", head["id"])), likert_preset=preset,
+        likert_presets=presets, confidence_level=level,
+        missing_dimension_flag=float(head.get("missing_dimension_flag", 0.30)), scales=scales,
+        dimensions=tuple(dims), indicators=tuple(inds), gates=gates, grades=grades, categories=cats,
+        departments=tuple(deps), crosswalk=tuple(crosswalk), screens=screens, source=source,
+    )
+
+
+def _opt_float(x: Any) -> float | None:
+    return None if x is None else float(x)
+
+
+def _duplicates(ids: list[str], what: str, problem) -> None:
+    seen: set[str] = set()
+    for i in ids:
+        if i in seen:
+            problem(f"duplicate {what} id '{i}'", f"give every {what} a unique id")
+        seen.add(i)
+
+
+def _check_indicator(ind: Indicator, dim_ids: set[str], scales: dict[str, Scale], presets, problem) -> None:
+    where = f"indicator {ind.id}"
+    if ind.dimension not in dim_ids:
+        problem(f"{where} is in no known dimension (dimension = '{ind.dimension}')",
+                f"set dimension to one of {sorted(dim_ids)}")
+    if ind.channel not in CHANNELS:
+        problem(f"{where} has unknown channel '{ind.channel}'", f"use one of {list(CHANNELS)}")
+    if ind.table not in TABLES:
+        problem(f"{where} reads unknown table '{ind.table}'", f"use one of {sorted(TABLES)}")
+    else:
+        spec = TABLES[ind.table]
+        if ind.channel in CHANNELS and spec.channel != ind.channel:
+            problem(f"{where}: table '{ind.table}' belongs to channel {spec.channel}, not {ind.channel}",
+                    f"set channel = \"{spec.channel}\" or read another table")
+        for fld in (ind.field, ind.denominator):
+            if fld and fld not in table_fields(ind.table):
+                problem(f"{where} reads unknown item '{fld}' of table '{ind.table}'",
+                        f"use one of {list(table_fields(ind.table))}")
+    if ind.measure not in MEASURES:
+        problem(f"{where} has unknown measure '{ind.measure}'", f"use one of {list(MEASURES)}")
+    if ind.measure == "ratio" and not ind.denominator:
+        problem(f"{where} is a ratio without a denominator", "add denominator = \"<field>\"")
+    if ind.measure in ("likert", "share"):
+        if ind.scale not in scales:
+            problem(f"{where} uses unknown scale '{ind.scale}'", f"use one of {sorted(scales)}")
+        elif ind.measure == "likert" and scales[ind.scale].kind != "likert":
+            problem(f"{where}: measure 'likert' needs a Likert scale, '{ind.scale}' is {scales[ind.scale].kind}",
+                    "use measure = \"share\" with success codes, or a Likert scale")
+    if ind.measure == "share" and not ind.success:
+        problem(f"{where} is a share without success codes", "add success = [codes that count as success]")
+    t = ind.transform
+    if t.kind not in TRANSFORMS:
+        problem(f"{where} has unknown transform '{t.kind}'", f"use one of {list(TRANSFORMS)}")
+    if t.kind == "dtf":
+        if t.worst is None or t.frontier is None:
+            problem(f"{where}: distance-to-frontier needs worst and frontier", "add worst = ... and frontier = ...")
+        elif t.worst == t.frontier:
+            problem(f"{where}: distance-to-frontier worst equals frontier ({t.worst})",
+                    "set different worst and frontier values (the score divides by their difference)")
+    if t.kind == "likert" and ind.measure != "likert":
+        problem(f"{where}: transform 'likert' only applies to measure 'likert'", "use percent, dtf or identity")
+    if t.preset and t.preset not in presets:
+        problem(f"{where} uses unknown Likert preset '{t.preset}'", f"use one of {sorted(presets)}")
+    if ind.weight <= 0:
+        problem(f"{where} has weight {ind.weight}", "give a positive weight within its dimension, or remove it")
+
+
+def _check_weights(dims, inds, problem):
+    def settle(total: float, target: float, what: str) -> float | None:
+        if abs(total - target) <= 1e-9 * target:
+            return 1.0
+        if abs(total - target) <= WEIGHT_TOLERANCE * target:
+            warnings.warn(f"{what} sum to {total:g}, not {target:g}; rescaled to {target:g}",
+                          NormalisedWeightsWarning, stacklevel=4)
+            return target / total
+        problem(f"{what} sum to {total:g}, not {target:g}",
+                f"correct the weights so they sum to {target:g} (sums within 1% are rescaled with a warning)")
+        return None
+
+    if dims:
+        factor = settle(sum(d.weight for d in dims), 100.0, "dimension weights")
+        if factor and factor != 1.0:
+            dims = [replace(d, weight=d.weight * factor) for d in dims]
+    out = list(inds)
+    for dim in dims:
+        members = [i for i in out if i.dimension == dim.id]
+        if not members:
+            continue
+        factor = settle(sum(i.weight for i in members), 1.0, f"indicator weights in dimension {dim.id}")
+        if factor and factor != 1.0:
+            out = [replace(i, weight=i.weight * factor) if i.dimension == dim.id else i for i in out]
+    return dims, out
