@@ -1,0 +1,83 @@
+"""The quarantine ledger: every input row is either used or listed with its reason.
+
+For every file, ``rows_in = rows_used + rows_quarantined`` (blank lines are not
+rows and are counted separately).  A row with several problems is listed once
+per problem but counted once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+#: reason code -> (readable reason zh, readable reason en)
+REASONS: dict[str, tuple[str, str]] = {
+    "code_out_of_range": ("代码超出量表范围", "code outside the scale"),
+    "not_a_number": ("数值字段含非数字内容", "text in a numeric field"),
+    "bad_date": ("日期无法识别或不存在", "unreadable or impossible date"),
+    "duplicate_id": ("编号重复（保留首次出现）", "duplicate id (first occurrence kept)"),
+    "unknown_department": ("部门名称不在部门名录中", "department not in the register"),
+    "department_not_active": ("该部门在本年度不存在（已更名或合并）", "department does not exist in this year"),
+    "missing_required": ("必填字段为空", "required value missing"),
+    "outside_period": ("日期不在评估期内", "date outside the evaluation period"),
+    "duplicate_respondent": ("同一手机号同月同部门重复作答", "same phone, department and month answered twice"),
+    "screened_straight_lining": ("所有量表题答案相同（直线作答）", "identical answers to every Likert item"),
+    "screened_speeder": ("答题时间过短", "completed faster than the speeder threshold"),
+    "no_final_disposition": ("回访问卷无对应的成功拨打记录", "callback interview without a completed call"),
+    "bad_category": ("分类字段取值无法识别", "unrecognised category value"),
+}
+
+
+@dataclass
+class Ledger:
+    """Collects quarantined rows and per-file counts while a year is loaded."""
+
+    entries: list[dict] = field(default_factory=list)
+    counts: list[dict] = field(default_factory=list)
+    flags: list[dict] = field(default_factory=list)
+
+    def quarantine(self, *, file: str, table: str, source_rows, departments, code: str, detail=None) -> None:
+        """Record rows (arrays of equal length) quarantined for ``code``."""
+        zh, en = REASONS[code]
+        details = detail if detail is not None else [""] * len(source_rows)
+        for row, dept, det in zip(source_rows, departments, details):
+            self.entries.append({
+                "file": file, "table": table, "source_row": int(row),
+                "department": "" if pd.isna(dept) else str(dept),
+                "reason_code": code, "reason": zh + (f"：{det}" if det else ""),
+                "reason_en": en + (f": {det}" if det else ""),
+            })
+
+    def late_quarantine(self, rows: pd.DataFrame, *, table: str, code: str, detail=None) -> None:
+        """Quarantine already-counted rows (carrying ``_file``, ``_row`` and ``_dept_text``), keeping counts true."""
+        if rows.empty:
+            return
+        for fname, grp in rows.groupby("_file", sort=True):
+            det = None if detail is None else list(pd.Series(detail, index=rows.index)[grp.index])
+            self.quarantine(file=str(fname), table=table, source_rows=grp["_row"].tolist(),
+                            departments=grp["_dept_text"].tolist(), code=code, detail=det)
+            for rec in self.counts:
+                if rec["file"] == fname and rec["table"] == table:
+                    rec["rows_used"] -= len(grp)
+                    rec["rows_quarantined"] += len(grp)
+
+    def count(self, *, file: str, table: str, rows_in: int, rows_used: int, blank_rows: int = 0) -> None:
+        self.counts.append({"file": file, "table": table, "rows_in": int(rows_in), "rows_used": int(rows_used),
+                            "rows_quarantined": int(rows_in - rows_used), "blank_rows": int(blank_rows)})
+
+    def flag(self, *, table: str, department_id: str, code: str, n: int, detail: str = "") -> None:
+        self.flags.append({"table": table, "department_id": department_id, "flag": code, "n": int(n),
+                           "detail": detail})
+
+    def frame(self) -> pd.DataFrame:
+        cols = ["file", "table", "source_row", "department", "reason_code", "reason", "reason_en"]
+        df = pd.DataFrame(self.entries, columns=cols)
+        return df.sort_values(["file", "source_row", "reason_code"], kind="stable").reset_index(drop=True)
+
+    def counts_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.counts, columns=["file", "table", "rows_in", "rows_used", "rows_quarantined",
+                                                  "blank_rows"])
+
+    def flags_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.flags, columns=["table", "department_id", "flag", "n", "detail"])

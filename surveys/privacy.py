@@ -1,0 +1,53 @@
+"""Personal data at the door: phone and ID numbers are hashed or masked on load.
+
+Raw numbers never leave this module: the canonical tables carry
+``phone_hash`` (salted SHA-256, for duplicate detection) and
+``phone_masked`` (138****5678, for display), never the number itself.  The
+salt comes from the project (or the ``MINPING_SALT`` environment variable)
+and is never written to any output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import numpy as np
+import pandas as pd
+
+PHONE_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+ID_RE = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
+
+
+def _digits(s: pd.Series) -> pd.Series:
+    import unicodedata
+
+    return s.map(lambda v: re.sub(r"\D", "", unicodedata.normalize("NFKC", str(v))) if pd.notna(v) else "",
+                 na_action=None)
+
+
+def hash_phone(values: pd.Series, salt: str) -> pd.Series:
+    """Salted SHA-256 (first 16 hex digits) of the digits of each phone number; NA stays NA."""
+    digits = _digits(values)
+    uniq = pd.unique(digits)
+    table = {d: (hashlib.sha256((salt + d).encode()).hexdigest()[:16] if d else None) for d in uniq}
+    out = digits.map(table)
+    return out.astype("string")
+
+
+def mask_phone(values: pd.Series) -> pd.Series:
+    """Display form 138****5678 (first three and last four digits)."""
+    digits = _digits(values)
+    out = np.where(digits.str.len() >= 7, digits.str[:3] + "****" + digits.str[-4:], "")
+    return pd.Series(out, index=values.index, dtype="string").replace("", pd.NA)
+
+
+def scrub_text(values: pd.Series) -> pd.Series:
+    """Mask phone and ID numbers that respondents typed into free text."""
+    def clean(v):
+        if pd.isna(v):
+            return v
+        v = ID_RE.sub(lambda m: m.group(0)[:6] + "********" + m.group(0)[-4:], str(v))
+        return PHONE_RE.sub(lambda m: m.group(0)[:3] + "****" + m.group(0)[-4:], v)
+
+    return values.map(clean)
