@@ -1,0 +1,95 @@
+"""Gates (not weighted) and grades.
+
+- G1 record authenticity below ``g1_threshold`` (95%): deduct
+  ``g1_deduction_per_point`` x (threshold - G1) points, at most
+  ``g1_max_deduction``; below ``g1_audit_threshold`` (80%) the grade is capped
+  at C and the department is flagged for audit.
+- G2 rating-inflation gap above ``g2_threshold`` points: flag.
+- G3 callback completion below ``g3_min_completion`` or wrong numbers above
+  ``g3_max_wrong_number``: flag.
+- G4 survey n below ``g4_min_survey`` or callback completes below
+  ``g4_min_callback``: "样本不足，结果仅供参考" (for reference only).
+- Optional bonus (at most ``bonus_max``) and 一票否决 (veto: grade D) come from
+  an ``adjustments`` frame (department_id, bonus, veto) when the framework
+  enables them.
+
+Grades by band on the final index; ``borderline`` (临界) when the interval of
+the final index straddles a band edge.  The deduction shifts the estimate
+and its interval alike (it is a fixed rule applied to a measured rate).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from surveys.framework import Framework
+
+
+def apply_gates(departments: pd.DataFrame, quality: pd.DataFrame, framework: Framework,
+                adjustments: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Add ``index_raw, g1_deduction, bonus, index`` (final), ``grade``, ``borderline`` and ``flags``.
+
+    ``departments`` needs ``department_id, index, se, ci_low, ci_high,
+    n_survey, n_callback``.
+    """
+    g = framework.gates
+    out = departments.copy()
+    q = quality.set_index("department_id")
+    g1 = out["department_id"].map(q["g1_authenticity"]) if "g1_authenticity" in q else pd.Series(np.nan, index=out.index)
+    g2 = out["department_id"].map(q["g2_gap"]) if "g2_gap" in q else pd.Series(np.nan, index=out.index)
+    comp = out["department_id"].map(q["callback_completion"]) if "callback_completion" in q \
+        else pd.Series(np.nan, index=out.index)
+    wrong = out["department_id"].map(q["wrong_number_rate"]) if "wrong_number_rate" in q \
+        else pd.Series(np.nan, index=out.index)
+
+    deduction = np.clip(g.g1_deduction_per_point * (g.g1_threshold - g1.fillna(100.0)), 0.0, g.g1_max_deduction)
+    bonus = pd.Series(0.0, index=out.index)
+    veto = pd.Series(False, index=out.index)
+    if adjustments is not None and len(adjustments):
+        adj = adjustments.set_index("department_id")
+        if "bonus" in adj:
+            bonus = out["department_id"].map(adj["bonus"]).fillna(0.0).clip(upper=g.bonus_max)
+        if "veto" in adj and g.veto_enabled:
+            veto = out["department_id"].map(adj["veto"]).fillna(False).astype(bool)
+    out["index_raw"] = out["index"]
+    out["g1_deduction"] = deduction
+    out["bonus"] = bonus
+    shift = bonus - deduction
+    out["index"] = out["index_raw"] + shift
+    out["ci_low"] = out["ci_low"] + shift
+    out["ci_high"] = out["ci_high"] + shift
+
+    bands = sorted(framework.grades, key=lambda b: -b.min)
+    grade = out["index"].map(lambda v: framework.grade_for(v).grade if pd.notna(v) else "")
+    audit = g1 < g.g1_audit_threshold
+    cap = {b.grade: i for i, b in enumerate(bands)}
+    c_grade = next((b.grade for b in bands if b.grade == "C"), None)
+    if c_grade:
+        grade = grade.where(~(audit & grade.map(lambda x: cap.get(x, 99) < cap[c_grade])), c_grade)
+    lowest = bands[-1].grade
+    grade = grade.where(~veto, lowest)
+    out["grade"] = grade
+    names = {b.grade: (b.name, b.name_en) for b in bands}
+    out["grade_name"] = grade.map(lambda x: names.get(x, ("", ""))[0])
+    out["grade_name_en"] = grade.map(lambda x: names.get(x, ("", ""))[1])
+    edges = [b.min for b in bands if b.min > 0]
+    out["borderline"] = [
+        any(lo < e <= hi for e in edges) if pd.notna(lo) else False
+        for lo, hi in zip(out["ci_low"], out["ci_high"])
+    ]
+
+    flags = {
+        "G1_deduction": deduction > 0,
+        "G1_audit": audit.fillna(False),
+        "G2_inflation": (g2 > g.g2_threshold).fillna(False),
+        "G3_completion": (comp < g.g3_min_completion).fillna(False),
+        "G3_wrong_number": (wrong > g.g3_max_wrong_number).fillna(False),
+        "G4_small_sample": (out["n_survey"].fillna(0) < g.g4_min_survey) | (out["n_callback"].fillna(0) < g.g4_min_callback),
+        "veto": veto,
+    }
+    if "missing_dimensions" in out:
+        flags["dimension_missing"] = out["missing_dimensions"].fillna("") != ""
+    codes = pd.DataFrame(flags)
+    out["flags"] = codes.apply(lambda r: ";".join(k for k, v in r.items() if v), axis=1) if len(out) else ""
+    return out

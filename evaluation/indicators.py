@@ -1,0 +1,219 @@
+"""Indicator estimates per department, with design-based standard errors.
+
+Each indicator reads one field of one canonical table.  For the sampled
+channels (survey, callback, site visit) the raw value is a design-weighted
+domain mean (department = domain) with a Taylor-linearisation standard error
+from :mod:`evaluation.design`; administrative and 好差评 data are censuses
+(standard error 0).  Scores follow :mod:`evaluation.transforms`; the score's
+standard error is the raw one times the transform's slope (delta method) and
+its interval is the raw interval mapped through the (monotone) transform.
+
+Besides the table of estimates, :func:`estimate_indicators` returns, for each
+sampled table, the per-row *influence values* of every indicator (the
+linearised contributions ``a_r (y_r - ybar) / sum(w a)``), so that
+:mod:`evaluation.index` can propagate the joint sampling error of several
+indicators measured on the same respondents into dimension and index scores.
+
+Site visits rated by several evaluators are combined before estimation: the
+visit's value is the mean over its raters (documented rule; agreement is
+reported separately).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from surveys.framework import Framework, Indicator
+from surveys.schema import TABLES, ChannelData
+
+from .design import Design, design_mean
+from .transforms import likert_item_scores, score, score_interval, slope
+
+INDICATOR_COLUMNS = [
+    "year", "department_id", "indicator_id", "indicator", "indicator_en", "dimension_id", "channel", "weight",
+    "raw_value", "raw_se", "score", "se", "ci_low", "ci_high", "n", "top2", "bottom2", "slope", "census",
+]
+
+
+@dataclass(frozen=True)
+class SampledTable:
+    """Rows of one sampled table prepared for estimation."""
+
+    name: str
+    rows: pd.DataFrame          # department_id, design columns, one column per indicator value
+    design: Design
+
+
+@dataclass(frozen=True)
+class IndicatorEstimates:
+    frame: pd.DataFrame                     # INDICATOR_COLUMNS
+    influence: dict[str, pd.DataFrame]      # table -> rows with design columns and z_<indicator id>
+    designs: dict[str, Design]
+
+
+def table_design(data: ChannelData, table: str, rows: pd.DataFrame) -> Design:
+    """The declared design of ``table`` or the documented default.
+
+    Default: each department a stratum, no clusters, weights 1, sampling with
+    replacement (no finite population correction).
+    """
+    spec = dict(data.designs.get(table, {}))
+    weights = spec.get("weights") if spec.get("weights") in rows.columns else None
+    cluster = spec.get("cluster") if spec.get("cluster") in rows.columns else None
+    strata = spec.get("strata") if spec.get("strata") in rows.columns else "department_id"
+    fpc = spec.get("fpc") if spec.get("fpc") in rows.columns else None
+    return Design(weights=weights, strata=strata, cluster=cluster, fpc=fpc)
+
+
+def _visit_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """Combine raters: one row per visit, the mean of its raters' values."""
+    num = df.select_dtypes("number").columns
+    keep = ["department_id", "visit_id"]
+    return df.groupby(keep, sort=True, as_index=False)[list(num)].mean()
+
+
+def _values(ind: Indicator, df: pd.DataFrame, framework: Framework, preset: str | None) -> np.ndarray:
+    x = df[ind.field].to_numpy(dtype=float)
+    if ind.measure == "likert":
+        return likert_item_scores(x, framework.likert_scores(ind.scale, ind.transform.preset or preset))
+    if ind.measure == "share":
+        valid = ~np.isnan(x)
+        return np.where(valid, np.isin(x, ind.success).astype(float), np.nan)
+    return x
+
+
+def estimate_indicators(data: ChannelData, framework: Framework, *, level: float | None = None,
+                        preset: str | None = None, departments=None) -> IndicatorEstimates:
+    """Estimate every indicator of ``framework`` for every department with data.
+
+    Returns
+    -------
+    IndicatorEstimates
+        ``frame`` has one row per department x indicator with data:
+        ``raw_value`` (mean Likert item score on the preset's 0-100 scale, a
+        share, a mean, or a census ratio), ``raw_se``, ``score`` (0-100),
+        ``se``, ``ci_low``/``ci_high`` (t interval with the design's degrees of
+        freedom for sampled channels), ``n`` (valid responses or records),
+        ``top2``/``bottom2`` (满意率 and 差评率 of Likert items), ``weight``
+        (nominal share of the index), ``slope`` (d score / d raw), ``census``.
+    """
+    level = framework.confidence_level if level is None else level
+    nominal = framework.nominal_weights()
+    rows_out: list[pd.DataFrame] = []
+    influence: dict[str, pd.DataFrame] = {}
+    designs: dict[str, Design] = {}
+    by_table: dict[str, list[Indicator]] = {}
+    for ind in framework.indicators:
+        by_table.setdefault(ind.table, []).append(ind)
+
+    for table, inds in by_table.items():
+        df = data.tables.get(table)
+        if df is None or df.empty:
+            continue
+        if departments is not None:
+            df = df[df["department_id"].isin(departments)]
+        census = TABLES[table].channel not in ("S", "C", "V")
+        if census:
+            rows_out.append(_census(df, inds, nominal))
+            continue
+        if table == "visits":
+            df = _visit_rows(df)
+        design = table_design(data, table, df)
+        cols = ["department_id"] + [c for c in (design.weights, design.strata, design.cluster, design.fpc)
+                                    if c and c != "department_id"]
+        rows = df[cols].reset_index(drop=True).copy()
+        for ind in inds:
+            rows[ind.id] = _values(ind, df, framework, preset)
+            if ind.measure == "likert":
+                codes = df[ind.field].to_numpy(dtype=float)
+                scale = framework.scales[ind.scale]
+                valid = np.isin(codes, scale.codes)
+                rows[f"_top2_{ind.id}"] = np.where(valid, np.isin(codes, scale.top_box), np.nan)
+                rows[f"_bot2_{ind.id}"] = np.where(valid, np.isin(codes, scale.bottom_box), np.nan)
+        w = rows[design.weights].to_numpy(float) if design.weights else np.ones(len(rows))
+        z = rows[cols].copy()
+        for ind in inds:
+            est = design_mean(rows, ind.id, design, by="department_id", level=level)
+            est = est.set_index("department_id")
+            y = rows[ind.id].to_numpy(float)
+            a = ~np.isnan(y)
+            ybar = rows["department_id"].map(est["estimate"]).to_numpy(float)
+            wsum = pd.Series(np.where(a, w, 0.0)).groupby(rows["department_id"].to_numpy()).transform("sum").to_numpy()
+            with np.errstate(invalid="ignore", divide="ignore"):
+                z[f"z_{ind.id}"] = np.where(a & (wsum > 0), (np.nan_to_num(y) - ybar) / wsum, 0.0)
+            frame = pd.DataFrame({
+                "department_id": est.index, "indicator_id": ind.id, "raw_value": est["estimate"].to_numpy(),
+                "raw_se": est["se"].to_numpy(), "n": est["n"].to_numpy(), "df": est["df"].to_numpy(),
+            })
+            if ind.measure == "likert":
+                for key, col in (("top2", f"_top2_{ind.id}"), ("bottom2", f"_bot2_{ind.id}")):
+                    sub = design_mean(rows, col, design, by="department_id", level=level).set_index("department_id")
+                    frame[key] = frame["department_id"].map(sub["estimate"]).to_numpy()
+            frame = frame[frame["n"] > 0]
+            rows_out.append(_finish(frame, ind, nominal, level, census=False))
+        influence[table] = z
+        designs[table] = design
+
+    if rows_out:
+        out = pd.concat([r for r in rows_out if len(r)], ignore_index=True)
+    else:
+        out = pd.DataFrame(columns=INDICATOR_COLUMNS)
+    meta = {i.id: i for i in framework.indicators}
+    out["indicator"] = out["indicator_id"].map(lambda k: meta[k].name)
+    out["indicator_en"] = out["indicator_id"].map(lambda k: meta[k].name_en)
+    out["dimension_id"] = out["indicator_id"].map(lambda k: meta[k].dimension)
+    out["channel"] = out["indicator_id"].map(lambda k: meta[k].channel)
+    out["year"] = data.year
+    order = {i.id: k for k, i in enumerate(framework.indicators)}
+    out = out.sort_values(["department_id", "indicator_id"], key=lambda s: s.map(order) if s.name == "indicator_id"
+                          else s).reset_index(drop=True)
+    for c in INDICATOR_COLUMNS:
+        if c not in out.columns:
+            out[c] = np.nan
+    return IndicatorEstimates(out[INDICATOR_COLUMNS], influence, designs)
+
+
+def _finish(frame: pd.DataFrame, ind: Indicator, nominal, level: float, *, census: bool) -> pd.DataFrame:
+    raw = frame["raw_value"].to_numpy(float)
+    raw_se = frame["raw_se"].to_numpy(float)
+    t = ind.transform
+    frame = frame.copy()
+    frame["indicator_id"] = ind.id
+    frame["score"] = score(t, raw)
+    frame["slope"] = slope(t, raw)
+    frame["se"] = np.abs(frame["slope"].to_numpy()) * raw_se
+    if census:
+        frame["ci_low"] = frame["score"]
+        frame["ci_high"] = frame["score"]
+    else:
+        dfree = frame.pop("df").to_numpy(float)
+        q = np.where(np.isfinite(dfree) & (dfree > 0), stats.t.ppf(0.5 + level / 2, np.maximum(dfree, 1)),
+                     stats.norm.ppf(0.5 + level / 2))
+        lo, hi = score_interval(t, raw - q * raw_se, raw + q * raw_se)
+        frame["ci_low"], frame["ci_high"] = lo, hi
+    frame["weight"] = nominal[ind.id]
+    frame["census"] = census
+    return frame.drop(columns=[c for c in ("df",) if c in frame.columns])
+
+
+def _census(df: pd.DataFrame, inds: list[Indicator], nominal) -> pd.DataFrame:
+    out = []
+    g = df.groupby("department_id", sort=True)
+    for ind in inds:
+        if ind.measure == "ratio":
+            num = g[ind.field].sum(min_count=1)
+            den = g[ind.denominator].sum(min_count=1)
+            raw = num / den.where(den > 0)
+            n = g[ind.denominator].count()
+        else:
+            raw = g[ind.field].mean()
+            n = g[ind.field].count()
+        frame = pd.DataFrame({"department_id": raw.index, "raw_value": raw.to_numpy(float), "raw_se": 0.0,
+                              "n": n.reindex(raw.index).to_numpy()})
+        frame = frame[np.isfinite(frame["raw_value"])]
+        out.append(_finish(frame, ind, nominal, 0.95, census=True))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame()

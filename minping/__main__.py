@@ -1,0 +1,5 @@
+import sys
+
+from minping.cli import main
+
+sys.exit(main())
