@@ -1,0 +1,109 @@
+"""Hand-computable fixtures for the plain steps: transforms, dispositions, derived fields, gates, ranks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaluation.gates import apply_gates
+from evaluation.ranking import rank_intervals
+from evaluation.transforms import score, score_interval, slope
+from surveys.callbacks import final_dispositions
+from surveys.derive import derive_all
+from surveys.framework import Transform, load_framework
+
+
+@pytest.fixture(scope="module")
+def fw():
+    return load_framework()
+
+
+def test_dtf_and_percent():
+    t = Transform("dtf", worst=0.9, frontier=1.0)
+    assert score(t, [0.85, 0.95, 1.0]) == pytest.approx([0.0, 50.0, 100.0])
+    assert slope(t, [0.85, 0.95, 1.0]) == pytest.approx([0.0, 1000.0, 0.0])
+    wait = Transform("dtf", worst=45, frontier=5)           # lower is better
+    assert score(wait, [45, 25, 5, 2]) == pytest.approx([0, 50, 100, 100])
+    assert slope(wait, [25])[0] == pytest.approx(-2.5)
+    lo, hi = score_interval(wait, np.array([20.0]), np.array([30.0]))
+    assert (lo[0], hi[0]) == pytest.approx((37.5, 62.5))
+    assert score(Transform("percent"), [0.873]) == pytest.approx([87.3])
+
+
+def test_final_disposition_precedence():
+    att = pd.DataFrame({
+        "department_id": ["A01"] * 7,
+        "case_id": ["c1", "c1", "c1", "c2", "c2", "c3", "c4"],
+        "outcome": ["no_answer", "busy", "complete", "refusal", "never_handled", "switched_off", "wrong_number"],
+    })
+    d = final_dispositions(att).set_index("case_id")
+    assert d.loc["c1", "disposition"] == "complete" and d.loc["c1", "attempts"] == 3
+    assert d.loc["c2", "disposition"] == "never_handled" and d.loc["c2", "aapor"] == "NE"
+    assert d.loc["c3", "aapor"] == "UH"
+    assert d.loc["c4", "disposition"] == "wrong_number"
+
+
+def test_derived_fields():
+    tables = {
+        "callback_interviews": pd.DataFrame({"days_reported": [3, 8, np.nan], "promised_days": [5, 5, 5]}),
+        "visits": pd.DataFrame({"c01": [1, 0.5], "c02": [0, np.nan], "c03": [np.nan, np.nan]}),
+        "admin_matters": pd.DataFrame({"annual_volume": [100, 300], "statutory_days": [20, 10],
+                                       "promised_days": [10, 10], "docs_baseline": [10, 4], "docs_current": [7, 4]}),
+        "ratings": pd.DataFrame({
+            "level": [1, 2, 5, 2],
+            "rated_at": pd.to_datetime(["2024-03-04", "2024-03-04", "2024-03-04", "2024-03-08"]),  # Mon, Mon, Mon, Fri
+            "deadline_days": [5, 1, np.nan, 1],
+            "rectified_at": pd.to_datetime(["2024-03-08", "2024-03-07", None, "2024-03-11"]),
+            "callback_level": [3, 2, np.nan, np.nan],
+        }),
+    }
+    out = derive_all(tables)
+    assert out["callback_interviews"]["within_promised"].tolist()[:2] == [1.0, 0.0]
+    assert np.isnan(out["callback_interviews"]["within_promised"].iloc[2])
+    assert out["visits"]["checklist_score"].tolist() == [0.5, 0.5]
+    m = out["admin_matters"]
+    assert m["compression_x_volume"].sum() / m["annual_volume"].sum() == pytest.approx(100 * 0.5 / 400)
+    assert m["docs_removed"].sum() / m["docs_baseline"].sum() == pytest.approx(3 / 14)
+    r = out["ratings"]
+    assert r["is_bad"].tolist() == [1, 1, 0, 1]
+    # Mon->Fri is 4 working days (<= 5); Mon->Thu is 3 (> 1); Fri->Mon is 1 working day (<= 1)
+    assert r["rectified_on_time"].tolist() == [1, 0, 0, 1]
+    assert r["rectification_called_back"].tolist() == [1, 1, 0, 0]
+    assert r["rectification_satisfied"].tolist() == [1, 0, 0, 0]
+
+
+def test_gates_deduction_cap_and_borderline(fw):
+    deps = pd.DataFrame({"department_id": ["A01", "A02", "A03"], "index": [93.0, 91.0, 85.0],
+                         "se": [1.0, 1.0, 1.0], "ci_low": [91.0, 89.0, 83.0], "ci_high": [95.0, 93.0, 87.0],
+                         "n_survey": [300, 300, 40], "n_callback": [100, 100, 100]})
+    quality = pd.DataFrame({"department_id": ["A01", "A02", "A03"], "g1_authenticity": [99.0, 75.0, 92.0],
+                            "g2_gap": [2.0, 15.0, 1.0], "callback_completion": [0.6, 0.4, 0.6],
+                            "wrong_number_rate": [0.05, 0.2, 0.05]})
+    out = apply_gates(deps, quality, fw).set_index("department_id")
+    assert out.loc["A01", "g1_deduction"] == 0 and out.loc["A01", "grade"] == "A"
+    assert not out.loc["A01", "borderline"]
+    # A02: G1 75% -> deduct min(0.5 * 20, 5) = 5 -> 86, audit caps at C
+    assert out.loc["A02", "g1_deduction"] == 5 and out.loc["A02", "index"] == 86
+    assert out.loc["A02", "grade"] == "C"
+    assert set(out.loc["A02", "flags"].split(";")) == {"G1_deduction", "G1_audit", "G2_inflation", "G3_completion",
+                                                       "G3_wrong_number"}
+    # A03: G1 92% -> deduct 1.5 -> 83.5, interval [81.5, 85.5] does not straddle 80 or 90; small sample
+    assert out.loc["A03", "index"] == pytest.approx(83.5) and out.loc["A03", "grade"] == "B"
+    assert "G4_small_sample" in out.loc["A03", "flags"]
+    assert out.loc["A02", "borderline"] == (out.loc["A02", "ci_low"] < 90 <= out.loc["A02", "ci_high"]
+                                            or out.loc["A02", "ci_low"] < 80 <= out.loc["A02", "ci_high"])
+
+
+def test_rank_intervals_exact_and_separated():
+    frame = pd.DataFrame({"department_id": list("abcd"), "index": [90.0, 80.0, 70.0, 60.0], "se": [0.0] * 4})
+    r = rank_intervals(frame, seed=1).set_index("department_id")
+    assert r["rank"].tolist() == [1, 2, 3, 4]
+    assert (r["rank_low"] == r["rank"]).all() and (r["rank_high"] == r["rank"]).all()
+    noisy = pd.DataFrame({"department_id": list("abc"), "index": [80.0, 79.9, 50.0], "se": [2.0, 2.0, 0.1]})
+    r = rank_intervals(noisy, seed=1, n_draws=4000).set_index("department_id")
+    assert (r.loc["a", "rank_low"], r.loc["a", "rank_high"]) == (1, 2)
+    assert (r.loc["c", "rank_low"], r.loc["c", "rank_high"]) == (3, 3)
+    assert r.loc["a", "p_top"] == 1.0 and 0.4 < r.loc["b", "p_top"] <= 1.0
+    again = rank_intervals(noisy, seed=1, n_draws=4000).set_index("department_id")
+    pd.testing.assert_frame_equal(r, again)
