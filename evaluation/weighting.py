@@ -12,22 +12,20 @@ the method:
 - :func:`entropy_weights` -- 熵权法, textbook min-max variant;
 - :func:`critic_weights` -- CRITIC (Diakoulaki, Mavrotas & Papayannakis 1995).
 
-Random-index tables (``RANDOM_INDEX_TABLES``), n = matrix order:
+Random-index tables (``RANDOM_INDEX_TABLES``, values in the code below):
 
 ``"saaty1980"``
     Saaty, T. L. (1980). *The Analytic Hierarchy Process*. McGraw-Hill: the
-    classic table, n = 1..15 (0, 0, 0.58, 0.90, 1.12, 1.24, 1.32, 1.41, 1.45,
-    1.49, 1.51, 1.48, 1.56, 1.57, 1.59).
+    classic table, n = 1..15 (RI(4) = 0.90).
 ``"saaty2005"``
     Saaty, T. L. (2005). *Theory and Applications of the Analytic Network
-    Process*. RWS Publications, p. 31, n = 3..15 (0.52, 0.89, 1.11, 1.25, 1.35,
-    1.40, 1.45, 1.49, 1.52, 1.54, 1.56, 1.58, 1.59); the same values as used by
-    the ``ahpy`` package's ``random_index='saaty'``.
+    Process*. RWS Publications, p. 31: n = 3..15 (RI(4) = 0.89); the values of
+    ``ahpy``'s ``random_index='saaty'``.
 ``"donegan_dodd"``
     Donegan, H. A. & Dodd, F. J. (1991). A note on Saaty's random indexes.
     *Mathematical and Computer Modelling* 15(10), 135-137: n = 3..20 and
-    25, 30, 40, ..., 100 (0.4914 for n = 3, 0.8286 for n = 4, ...); the values
-    used by ``ahpy``'s default ``random_index='dd'``.
+    25, 30, 40, ..., 100 (RI(4) = 0.8286); the values of ``ahpy``'s default
+    ``random_index='dd'``.
 
 For n = 1 and 2 every reciprocal matrix is consistent; all three tables give
 RI = 0 there and CI and CR are reported as 0.
@@ -210,50 +208,32 @@ def comparison_matrix(
 
 
 def _matrix_from_pairs(pairs, labels, tol) -> pd.DataFrame:
-    problems: list[Problem] = []
-    seen: list[object] = []
-    for key in pairs:
-        if not (isinstance(key, tuple) and len(key) == 2):
-            raise DataValidationError(
-                "AHP comparisons must be keyed by pairs",
-                [Problem(f"key {key!r} is not a pair (a, b)",
-                         fix="write each comparison as {(a, b): value}")],
-            )
-        for item in key:
-            if item not in seen:
-                seen.append(item)
+    bad_keys = [key for key in pairs if not (isinstance(key, tuple) and len(key) == 2)]
+    seen = list(dict.fromkeys(x for key in pairs if key not in bad_keys for x in key))
     order = list(labels) if labels is not None else seen
-    unknown = [x for x in seen if x not in order]
-    if unknown:
-        raise DataValidationError(
-            "AHP comparisons name criteria not in labels",
-            [Problem(f"criterion {x!r} is compared but not listed in labels",
-                     fix="add it to labels or remove its comparisons") for x in unknown],
-        )
+    problems = [Problem(f"key {key!r} is not a pair (a, b)", fix="write each comparison as {(a, b): value}")
+                for key in bad_keys]
+    problems += [Problem(f"criterion {x!r} is compared but not listed in labels",
+                         fix="add it to labels or remove its comparisons") for x in seen if x not in order]
+    if problems:
+        raise DataValidationError("Invalid AHP comparisons", problems)
     pos = {label: i for i, label in enumerate(order)}
-    n = len(order)
-    a = np.full((n, n), np.nan)
+    a = np.full((len(order), len(order)), np.nan)
     np.fill_diagonal(a, 1.0)
     for (p, q), raw in pairs.items():
         value = _as_positive(raw, f"comparison ({p!r}, {q!r})", problems)
+        i, j = pos[p], pos[q]
         if value is None:
             continue
-        i, j = pos[p], pos[q]
-        if i == j:
-            if not math.isclose(value, 1.0):
-                problems.append(Problem(f"self-comparison ({p!r}, {p!r}) must be 1", value=raw,
-                                        fix="drop it or set it to 1"))
+        if i != j and not np.isnan(a[i, j]) and abs(a[i, j] - value) > tol * value:
+            problems.append(Problem(f"pair ({p!r}, {q!r}) is given twice with different values", value=raw,
+                                    fix=f"keep one of them or make ({q!r}, {p!r}) its reciprocal"))
             continue
-        if not np.isnan(a[i, j]) and abs(a[i, j] * 1.0 - value) > tol * value:
-            problems.append(Problem(
-                f"pair ({p!r}, {q!r}) is given twice with different values", value=raw,
-                fix=f"keep one of them or make ({q!r}, {p!r}) its reciprocal"))
-            continue
-        a[i, j] = value
-        a[j, i] = 1.0 / value
+        # a self-comparison other than 1 lands on the diagonal and is reported by _check_matrix
+        a[i, j], a[j, i] = value, 1.0 / value
     if problems:
         raise DataValidationError("Invalid AHP comparisons", problems)
-    missing = [(order[i], order[j]) for i in range(n) for j in range(i + 1, n) if np.isnan(a[i, j])]
+    missing = [(p, q) for i, p in enumerate(order) for q in order[i + 1:] if np.isnan(a[i, pos[q]])]
     if missing:
         raise DataValidationError(
             "Incomplete AHP comparisons",
@@ -593,16 +573,8 @@ class EntropyResult:
     def to_frame(self) -> pd.DataFrame:
         """One row per indicator: ``direction`` ("benefit"/"cost"), ``entropy``,
         ``divergence``, ``weight``, ``variant``."""
-        return pd.DataFrame(
-            {
-                "direction": ["cost" if c in self.cost else "benefit" for c in self.weights.index],
-                "entropy": self.entropy,
-                "divergence": self.divergence,
-                "weight": self.weights,
-                "variant": self.variant,
-            },
-            index=self.weights.index,
-        )
+        return _indicator_frame(self.cost, entropy=self.entropy, divergence=self.divergence,
+                                weight=self.weights, variant=self.variant)
 
 
 @dataclass(frozen=True)
@@ -644,18 +616,15 @@ class CriticResult:
     def to_frame(self) -> pd.DataFrame:
         """One row per indicator: ``direction``, ``std``, ``conflict``,
         ``information``, ``weight``, ``variant``, ``ddof``."""
-        return pd.DataFrame(
-            {
-                "direction": ["cost" if c in self.cost else "benefit" for c in self.weights.index],
-                "std": self.std,
-                "conflict": self.conflict,
-                "information": self.information,
-                "weight": self.weights,
-                "variant": self.variant,
-                "ddof": self.ddof,
-            },
-            index=self.weights.index,
-        )
+        return _indicator_frame(self.cost, std=self.std, conflict=self.conflict,
+                                information=self.information, weight=self.weights,
+                                variant=self.variant, ddof=self.ddof)
+
+
+def _indicator_frame(cost: tuple, **columns) -> pd.DataFrame:
+    index = columns["weight"].index
+    direction = ["cost" if c in cost else "benefit" for c in index]
+    return pd.DataFrame({"direction": direction, **columns}, index=index)
 
 
 def _minmax(data: pd.DataFrame, cost: Iterable[object], what: str) -> tuple[pd.DataFrame, tuple]:
