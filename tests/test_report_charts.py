@@ -1,0 +1,163 @@
+"""What each chart shows (hand-computable frames) and that the matplotlib charts draw."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reports import charts
+from tests.fixtures.report_checks import has_cjk
+from tests.fixtures.report_result import make_result
+
+
+def _deps():
+    return pd.DataFrame({
+        "department_id": ["X1", "X2", "Y1"],
+        "department": ["甲局", "乙局", "丙局"],
+        "department_en": ["Alpha", "Beta", "Gamma"],
+        "category": ["A", "A", "B"],
+        "category_name": ["甲类", "甲类", "乙类"],
+        "category_name_en": ["Cat A", "Cat A", "Cat B"],
+        "index": [80.0, 90.0, 85.0],
+        "ci_low": [78.0, 88.0, 80.0],
+        "ci_high": [82.0, 92.0, 90.0],
+        "rank": [3, 1, 2],
+        "grade": ["B", "A", "B"],
+    })
+
+
+def _dims():
+    rows = []
+    for dep, (d1, d2) in {"X1": (70.0, 80.0), "X2": (90.0, 60.0), "Y1": (95.0, 100.0)}.items():
+        rows.append(dict(department_id=dep, dimension_id="D1", dimension="维一", dimension_en="One", weight=60.0,
+                         estimate=d1, ci_low=d1 - 1, ci_high=d1 + 1))
+        rows.append(dict(department_id=dep, dimension_id="D2", dimension="维二", dimension_en="Two", weight=40.0,
+                         estimate=d2, ci_low=d2 - 1, ci_high=d2 + 1))
+    return pd.DataFrame(rows)
+
+
+def _inds():
+    # weights 0.4/0.3/0.2/0.1, scores 60/90/50/95: mean weight 25%, mean score 73.75
+    return pd.DataFrame({
+        "department_id": ["X1"] * 4 + ["X2"],
+        "indicator_id": ["D1.1", "D1.2", "D2.1", "D2.2", "D1.1"],
+        "indicator": ["一", "二", "三", "四", "一"],
+        "indicator_en": ["one", "two", "three", "four", "one"],
+        "weight": [0.4, 0.3, 0.2, 0.1, 1.0],
+        "score": [60.0, 90.0, 50.0, 95.0, 10.0],
+    })
+
+
+def test_ranking_data_orders_by_rank_and_groups():
+    data = charts.ranking_data(_deps(), lang="en")
+    assert list(data["department_id"]) == ["X2", "Y1", "X1"]
+    assert list(data["name"]) == ["Beta", "Gamma", "Alpha"]
+    assert list(data["group"]) == ["A", "B", "A"]
+    tied = charts.ranking_data(_deps().assign(tie_group=[1, 1, 2]))
+    assert list(tied["group"]) == [1, 2, 1]
+    only_a = charts.ranking_data(_deps(), category="A")
+    assert list(only_a["department_id"]) == ["X2", "X1"]
+
+
+def test_ranking_data_without_optional_columns():
+    data = charts.ranking_data(_deps().drop(columns=["ci_low", "ci_high", "rank"]))
+    assert list(data["department_id"]) == ["X2", "Y1", "X1"]
+    assert data["ci_low"].isna().all()
+
+
+def test_profile_data_city_average_and_category_best():
+    prof = charts.profile_data(_dims(), _deps(), "X1", lang="zh")
+    assert list(prof["dimension_id"]) == ["D1", "D2"]
+    assert prof["estimate"].tolist() == [70.0, 80.0]
+    assert prof["city_average"].tolist() == pytest.approx([(70 + 90 + 95) / 3, (80 + 60 + 100) / 3])
+    assert prof["category_best"].tolist() == [90.0, 80.0]  # Y1 is in another category
+    assert list(prof["name"]) == ["维一", "维二"]
+
+
+def test_profile_data_invariant_to_row_order():
+    dims = _dims()
+    shuffled = dims.sample(frac=1.0, random_state=3)
+    pd.testing.assert_frame_equal(charts.profile_data(dims, _deps(), "Y1"), charts.profile_data(shuffled, _deps(), "Y1"))
+
+
+def test_quadrant_data_by_hand():
+    quad = charts.quadrant_data(_inds(), "X1")
+    assert quad.attrs["importance_ref"] == pytest.approx(25.0)
+    assert quad.attrs["performance_ref"] == pytest.approx(73.75)
+    assert dict(zip(quad["indicator_id"], quad["quadrant"])) == {
+        "D1.1": "q_fix", "D1.2": "q_keep", "D2.1": "q_low", "D2.2": "q_surplus"}
+
+
+def test_priority_data_points_to_gain():
+    pri = charts.priority_data(_inds(), "X1", k=3)
+    # gains: 0.4*40=16, 0.3*10=3, 0.2*50=10, 0.1*5=0.5
+    assert list(pri["indicator_id"]) == ["D1.1", "D2.1", "D1.2"]
+    assert pri["gain"].tolist() == pytest.approx([16.0, 10.0, 3.0])
+    shuffled = charts.priority_data(_inds().iloc[::-1], "X1", k=3)
+    pd.testing.assert_frame_equal(pri, shuffled)
+
+
+def test_priority_data_uses_supplied_priorities():
+    given = pd.DataFrame({"department_id": ["X1", "X1"], "indicator_id": ["D2.2", "D1.2"], "priority": [2, 1]})
+    pri = charts.priority_data(_inds(), "X1", priorities=given)
+    assert list(pri["indicator_id"]) == ["D1.2", "D2.2"]
+
+
+def test_grade_counts_lists_every_grade():
+    counts = charts.grade_counts(_deps())
+    assert list(counts.columns) == ["A", "B", "C", "D"]
+    assert counts.loc["A"].tolist() == [1, 1, 0, 0]
+    assert int(counts.to_numpy().sum()) == 3
+
+
+def test_heatmap_data_ranking_order():
+    wide = charts.heatmap_data(_dims(), _deps(), lang="en")
+    assert list(wide.index) == ["Beta", "Gamma", "Alpha"]
+    assert wide.loc["Alpha", "D2"] == 80.0
+
+
+def _texts(ax):
+    out = [t.get_text() for t in ax.get_yticklabels() + ax.get_xticklabels()]
+    out += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()] + [t.get_text() for t in ax.texts]
+    legend = ax.get_legend()
+    if legend is not None:
+        out += [t.get_text() for t in legend.get_texts()]
+    return " ".join(out)
+
+
+@pytest.fixture(scope="module")
+def result():
+    return make_result()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_matplotlib_charts_draw_in_language(result, lang):
+    deps, dims, inds = result.departments, result.dimensions, result.indicators
+    made = [
+        charts.ranking_chart(deps, lang=lang, highlight="B05"),
+        charts.ranking_chart(deps.drop(columns=["ci_low", "ci_high"]), lang=lang, category="A"),
+        charts.profile_chart(dims, deps, "B05", lang=lang),
+        charts.quadrant_chart(inds, "B05", lang=lang),
+        charts.grade_distribution_chart(deps, lang=lang),
+        charts.funnel_chart(deps.assign(control_low=80 - 40 / np.sqrt(deps["n_survey"]),
+                                        control_high=86 + 40 / np.sqrt(deps["n_survey"])), center=83.0, lang=lang),
+        charts.funnel_chart(deps, lang=lang),
+        charts.heatmap_chart(dims, deps, lang=lang),
+        charts.sparkline(pd.Series([80.0, 82.0, 83.5], index=[2023, 2024, 2025]), lang=lang),
+    ]
+    for ax in made:
+        ax.figure.canvas.draw()
+    text = " ".join(_texts(ax) for ax in made)
+    if lang == "zh":
+        assert "统计局" in text and "综合指数" in text
+    else:
+        assert "Statistics Bureau" in text and not has_cjk(text)
+
+
+def test_ranking_chart_uses_given_axes(result):
+    from matplotlib.figure import Figure
+
+    ax = Figure().add_subplot()
+    assert charts.ranking_chart(result.departments, ax=ax) is ax
+    assert len(ax.get_yticklabels()) == len(result.departments)
