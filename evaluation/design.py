@@ -1,0 +1,453 @@
+"""Design-based estimates by domain: means, totals, ratios and proportions.
+
+Every estimator takes a data frame, the column(s) to estimate, a
+:class:`Design` (or a :class:`~evaluation.linearisation.PreparedDesign` made
+from the same frame) and optionally ``by`` domain columns and a
+:class:`~evaluation.calibration.Calibrated` weight adjustment, and returns a
+tidy frame with fixed columns::
+
+    <by columns>, estimate, se, ci_low, ci_high, n, n_eff, deff, df
+
+- ``estimate``: the weighted estimate of the domain;
+- ``se``: Taylor-linearisation standard error under the full design (strata,
+  clusters, finite population correction, and the calibration model when
+  the weights were adjusted);
+- ``ci_low``, ``ci_high``: interval at ``level`` (an argument, recorded in
+  ``frame.attrs["level"]``, never in a column name): Student t on ``df``
+  degrees of freedom, normal when ``df`` is infinite;
+- ``n``: rows of the domain with a usable value;
+- ``n_eff``: Kish effective sample size ``(sum w)^2 / sum w^2`` of those rows;
+- ``deff``: design effect, the design variance over the variance of the same
+  estimator under simple random sampling *without* replacement of ``n`` units
+  (R ``survey``'s ``deff=TRUE``); NaN when the weights sum to no more than
+  ``n`` (not scaled to a population), where R gives NA;
+- ``df``: degrees of freedom of the interval (``inf`` for a normal interval).
+
+Domains
+    Domain estimation is done as ``svyby`` does it, not by subsetting: the
+    linearised variable is zero outside the domain and the variance uses the
+    whole design, so PSUs and strata without domain members still count.
+    Rows whose value is missing are excluded as a domain (R's ``na.rm=TRUE``):
+    they keep their place in the design but contribute nothing.  Rows with a
+    missing ``by`` value belong to no domain.  Domains are listed in sorted
+    order of their labels (categorical columns in category order); a domain
+    with no usable value gives NaN estimates and ``n = 0``.
+
+Degrees of freedom (``df="design"``)
+    PSUs minus strata among the domain's usable rows with non-zero weight:
+    ``degf`` of the design restricted to the domain, which is what R uses in
+    ``svyby(..., svyciprop)``; for the whole sample it is ``degf(design)``
+    (14 for the ``apiclus1`` cluster sample).  ``df=None`` gives normal
+    intervals, a number fixes the degrees of freedom.
+
+Tested against R ``survey`` 4.1.1 (``svymean``, ``svytotal``, ``svyby``,
+``svyciprop``, ``confint``, ``postStratify``, ``rake``) on the California API
+samples to 1e-8 relative; see ``tests/test_design_reference.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from surveys.errors import DataValidationError, MethodologyError, Problem
+
+from .linearisation import (
+    Design,
+    PreparedDesign,
+    check_level,
+    critical_value,
+    design_df,
+    domain_codes,
+    linearised_variance,
+    group_sum,
+    prepare_design,
+    srs_variance,
+)
+
+if TYPE_CHECKING:
+    from .calibration import Calibrated
+
+__all__ = [
+    "Design",
+    "PreparedDesign",
+    "prepare_design",
+    "ESTIMATE_COLUMNS",
+    "PROPORTION_METHODS",
+    "design_mean",
+    "design_total",
+    "design_ratio",
+    "proportion_ci",
+]
+
+ESTIMATE_COLUMNS = ("estimate", "se", "ci_low", "ci_high", "n", "n_eff", "deff", "df")
+PROPORTION_METHODS = ("logit", "beta", "wald")
+
+
+@dataclass(frozen=True, eq=False)
+class _Domains:
+    prep: PreparedDesign
+    w: np.ndarray
+    dom_by: np.ndarray
+    labels: pd.DataFrame
+    n_dom: int
+    calibration: Calibrated | None
+
+
+def _setup(data: pd.DataFrame, design: Design | PreparedDesign, by, calibration) -> _Domains:
+    if isinstance(design, PreparedDesign):
+        prep = design
+        if prep.n_rows != len(data):
+            raise MethodologyError(
+                "the prepared design belongs to other rows",
+                [Problem(f"prepared for {prep.n_rows} rows, data has {len(data)}",
+                         fix="call prepare_design on this data frame", code="design_mismatch")])
+    elif isinstance(design, Design):
+        prep = prepare_design(data, design)
+    else:
+        raise MethodologyError(
+            "design must be a Design or a PreparedDesign",
+            [Problem("unexpected design object", value=type(design).__name__,
+                     fix="pass Design(weights=..., strata=..., cluster=..., fpc=...)", code="bad_argument")])
+    w = prep.weights
+    if calibration is not None:
+        if calibration.n_rows != len(data) or calibration.design != prep.design:
+            raise MethodologyError(
+                "the calibration was computed for other rows or another design",
+                [Problem(f"calibrated {calibration.n_rows} rows with {calibration.design}; "
+                         f"asked for {len(data)} rows with {prep.design}",
+                         fix="calibrate this data frame with this design", code="calibration_mismatch")])
+        w = calibration.weights
+    if isinstance(by, str) and by == prep.design.strata:
+        dom_by, labels = prep.stratum, pd.DataFrame({by: prep.strata_labels})
+    else:
+        dom_by, labels = domain_codes(data, by)
+    return _Domains(prep, w, dom_by, labels, len(labels), calibration)
+
+
+def _check_df(df) -> None:
+    if df is None or df == "design":
+        return
+    if isinstance(df, (int, float)) and not isinstance(df, bool) and df > 0:
+        return
+    raise MethodologyError(
+        f"df={df!r} is not understood",
+        [Problem("degrees of freedom must be 'design', None or a positive number", value=df,
+                 fix="use df='design' (PSUs minus strata), None (normal) or a number", code="bad_argument")])
+
+
+def _check_srs(srs: str) -> None:
+    if srs not in ("wor", "wr"):
+        raise MethodologyError(
+            f"srs={srs!r} is not understood",
+            [Problem("the design effect's reference is SRS without ('wor') or with ('wr') replacement",
+                     value=srs, fix="use srs='wor' (R's deff=TRUE) or srs='wr' (deff='replace')",
+                     code="bad_argument")])
+
+
+def _valid_dom(ctx: _Domains, valid: np.ndarray) -> np.ndarray:
+    return ctx.dom_by if valid.all() else np.where(valid, ctx.dom_by, -1)
+
+
+def _variance(ctx: _Domains, z: np.ndarray, dom: np.ndarray) -> np.ndarray:
+    cal = ctx.calibration
+    if cal is None:
+        return linearised_variance(ctx.prep, z, dom, ctx.n_dom)
+    if cal.nested_in(ctx.dom_by):
+        # every calibration cell lies in one domain, so one residualised vector serves all domains
+        return linearised_variance(ctx.prep, cal.residualise(z), ctx.dom_by, ctx.n_dom)
+    out = np.empty(ctx.n_dom)
+    for d in range(ctx.n_dom):
+        out[d] = linearised_variance(ctx.prep, cal.residualise(np.where(dom == d, z, 0.0)))[0]
+    return out
+
+
+def _deff(ctx: _Domains, dom: np.ndarray, u: np.ndarray, v: np.ndarray, srs: str) -> np.ndarray:
+    """Design effect of a linear statistic ``sum w u`` (R's svytotal deff of ``u``)."""
+    vsrs = srs_variance(ctx.w, dom, ctx.n_dom, u, srs)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(vsrs > 0, v / vsrs, np.nan)
+
+
+def _df(ctx: _Domains, dom: np.ndarray, df) -> np.ndarray:
+    if df is None:
+        return np.full(ctx.n_dom, np.inf)
+    if df == "design":
+        return design_df(ctx.prep, np.where(ctx.w != 0, dom, -1), ctx.n_dom)
+    return np.full(ctx.n_dom, float(df))
+
+
+def _frame(ctx: _Domains, cols: dict[str, np.ndarray], level: float, statistic: str) -> pd.DataFrame:
+    out = ctx.labels.reset_index(drop=True).copy()
+    for name in ESTIMATE_COLUMNS:
+        out[name] = cols[name]
+    out["n"] = out["n"].astype(np.int64)
+    out.attrs.update(level=level, statistic=statistic)
+    return out
+
+
+def _summaries(ctx: _Domains, bins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n = group_sum(bins, None, ctx.n_dom)
+    sw = group_sum(bins, ctx.w, ctx.n_dom)
+    sw2 = group_sum(bins, ctx.w * ctx.w, ctx.n_dom)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n_eff = np.where(sw2 > 0, sw * sw / sw2, 0.0)
+    return n, n_eff
+
+
+def _per_row(values: np.ndarray, bins: np.ndarray) -> np.ndarray:
+    """Domain values spread to rows; rows in the ignore bin get 0."""
+    return np.append(values, 0.0)[bins]
+
+
+def _mean_parts(data, y, design, by, calibration):
+    ctx = _setup(data, design, by, calibration)
+    yv = _value(data, y)
+    valid = ~np.isnan(yv)
+    dom = _valid_dom(ctx, valid)
+    bins = np.where(dom >= 0, dom, ctx.n_dom)
+    y0 = yv if valid.all() else np.where(valid, yv, 0.0)
+    big_n = group_sum(bins, ctx.w, ctx.n_dom)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        est = group_sum(bins, ctx.w * y0, ctx.n_dom) / big_n
+        ok = big_n > 0
+        # rows outside every domain, and domains without weight, get u = 0
+        u = (y0 - _per_row(np.where(ok, est, 0.0), bins)) * _per_row(np.where(ok, 1 / big_n, 0.0), bins)
+    v = _variance(ctx, ctx.w * u, dom)
+    return ctx, dom, bins, est, u, v
+
+
+def _value(data: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in data.columns:
+        raise DataValidationError(
+            f"column '{column}' not found",
+            [Problem("the variable to estimate is missing", column=column, fix="name an existing column",
+                     code="missing_column")])
+    series = data[column]
+    try:
+        return series.to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError):
+        raise DataValidationError(
+            f"column '{column}' is not numeric",
+            [Problem("only numeric (or 0/1, boolean) columns can be estimated", column=column,
+                     value=str(series.dtype), fix="recode the column to numbers", code="not_numeric")]) from None
+
+
+def _finish(ctx, dom, bins, est, u, v, level, df, srs, statistic) -> pd.DataFrame:
+    se = np.sqrt(v)
+    dfs = _df(ctx, dom, df)
+    q = critical_value(dfs, level)
+    n, n_eff = _summaries(ctx, bins)
+    deff = _deff(ctx, dom, u, v, srs)
+    return _frame(ctx, dict(estimate=est, se=se, ci_low=est - q * se, ci_high=est + q * se, n=n,
+                            n_eff=n_eff, deff=deff, df=dfs), level, statistic)
+
+
+def design_mean(data: pd.DataFrame, y: str, design: Design | PreparedDesign, *,
+                by: str | Sequence[str] | None = None, level: float = 0.95, df="design",
+                calibration: Calibrated | None = None, srs: str = "wor") -> pd.DataFrame:
+    """Weighted mean of ``y`` in each domain, with its design-based standard error.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+    y : str
+        Numeric (or boolean) column; missing values are excluded as a domain.
+    design : Design or PreparedDesign
+    by : str or sequence of str, optional
+        Domain columns (e.g. ``"department"``).
+    level : float
+        Confidence level of the interval.
+    df : "design", None or float
+        Degrees of freedom of the t interval (see the module notes).
+    calibration : Calibrated, optional
+        Adjusted weights from :func:`~evaluation.calibration.poststratify` or
+        :func:`~evaluation.calibration.rake` on the same frame and design; the
+        standard error then accounts for the adjustment.
+    srs : {"wor", "wr"}
+        Reference of the design effect: SRS without (R's default) or with
+        replacement.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ``by`` columns, then ``estimate, se, ci_low, ci_high, n, n_eff,
+        deff, df`` (see the module docstring).
+
+    Notes
+    -----
+    ``ybar_d = sum_k w_k I_dk y_k / sum_k w_k I_dk``; its influence values are
+    ``z_k = w_k I_dk (y_k - ybar_d) / sum w I_d``, zero outside the domain,
+    and ``se^2`` is the design variance of ``sum z``
+    (:func:`~evaluation.linearisation.linearised_variance`).  After weight
+    adjustment ``z`` is first replaced by its residuals from the adjustment
+    model, as R does.  Reproduces ``svymean`` / ``svyby(..., svymean)`` of R
+    ``survey`` 4.1.1.
+    """
+    check_level(level)
+    _check_df(df)
+    _check_srs(srs)
+    ctx, dom, bins, est, u, v = _mean_parts(data, y, design, by, calibration)
+    return _finish(ctx, dom, bins, est, u, v, level, df, srs, "mean")
+
+
+def design_total(data: pd.DataFrame, y: str, design: Design | PreparedDesign, *,
+                 by: str | Sequence[str] | None = None, level: float = 0.95, df="design",
+                 calibration: Calibrated | None = None, srs: str = "wor") -> pd.DataFrame:
+    """Weighted (population) total of ``y`` in each domain, with its standard error.
+
+    Parameters and returned columns as :func:`design_mean`.
+
+    Notes
+    -----
+    ``T_d = sum_k w_k I_dk y_k``, influence values ``z_k = w_k I_dk y_k``.
+    The design effect compares with SRS without replacement of the domain's
+    ``n`` from ``N_d = sum w I_d``: ``s^2 N_d^2 (N_d - n) / (N_d n)`` with
+    ``s^2`` the weighted variance of ``y`` (R ``svytotal(..., deff=TRUE)``).
+    Reproduces ``svytotal`` of R ``survey`` 4.1.1.
+    """
+    check_level(level)
+    _check_df(df)
+    _check_srs(srs)
+    ctx = _setup(data, design, by, calibration)
+    yv = _value(data, y)
+    valid = ~np.isnan(yv)
+    dom = _valid_dom(ctx, valid)
+    bins = np.where(dom >= 0, dom, ctx.n_dom)
+    u = np.where(dom >= 0, yv, 0.0)
+    est = group_sum(bins, ctx.w * u, ctx.n_dom)
+    v = _variance(ctx, ctx.w * u, dom)
+    return _finish(ctx, dom, bins, est, u, v, level, df, srs, "total")
+
+
+def design_ratio(data: pd.DataFrame, numerator: str, denominator: str, design: Design | PreparedDesign, *,
+                 by: str | Sequence[str] | None = None, level: float = 0.95, df="design",
+                 calibration: Calibrated | None = None, srs: str = "wor") -> pd.DataFrame:
+    """Ratio of two weighted totals in each domain, ``sum w y / sum w x``.
+
+    Parameters and returned columns as :func:`design_mean`; rows missing
+    either variable are excluded as a domain.
+
+    Notes
+    -----
+    ``R_d = Y_d / X_d`` with influence values ``z_k = w_k I_dk (y_k - R_d x_k)
+    / X_d``; the design effect is that of the total of ``(y - R x) / X``, as
+    R ``svyratio(..., deff=TRUE)``.  A domain whose denominator total is zero
+    gives NaN.  Reproduces ``svyratio`` of R ``survey`` 4.1.1.
+    """
+    check_level(level)
+    _check_df(df)
+    _check_srs(srs)
+    ctx = _setup(data, design, by, calibration)
+    yv, xv = _value(data, numerator), _value(data, denominator)
+    valid = ~(np.isnan(yv) | np.isnan(xv))
+    dom = _valid_dom(ctx, valid)
+    bins = np.where(dom >= 0, dom, ctx.n_dom)
+    y0, x0 = np.where(valid, yv, 0.0), np.where(valid, xv, 0.0)
+    ty = group_sum(bins, ctx.w * y0, ctx.n_dom)
+    tx = group_sum(bins, ctx.w * x0, ctx.n_dom)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        est = ty / tx
+        ok = tx != 0
+        u = (y0 - _per_row(np.where(ok, est, 0.0), bins) * x0) * _per_row(np.where(ok, 1 / tx, 0.0), bins)
+    v = _variance(ctx, ctx.w * u, dom)
+    return _finish(ctx, dom, bins, est, u, v, level, df, srs, "ratio")
+
+
+def proportion_ci(data: pd.DataFrame, y: str, design: Design | PreparedDesign, *,
+                  by: str | Sequence[str] | None = None, method: str = "logit", level: float = 0.95,
+                  df="design", calibration: Calibrated | None = None) -> pd.DataFrame:
+    """Proportion of ``y == 1`` in each domain with an interval that respects [0, 1].
+
+    Parameters
+    ----------
+    data, design, by, level, df, calibration
+        As :func:`design_mean`.
+    y : str
+        A 0/1 or boolean column (missing values excluded as a domain).
+    method : {"logit", "beta", "wald"}
+        ``"logit"``: Wald interval on the logit scale, back-transformed;
+        ``"beta"``: Korn-Graubard (1998) Clopper-Pearson interval on the
+        effective sample size; ``"wald"``: ``p -/+ q se`` (may leave [0, 1]).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns as :func:`design_mean`; ``estimate`` is the proportion and
+        ``deff`` that of the mean.
+
+    Notes
+    -----
+    With ``q`` the t quantile on ``df`` (normal if infinite):
+
+    - logit: ``expit(logit(p) -/+ q se / (p (1 - p)))``; undefined (NaN)
+      when ``p`` is 0 or 1.
+    - beta: ``n* = p (1 - p) / se^2 * (t_{n-1} / t_df)^2`` with ``t_k`` the
+      ``(1 - level) / 2`` quantile on ``k`` degrees of freedom and ``n`` the
+      domain's rows; bounds ``Beta^{-1}(a/2; n* p, n* (1 - p) + 1)`` and
+      ``Beta^{-1}(1 - a/2; n* p + 1, n* (1 - p))``.  When ``se = 0`` (``p`` at
+      0 or 1) ``n* = n``; the lower bound at ``p = 0`` is 0 and the upper at
+      ``p = 1`` is 1.
+    - wald: ``p -/+ q se``.
+
+    Reproduces ``svyciprop(..., method = "logit" | "beta" | "mean")`` of R
+    ``survey`` 4.1.1 (whose default ``df`` is ``degf(design)``).
+    """
+    check_level(level)
+    _check_df(df)
+    if method not in PROPORTION_METHODS:
+        raise MethodologyError(
+            f"unknown proportion interval method {method!r}",
+            [Problem("the method must be a known interval", value=method,
+                     fix=f"use one of {', '.join(PROPORTION_METHODS)}", code="bad_argument")])
+    yv = _value(data, y)
+    present = ~np.isnan(yv)
+    if not np.isin(yv[present], (0.0, 1.0)).all():
+        bad = present & ~np.isin(yv, (0.0, 1.0))
+        raise DataValidationError(
+            f"column '{y}' is not a 0/1 indicator",
+            [Problem(f"{int(bad.sum())} value(s) other than 0 and 1", column=y,
+                     value=sorted(set(yv[bad].tolist()))[:5], fix="recode the outcome to 0/1 (or True/False)",
+                     code="not_binary")])
+    ctx, dom, bins, p, u, v = _mean_parts(data, y, design, by, calibration)
+    frame = _finish(ctx, dom, bins, p, u, v, level, df, "wor", f"proportion ({method})")
+    se = frame["se"].to_numpy()
+    dfs = frame["df"].to_numpy()
+    n = frame["n"].to_numpy(float)
+    q = critical_value(dfs, level)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if method == "wald":
+            lo, hi = p - q * se, p + q * se
+        elif method == "logit":
+            inside = (p > 0) & (p < 1)
+            eta = np.log(p / (1 - p))
+            half = q * se / (p * (1 - p))
+            lo = np.where(inside, 1 / (1 + np.exp(-(eta - half))), np.nan)
+            hi = np.where(inside, 1 / (1 + np.exp(-(eta + half))), np.nan)
+        else:
+            lo, hi = _korn_graubard(p, se, n, dfs, level)
+    frame["ci_low"], frame["ci_high"] = lo, hi
+    return frame
+
+
+def _korn_graubard(p, se, n, dfs, level):
+    alpha = 1 - level
+    t_n = _lower_quantile(n - 1, alpha)
+    t_df = _lower_quantile(dfs, alpha)
+    var = se * se
+    n_star = np.where(var > 0, p * (1 - p) / np.where(var > 0, var, 1.0), n) * (t_n / t_df) ** 2
+    lo = stats.beta.ppf(alpha / 2, n_star * p, n_star * (1 - p) + 1)
+    hi = stats.beta.ppf(1 - alpha / 2, n_star * p + 1, n_star * (1 - p))
+    lo = np.where(p == 0, 0.0, lo)
+    hi = np.where(p == 1, 1.0, hi)
+    return lo, hi
+
+
+def _lower_quantile(df, alpha):
+    df = np.asarray(df, dtype=float)
+    return np.where(np.isinf(df), stats.norm.ppf(alpha / 2), stats.t.ppf(alpha / 2, np.where(df > 0, df, np.nan)))
