@@ -1,0 +1,859 @@
+"""Read the tables evaluators actually receive, cell for cell, as text.
+
+Field teams, call centres, departments and the 好差评 platform send CSV files in
+GBK/GB18030 or UTF-8 (with or without a BOM), UTF-16 tab-separated "Unicode
+text" exports, XLSX workbooks (two-row merged headers, data on a later sheet)
+and Parquet.  :func:`read_table` turns any of them into a :class:`RawTable`:
+every cell as ``str`` (``pd.NA`` when empty), column names as in the file, and
+for every data row the row number a person opening the file would see.  It
+interprets nothing: numbers, codes and dates are parsed by
+:mod:`surveys.normalize`, columns are mapped and rows validated by the ingest
+layer.
+
+Structural problems (an empty file, a header without data, binary data, a
+wrong delimiter, duplicate or unnamed columns, a corrupt workbook) raise
+:class:`~surveys.errors.DataValidationError`; every problem names the file and
+says how to fix it.  No decoding or parsing exception escapes raw.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import io
+import posixpath
+import re
+import unicodedata
+import warnings
+import zipfile
+import zlib
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from xml.etree import ElementTree
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataValidationError, MinpingWarning, Problem
+
+__all__ = ["EXCEL_SUFFIXES", "PARQUET_SUFFIXES", "TEXT_SUFFIXES", "RawTable", "detect_encoding", "read_table"]
+
+TEXT_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
+EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm"})
+PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
+DELIMITERS = (",", "\t", ";", "|")
+
+# Characters that separate fields in files some tools write, but that no CSV
+# reader treats as a delimiter; found in a one-column header they explain it.
+_DELIMITER_NAMES = {
+    "，": "full-width comma '，'",
+    "；": "full-width semicolon '；'",
+    "｜": "full-width bar '｜'",
+    "、": "enumeration comma '、'",
+    ",": "comma ','",
+    "\t": "tab",
+    ";": "semicolon ';'",
+    "|": "bar '|'",
+}
+_SAMPLE_CHARS = 1 << 16
+_BATCH_ROWS = 50_000
+_SIGNATURES = (
+    (b"PK\x03\x04", "an Excel workbook or other zip archive", "rename it to .xlsx if it is a workbook"),
+    (b"\xd0\xcf\x11\xe0", "a legacy Excel 97-2003 (.xls), Word or WPS file",
+     "open it in Excel/WPS and save it as .xlsx or as CSV UTF-8"),
+    (b"PAR1", "a Parquet file", "rename it to .parquet"),
+    (b"%PDF", "a PDF document", "ask the sender for the data as .xlsx or CSV"),
+)
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_EXPORT_FIX = "export the table again as CSV (UTF-8) or .xlsx"
+_QUOTE_FIX = "close the quote or remove the stray '\"' at the start of the value, or " + _EXPORT_FIX
+
+
+@dataclass(frozen=True, eq=False)
+class RawTable:
+    """A table as read from one file, before any interpretation.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        One row per data row of the file; every cell a ``str`` (dtype
+        ``string``) or ``pd.NA`` when the cell is empty or only whitespace.
+        Columns are the header names as in the file, stripped; a multi-row
+        header is flattened (see :func:`read_table`).  The index is 0..n-1.
+    path : pathlib.Path
+        The file read.
+    source_rows : numpy.ndarray
+        ``int64``, one per frame row: the row number Excel shows for it,
+        counting the header and blank rows (the first data row under a
+        one-row header is 2).  A quoted CSV value with line breaks is one
+        record and one row number, as in Excel.
+    encoding : str or None
+        Encoding of a text file (``utf-8``, ``utf-8-sig``, ``gb18030``,
+        ``utf-16``, ``utf-16-le``, ...); None for workbooks and Parquet.
+    sheet : str or None
+        Name of the worksheet read from a workbook; None for other files.
+    blank_rows : int
+        Blank rows between the header and the last data row (skipped, they
+        are not data).  Blank rows after the last data row are not counted:
+        workbooks often carry formatted but empty rows below the data.
+    delimiter : str or None
+        Field delimiter of a text file; None for other files.
+    """
+
+    frame: pd.DataFrame
+    path: Path
+    source_rows: np.ndarray
+    encoding: str | None
+    sheet: str | None
+    blank_rows: int
+    delimiter: str | None = None
+
+
+def read_table(
+    path: str | Path,
+    *,
+    sheet: str | int | None = None,
+    header_rows: int = 1,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+) -> RawTable:
+    """Read a CSV/TSV/TXT, XLSX or Parquet file into a :class:`RawTable`.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.csv``, ``.tsv``, ``.txt`` (delimited text), ``.xlsx``/``.xlsm``,
+        ``.parquet``/``.pq``.
+    sheet : str, int or None
+        Workbooks only: sheet name or 0-based index.  When None the first
+        visible sheet holding a table is read; empty, hidden and instruction
+        sheets (named 说明/须知/封面/目录/readme/notes..., or with at most one
+        filled cell per row) before it are skipped, the sheet read is recorded
+        in ``RawTable.sheet`` and a :class:`~surveys.errors.MinpingWarning`
+        names the skipped ones.  Ignored for other files.
+    header_rows : int
+        Number of header rows (text and workbooks; Parquet has one).
+    delimiter : str or None
+        Text files: field delimiter; sniffed among ``, \\t ; |`` when None.
+    encoding : str or None
+        Text files: encoding; detected by :func:`detect_encoding` when None.
+
+    Returns
+    -------
+    RawTable
+
+    Raises
+    ------
+    DataValidationError
+        With one :class:`~surveys.errors.Problem` per structural problem
+        found (``code``: ``unsupported_format``, ``unreadable``,
+        ``empty_file``, ``no_data_rows``, ``binary_file``, ``encoding``,
+        ``bad_delimiter``, ``unclosed_quote``, ``ragged_row``,
+        ``unnamed_column``, ``duplicate_columns``, ``corrupt_file``,
+        ``sheet_not_found``, ``unsupported_column``).
+
+    Notes
+    -----
+    Header flattening: with several header rows, a column's name is its
+    header cells from top to bottom, without empty cells, ``Unnamed: ...``
+    parts (left by pandas exports) and repeats, joined by ``_``: a group
+    cell 检查项目 over 整洁 gives ``检查项目_整洁``; 问卷编号 with nothing (or
+    问卷编号 again) below gives ``问卷编号``.  In a workbook a horizontally
+    merged header cell names every column it spans whose bottom header cell
+    is filled.  In text files, which lose merges, and in workbooks whose
+    header has no horizontal merge, an empty upper header cell takes the
+    nearest filled one to its left if both columns have a bottom header cell
+    (a group over items; a standalone column has nothing below).
+
+    Columns with no name and no data (trailing delimiters, spacer columns)
+    are dropped; a column with data but no name is an ``unnamed_column``
+    problem.  In workbooks a vertically merged data cell fills the rows it
+    spans in its first column, as the reader of the sheet sees it.
+
+    Workbook cells become text deterministically: whole numbers without
+    ``.0`` (so phone numbers and ids survive), other numbers in Python's
+    shortest round-trip form, date cells as ``2024-03-05`` (with
+    `` 14:30:00`` when they have a time, rounded to the second), booleans as
+    ``TRUE``/``FALSE``.  A date typed into a general-format cell stays the
+    number Excel stores (``45356``) for :func:`surveys.normalize.parse_dates`.
+    Formulas give their cached value.  Parquet values are converted the same
+    way and losslessly (floats in shortest round-trip form, timestamps with
+    their fraction of a second and time-zone offset when present); Parquet
+    rows are numbered as if the file were opened in a spreadsheet (first data
+    row 2).
+    """
+    path = Path(path)
+    if header_rows < 1:
+        raise ValueError(f"header_rows must be at least 1, got {header_rows}")
+    suffix = path.suffix.lower()
+    if suffix not in TEXT_SUFFIXES | EXCEL_SUFFIXES | PARQUET_SUFFIXES:
+        raise _error(path, _unsupported(path, suffix))
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise _error(path, Problem(f"cannot open the file: {exc.strerror or exc}",
+                                   fix="check the path and that the file is readable",
+                                   code="unreadable")) from exc
+    if not raw:
+        raise _error(path, Problem("the file is empty (0 bytes)",
+                                   fix="the export or download did not finish; " + _EXPORT_FIX,
+                                   code="empty_file"))
+    if suffix in EXCEL_SUFFIXES:
+        name, frame, source_rows, blanks = _read_xlsx(path, raw, sheet, header_rows)
+        return RawTable(frame, path, source_rows, None, name, blanks)
+    if suffix in PARQUET_SUFFIXES:
+        frame = _read_parquet(path, raw)
+        return RawTable(frame, path, np.arange(2, len(frame) + 2, dtype=np.int64), None, None, 0)
+    try:
+        text, used = _decode(raw, encoding)
+    except DataValidationError as exc:
+        raise _error(path, *exc.problems) from None
+    sep = delimiter or _sniff(text)
+    rows = _text_rows(path, text, sep)
+    frame, source_rows, blanks = _assemble(path, rows, header_rows, None, ragged_as_rows=True,
+                                           delimiter=sep)
+    return RawTable(frame, path, source_rows, used, None, blanks, sep)
+
+
+def detect_encoding(raw: bytes) -> str:
+    """Name the encoding of a delimited text file's bytes.
+
+    Order: a byte-order mark (UTF-32, UTF-8, UTF-16), BOM-less UTF-16 (NUL
+    bytes in every other position), strict UTF-8, strict GB18030 (a superset
+    of GBK and GB2312; GB2312 alone would lose characters such as 喆 堃 镕),
+    then charset-normalizer as a last resort.  UTF-8 comes before GB18030
+    because short UTF-8 text can decode as GB18030 without error, as garbage.
+    Big5 text also decodes as GB18030, as garbage, and charset-normalizer's
+    guess for short Western text is often a neighbouring code page: pass the
+    encoding to :func:`read_table` when it is known.
+
+    Returns
+    -------
+    str
+        A Python codec name: ``utf-8``, ``utf-8-sig``, ``utf-16``,
+        ``utf-16-le``, ``utf-16-be``, ``utf-32``, ``gb18030``, or what
+        charset-normalizer found.
+
+    Raises
+    ------
+    DataValidationError
+        ``binary_file`` when the bytes are not text (NUL bytes outside
+        UTF-16, a known binary signature, control characters).
+    """
+    return _decode(raw, None)[1]
+
+
+# ----------------------------------------------------------------- text files
+
+
+def _decode(raw: bytes, encoding: str | None) -> tuple[str, str]:
+    """The text of ``raw`` and the encoding used (given, or detected in the documented order)."""
+    if encoding is None:
+        return _auto_decode(raw)
+    try:
+        return _drop_bom(raw.decode(encoding)), encoding
+    except LookupError:
+        raise _error(None, Problem(f"unknown encoding '{encoding}'",
+                                   fix="use a Python codec name such as 'gb18030' or 'utf-8', "
+                                       "or leave the encoding unset to detect it", code="encoding")) from None
+    except UnicodeDecodeError as exc:
+        try:
+            hint = f"it looks like {_auto_decode(raw)[1]}: pass that encoding"
+        except DataValidationError:
+            hint = _EXPORT_FIX
+        raise _error(None, Problem(f"the file is not valid {encoding} (byte {exc.start})",
+                                   fix=hint + ", or leave the encoding unset to detect it",
+                                   code="encoding")) from None
+
+
+def _auto_decode(raw: bytes) -> tuple[str, str]:
+    for signature, what, fix in _SIGNATURES:
+        if raw.startswith(signature):
+            raise _error(None, Problem(f"this is binary data, it looks like {what}, not a delimited text table",
+                                       fix=fix, code="binary_file"))
+    for bom, name in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return _checked(_drop_bom(raw.decode(name)), name)
+            except UnicodeDecodeError:
+                raise _binary(f"it starts with a {name} byte-order mark but is not valid {name}") from None
+    for name in _candidates(raw):
+        try:
+            return _checked(_drop_bom(raw.decode(name)), name)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    raise _binary("it does not decode as UTF-8, UTF-16 or GB18030 and no other encoding fits")
+
+
+def _candidates(raw: bytes) -> Iterator[str]:
+    """Encodings to try strictly, in order; charset-normalizer (slow) only if the others fail."""
+    sample = raw[:_SAMPLE_CHARS]
+    if b"\x00" in sample:
+        # ASCII characters in UTF-16 leave a NUL in every other byte.
+        even, odd = sample[0::2].count(0), sample[1::2].count(0)
+        if len(raw) % 2 == 0 and (odd > 4 * even or even > 4 * odd):
+            yield "utf-16-le" if odd > even else "utf-16-be"
+        raise _binary("it contains NUL bytes")
+    yield "utf-8"
+    yield "gb18030"
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw[: 1 << 20]).best()
+    if best is not None:
+        yield best.encoding
+
+
+def _checked(text: str, name: str) -> tuple[str, str]:
+    sample = text[:_SAMPLE_CHARS]
+    if len(_CONTROL.findall(sample)) > max(2, len(sample) // 100):
+        raise _binary(f"it decodes as {name} but is full of control characters")
+    return text, name
+
+
+def _drop_bom(text: str) -> str:
+    return text.removeprefix("\ufeff")
+
+
+def _binary(why: str) -> DataValidationError:
+    return _error(None, Problem(f"the file holds binary data, not a delimited text table: {why}",
+                                fix="check that this is the right file; " + _EXPORT_FIX,
+                                code="binary_file"))
+
+
+def _sniff(text: str) -> str:
+    """The candidate delimiter giving the most consistent field count, widest first."""
+    sample = text[:_SAMPLE_CHARS]
+    truncated = len(text) > len(sample)
+    best, best_score = DELIMITERS[0], (0.0, 1)
+    for sep in DELIMITERS:
+        records = []
+        try:
+            for record in csv.reader(io.StringIO(sample, newline=""), delimiter=sep):
+                if any(field.strip() for field in record):
+                    records.append(len(record))
+                if len(records) > 30:
+                    break
+        except csv.Error:
+            continue
+        if truncated and len(records) <= 30:
+            records = records[:-1]
+        if not records or records[0] < 2:
+            continue
+        rest = records[1:]
+        score = (sum(n == records[0] for n in rest) / len(rest) if rest else 1.0, records[0])
+        if score > best_score:
+            best, best_score = sep, score
+    return best
+
+
+def _text_rows(path: Path, text: str, sep: str) -> Iterator[tuple[int, list[str]]]:
+    """Records with their row numbers; a quoted field with line breaks stays one record."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    number = start_line = end_line = 0
+    record: list[str] = []
+    try:
+        for number, record in enumerate(reader, start=1):
+            start_line, end_line = end_line, reader.line_num
+            yield number, record
+    except csv.Error as exc:
+        raise _error(path, Problem(f"the row cannot be parsed as delimited text ({exc})",
+                                   fix=_QUOTE_FIX, row=number + 1, code="unclosed_quote")) from None
+    # A quote opened and never closed swallows the rest of the file into the
+    # last record without an error; parsing that record strictly reveals it.
+    if end_line - start_line > 1 and any("\n" in f or "\r" in f for f in record):
+        lines = io.StringIO(text, newline="")
+        for _ in range(start_line):
+            lines.readline()
+        try:
+            list(csv.reader(lines, delimiter=sep, strict=True))
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                raise _error(path, Problem("a quoted value is never closed: the rest of the file was read "
+                                           "as one cell", fix=_QUOTE_FIX, row=number,
+                                           code="unclosed_quote")) from None
+
+
+# ------------------------------------------------------------- shared layout
+
+
+def _assemble(
+    path: Path,
+    rows: Iterable[tuple[int, list[str]]],
+    header_rows: int,
+    merges: Sequence[tuple[int, int, int, int]] | None,
+    *,
+    ragged_as_rows: bool,
+    delimiter: str | None = None,
+) -> tuple[pd.DataFrame, np.ndarray, int]:
+    """Header, data rows and row numbers from numbered rows of cell texts ("" when empty).
+
+    ``merges`` are a workbook's merged ranges as (first row, last row, first
+    column, last column), rows numbered from 1, columns from 0; None when
+    merges are unknown (text files) and the group-over-items rule applies.
+    Data rows are moved into pyarrow arrays in batches: a Python list per
+    row would cost gigabytes and long garbage-collector pauses on the
+    millions of rows a 好差评 export holds.
+    """
+    rows = iter(rows)
+    header: list[list[str]] = []
+    header_numbers: list[int] = []
+    for number, cells in rows:
+        if header or "".join(cells).strip():
+            header.append([c.strip() for c in cells])
+            header_numbers.append(number)
+            if len(header) == header_rows:
+                break
+    if not header:
+        raise _error(path, Problem("the file holds no table, only blank rows", fix=_EXPORT_FIX, code="empty_file"))
+    width = max(map(len, header))
+    if delimiter is not None and width == 1 and (problems := _delimiter_problems(header[0][0], delimiter)):
+        raise _error(path, *problems)
+    spans = None
+    if merges is not None:
+        spans = [[(c0, c1) for r0, _, c0, c1 in merges if r0 == number and c1 > c0] for number in header_numbers]
+        if not any(spans[:-1]):
+            spans = None  # a group typed once over its items, never merged: as in text files
+    names = _flatten([h + [""] * (width - len(h)) for h in header], spans)
+    chunks: list[list] = [[] for _ in range(width)]
+    numbers = array("q")
+    ragged: set[int] = set()
+    unnamed: set[int] = set()
+
+    def flush(batch: list[list[str]], batch_numbers: Sequence[int]) -> None:
+        import pyarrow as pa
+
+        for cells, number in zip(batch, batch_numbers):
+            if len(cells) > width:
+                extra = [j for j in range(width, len(cells)) if cells[j].strip()]
+                if extra and ragged_as_rows:
+                    ragged.add(number)
+                unnamed.update(extra)
+                del cells[width:]
+            elif len(cells) < width:
+                cells.extend([""] * (width - len(cells)))
+        for j in range(width):
+            column = [cells[j] for cells in batch]
+            if names[j]:
+                chunks[j].append(pa.array(column, type=pa.large_string()))
+            elif "".join(column).strip():
+                unnamed.add(j)
+
+    blanks = pending = 0
+    batch: list[list[str]] = []
+    for number, cells in rows:
+        if not "".join(cells).strip():
+            pending += 1
+            continue
+        blanks, pending = blanks + pending, 0
+        batch.append(cells)
+        numbers.append(number)
+        if len(batch) == _BATCH_ROWS:
+            flush(batch, numbers[-_BATCH_ROWS:])
+            batch = []
+    flush(batch, numbers[len(numbers) - len(batch):])
+    problems = []
+    if not numbers:
+        problems.append(Problem("the file has a header but no data rows",
+                                fix="check that this is the right file and that the export included the data",
+                                code="no_data_rows"))
+    for j in sorted(j for j in unnamed if j < width or not ragged_as_rows):
+        problems.append(Problem(f"column {_letter(j)} has values but no header",
+                                fix="give the column a name in the header row, or delete it" + _title_hint(header),
+                                column=_letter(j), code="unnamed_column"))
+    if ragged:
+        listed = sorted(ragged)
+        shown = ", ".join(map(str, listed[:10])) + (", ..." if len(listed) > 10 else "")
+        problems.append(Problem(
+            f"{len(listed)} row(s) have more fields than the header's {width} (rows {shown})",
+            fix=f"a value containing the delimiter ({_DELIMITER_NAMES.get(delimiter or '', delimiter)}) is not "
+                "quoted: put such values in double quotes, or " + _EXPORT_FIX,
+            row=listed[0], code="ragged_row"))
+    keep = [j for j in range(width) if names[j]]
+    for name, n in Counter(names[j] for j in keep).items():
+        if n > 1:
+            where = ", ".join(_letter(j) for j in keep if names[j] == name)
+            problems.append(Problem(f"duplicate column name '{name}' (columns {where})",
+                                    fix="rename or delete the duplicates so that every column name is unique",
+                                    column=name, code="duplicate_columns"))
+    if problems:
+        raise _error(path, *problems)
+    frame = pd.DataFrame({names[j]: _text_column(chunks[j]) for j in keep})
+    return frame, np.frombuffer(numbers, dtype=np.int64).copy(), blanks
+
+
+def _flatten(header: list[list[str]], spans: list[list[tuple[int, int]]] | None) -> list[str]:
+    """One name per column from the header rows (rule in :func:`read_table`)."""
+    header = [["" if c.startswith("Unnamed:") else c for c in row] for row in header]
+    bottom = header[-1]
+    for r, row in enumerate(header[:-1]):
+        for first, last in spans[r] if spans is not None else _group_spans(row, bottom):
+            for j in range(first + 1, min(last, len(row) - 1) + 1):
+                if not row[j] and bottom[j]:
+                    row[j] = row[first]
+    names = []
+    for j in range(len(bottom)):
+        parts: list[str] = []
+        for row in header:
+            if row[j] and (not parts or parts[-1] != row[j]):
+                parts.append(row[j])
+        names.append("_".join(parts))
+    return names
+
+
+def _group_spans(upper: list[str], bottom: list[str]) -> list[tuple[int, int]]:
+    spans = []
+    for j, value in enumerate(upper):
+        if value and bottom[j]:
+            k = j
+            while k + 1 < len(upper) and not upper[k + 1] and bottom[k + 1]:
+                k += 1
+            spans.append((j, k))
+    return spans
+
+
+def _text_column(values) -> pd.Series:
+    """A ``string`` column from pyarrow text (an array or a list of chunks); blank cells become NA."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(values, list):
+        values = pa.chunked_array(values, type=pa.large_string())
+    values = values.cast(pa.large_string())
+    blank = pc.equal(pc.utf8_trim_whitespace(values), "")
+    return pd.Series(pd.arrays.ArrowStringArray(pc.if_else(blank, pa.scalar(None, values.type), values)))
+
+
+def _delimiter_problems(header: str, used: str) -> list[Problem]:
+    found = [c for c in _DELIMITER_NAMES if c != used and c in header]
+    if not found:
+        return []
+    char = max(found, key=header.count)
+    name = _DELIMITER_NAMES[char]
+    if unicodedata.east_asian_width(char) in "FW":
+        fix = (f"re-save the file as CSV from Excel/WPS (which separates fields with ','), "
+               f"or pass delimiter='{char}' if every row uses {name}")
+    else:
+        fix = f"pass delimiter={char!r}, or leave the delimiter unset to detect it"
+    return [Problem(f"the file parses to a single column although its header contains {name} "
+                    f"{header.count(char)} time(s): the fields are separated by {name}",
+                    fix=fix, value=header[:80], code="bad_delimiter")]
+
+
+def _title_hint(header: list[list[str]]) -> str:
+    filled = [c for c in header[0] if c]
+    if len(filled) == 1:
+        return f" (if '{filled[0]}' is a title above the header, delete that row)"
+    return ""
+
+
+def _letter(j: int) -> str:
+    """Spreadsheet column letter of 0-based column ``j`` (0 -> A, 26 -> AA)."""
+    out = ""
+    j += 1
+    while j:
+        j, r = divmod(j - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def _unsupported(path: Path, suffix: str) -> Problem:
+    known = ", ".join(sorted(TEXT_SUFFIXES | EXCEL_SUFFIXES | PARQUET_SUFFIXES))
+    fix = {".xls": "open it in Excel/WPS and save it as .xlsx (Excel 97-2003 workbooks are not read)",
+           ".et": "open it in WPS and save it as .xlsx"}.get(suffix, "save the table as .xlsx or CSV (UTF-8)")
+    return Problem(f"unsupported file type '{suffix or '(no extension)'}' (readable: {known})",
+                   fix=fix, code="unsupported_format")
+
+
+def _error(path: Path | None, *problems: Problem) -> DataValidationError:
+    if path is not None:
+        problems = tuple(dataclasses.replace(p, file=str(path)) for p in problems)
+    where = f"cannot read {path}" if path is not None else "cannot read the data"
+    return DataValidationError(where, list(problems))
+
+
+# ------------------------------------------------------------------ workbooks
+
+_NOTES_NAME = re.compile(r"说明|须知|封面|目录|指引|填报要求|readme|instruction|notes?\b|cover", re.IGNORECASE)
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_MERGE_START = re.compile(rb"<(?:\w+:)?mergeCells\b")
+_MERGE_CELL = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Z]+\d+(?::[A-Z]+\d+)?)\"")
+
+
+def _read_xlsx(path: Path, raw: bytes, sheet: str | int | None,
+               header_rows: int) -> tuple[str, pd.DataFrame, np.ndarray, int]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+    except zipfile.BadZipFile:
+        raise _error(path, _not_a_workbook(raw)) from None
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    # What openpyxl, zipfile and the XML parsers raise on damaged parts.
+    damaged = (InvalidFileException, zipfile.BadZipFile, zlib.error, KeyError, ValueError, TypeError, EOFError,
+               SyntaxError)
+    try:
+        with warnings.catch_warnings():
+            # Warnings about styles, data validation and the like openpyxl
+            # cannot keep; none of them touch cell values.
+            warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
+            book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except damaged as exc:
+        raise _error(path, _damaged(exc)) from None
+    try:
+        parts = _sheet_parts(archive)
+        name = _choose_sheet(path, book, parts, sheet)
+        merges = _merged_ranges(archive, parts[name][0]) if name in parts else []
+        frame, numbers, blanks = _assemble(path, _sheet_rows(book[name], merges), header_rows, merges,
+                                           ragged_as_rows=False)
+    except damaged as exc:
+        raise _error(path, _damaged(exc)) from None
+    finally:
+        book.close()
+    return name, frame, numbers, blanks
+
+
+def _damaged(exc: Exception) -> Problem:
+    return Problem(f"the file is a zip archive but not a readable Excel workbook ({type(exc).__name__}: {exc})",
+                   fix="open it in Excel/WPS and save it again as .xlsx; if it is a zip of CSV files, unzip it first",
+                   code="corrupt_file")
+
+
+def _not_a_workbook(raw: bytes) -> Problem:
+    head = raw[:512].lstrip()
+    if raw.startswith(b"\xd0\xcf\x11\xe0"):
+        return Problem("this is a legacy Excel 97-2003 (.xls) workbook with an .xlsx name, not an .xlsx file",
+                       fix="open it in Excel/WPS and save it as .xlsx", code="corrupt_file")
+    if head[:1] == b"<":
+        return Problem("this is an HTML/XML page with an Excel name (some systems export tables this way), "
+                       "not an .xlsx workbook", fix="open it in Excel/WPS and save it as .xlsx",
+                       code="corrupt_file")
+    if b"\x00" not in raw[:4096]:
+        return Problem("this is a text file with an Excel name, not an .xlsx workbook",
+                       fix="rename it to .csv if it is a delimited table", code="corrupt_file")
+    return Problem("not a valid .xlsx workbook (not a complete zip archive: truncated or damaged)",
+                   fix="the file was probably cut off in transfer; " + _EXPORT_FIX, code="corrupt_file")
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, tuple[str, str]]:
+    """Sheet name -> (XML part, state) from the workbook's own index."""
+    try:
+        book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ElementTree.ParseError):
+        return {}
+    targets = {rel.get("Id"): rel.get("Target", "") for rel in rels}
+    parts = {}
+    for node in book.iter(_MAIN_NS + "sheet"):
+        target = targets.get(node.get(_REL_NS + "id"), "")
+        part = target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
+        parts[node.get("name")] = (part, node.get("state", "visible"))
+    return parts
+
+
+def _merged_ranges(archive: zipfile.ZipFile, part: str) -> list[tuple[int, int, int, int]]:
+    """Merged ranges of a sheet as (first row, last row, first column, last column).
+
+    openpyxl's read-only mode does not report merges; they sit after the
+    cell data in the sheet's XML, so the stream is scanned for them.
+    """
+    from openpyxl.utils.cell import range_boundaries
+
+    try:
+        stream = archive.open(part)
+    except KeyError:
+        return []
+    found = b""
+    with stream:
+        tail = b""
+        while chunk := stream.read(1 << 20):
+            buffer = tail + chunk
+            match = _MERGE_START.search(buffer)
+            if match:
+                found = buffer[match.start():] + stream.read()
+                break
+            tail = buffer[-64:]
+    ranges = []
+    for ref in _MERGE_CELL.findall(found):
+        c0, r0, c1, r1 = range_boundaries(ref.decode())
+        ranges.append((r0, r1, c0 - 1, c1 - 1))
+    return ranges
+
+
+def _choose_sheet(path: Path, book, parts: dict[str, tuple[str, str]], sheet: str | int | None) -> str:
+    names = list(book.sheetnames)
+    if sheet is not None:
+        if isinstance(sheet, int) and not isinstance(sheet, bool):
+            if -len(names) <= sheet < len(names):
+                return names[sheet]
+        elif sheet in names:
+            return sheet
+        else:
+            folded = {n.strip().casefold(): n for n in names}
+            if str(sheet).strip().casefold() in folded:
+                return folded[str(sheet).strip().casefold()]
+        raise _error(path, Problem(f"the workbook has no sheet {sheet!r} (sheets: {', '.join(names)})",
+                                   fix="give one of the sheet names, or a 0-based sheet index",
+                                   code="sheet_not_found"))
+    skipped: dict[str, str] = {}
+    chosen = None
+    for name in names:
+        if name in parts and parts[name][1] != "visible":
+            skipped[name] = "hidden"
+            continue
+        skipped[name] = _sheet_kind(book[name], name)
+        if skipped[name] == "data":
+            chosen = name
+            break
+    if chosen is None:
+        chosen = next((n for n, kind in skipped.items() if kind == "instructions"), None)
+    if chosen is None:
+        raise _error(path, Problem(f"no visible sheet holds a table (sheets: {', '.join(names)})",
+                                   fix="check that this is the right file, or name the sheet to read",
+                                   code="empty_file"))
+    if chosen != names[0]:
+        passed = ", ".join(f"'{n}' ({kind})" for n, kind in skipped.items() if n != chosen)
+        warnings.warn(f"{path}: read sheet '{chosen}'; skipped {passed}. Pass sheet=... to read another sheet.",
+                      MinpingWarning, stacklevel=4)
+    return chosen
+
+
+def _sheet_kind(worksheet, name: str) -> str:
+    """'empty', 'instructions' (named so, or at most one filled cell a row) or 'data'."""
+    worksheet.reset_dimensions()
+    filled_rows = widest = 0
+    for values in worksheet.iter_rows(values_only=True):
+        filled = sum(v is not None and str(v).strip() != "" for v in values)
+        if filled:
+            filled_rows += 1
+            widest = max(widest, filled)
+            if filled_rows >= 20:
+                break
+    if not filled_rows:
+        return "empty"
+    return "instructions" if widest <= 1 or _NOTES_NAME.search(name) else "data"
+
+
+def _sheet_rows(worksheet, merges: Sequence[tuple[int, int, int, int]]) -> Iterator[tuple[int, list[str]]]:
+    """Numbered rows of cell texts; vertical merges fill down their first column."""
+    starts: dict[int, list[tuple[int, int]]] = {}
+    for r0, r1, c0, _ in merges:
+        if r1 > r0:
+            starts.setdefault(r0, []).append((c0, r1))
+    active: list[tuple[int, int, str]] = []
+    # Some writers record a wrong sheet size; ignoring it reads every cell.
+    worksheet.reset_dimensions()
+    for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+        cells = [_excel_text(v) for v in values]
+        if active:
+            active = [(c0, r1, value) for c0, r1, value in active if r1 >= number]
+            for c0, _, value in active:
+                cells += [""] * (c0 + 1 - len(cells))
+                cells[c0] = value
+        for c0, r1 in starts.get(number, ()):
+            active.append((c0, r1, cells[c0] if c0 < len(cells) else ""))
+        yield number, cells
+
+
+def _excel_text(value) -> str:
+    """Deterministic text of an openpyxl cell value (rules in :func:`read_table`); "" when empty."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
+    if isinstance(value, dt.datetime):
+        value = (value + dt.timedelta(microseconds=500_000)).replace(microsecond=0)
+        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.replace(microsecond=0).isoformat()
+    if isinstance(value, dt.timedelta):
+        seconds = round(value.total_seconds())
+        sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
+        return f"{sign}{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    return str(value)
+
+
+# -------------------------------------------------------------------- parquet
+
+
+def _read_parquet(path: Path, raw: bytes) -> pd.DataFrame:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(pa.BufferReader(raw))
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise _error(path, Problem(f"not a valid Parquet file ({exc})", fix="export the table again",
+                                   code="corrupt_file")) from None
+    problems: list[Problem] = []
+    names = [str(n).strip() for n in table.column_names]
+    for name, n in Counter(names).items():
+        if n > 1:
+            problems.append(Problem(f"duplicate column name '{name}' ({n} columns)",
+                                    fix="rename the duplicates so that every column name is unique",
+                                    column=name, code="duplicate_columns"))
+    columns = {}
+    for name, column in zip(names, table.columns):
+        text = _arrow_text(column)
+        if text is None:
+            problems.append(Problem(f"column '{name}' holds {column.type} values, which are not table cells",
+                                    fix="flatten the column to text or numbers before export",
+                                    column=name, code="unsupported_column"))
+        else:
+            columns[name] = _text_column(text)
+    if table.num_rows == 0:
+        problems.append(Problem("the file has columns but no data rows",
+                                fix="check that this is the right file", code="no_data_rows"))
+    if problems:
+        raise _error(path, *problems)
+    return pd.DataFrame(columns)
+
+
+def _arrow_text(column):
+    """A pyarrow text array of a Parquet column (rules in :func:`read_table`); None if not cell-like."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = column.type
+    if pa.types.is_dictionary(kind):
+        column = column.cast(kind.value_type)
+        kind = kind.value_type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return column
+    if pa.types.is_boolean(kind):
+        return pc.if_else(column, "TRUE", "FALSE")
+    if pa.types.is_floating(kind):
+        return pc.cast(pc.if_else(pc.is_nan(column), None, column), pa.string())
+    if pa.types.is_integer(kind) or pa.types.is_decimal(kind) or pa.types.is_date(kind):
+        return pc.cast(column, pa.string())
+    if pa.types.is_timestamp(kind):
+        stamps = column.to_pandas()
+        known = stamps.dropna()
+        fmt = "%Y-%m-%d %H:%M:%S"
+        if (known.dt.microsecond != 0).any() or (known.dt.nanosecond != 0).any():
+            fmt += ".%f"
+        elif (known.dt.normalize() == known).all() and kind.tz is None:
+            fmt = "%Y-%m-%d"
+        if kind.tz is not None:
+            fmt += "%z"
+        return pa.array(stamps.dt.strftime(fmt), type=pa.string(), from_pandas=True)
+    return None
