@@ -15,7 +15,11 @@ linearised total ``sum_r w_r u_r`` with
 ``u_r = sum_i c_i * slope_i * z_ri`` (``z_ri`` the influence value of
 indicator i for row r, ``c_i`` its effective weight).  This keeps the
 covariance between indicators answered by the same respondents.
-Administrative and 好差评 data are censuses and add no variance.  Intervals
+Administrative and 好差评 data are censuses and add no variance.  Each
+indicator's influence values are scaled so that its own variance equals its
+reported score ``se`` (see :func:`evaluation.indicators._finish`), and an
+indicator estimated at 0 or 1 (linearised variance 0) adds its Wilson-based
+variance as an independent term.  Intervals
 are normal-theory (``estimate +/- z * se``).
 """
 
@@ -83,7 +87,11 @@ def _variance(est: IndicatorEstimates, coef: pd.DataFrame, group_cols: list[str]
                 idx = pd.MultiIndex.from_tuples([(d, *g) for d in var.index], names=group_cols)
                 var.index = idx
             total = total.add(var, fill_value=0.0)
-    return total
+    extra = est.frame.set_index(["department_id", "indicator_id"])["extra_var"]
+    ev = coef["coef"] ** 2 * extra.reindex(pd.MultiIndex.from_frame(coef[["department_id", "indicator_id"]])).to_numpy()
+    ev = pd.Series(np.nan_to_num(ev), index=pd.MultiIndex.from_frame(coef[group_cols]) if len(group_cols) > 1
+                   else pd.Index(coef[group_cols[0]], name=group_cols[0])).groupby(level=list(range(len(group_cols)))).sum()
+    return total.add(ev, fill_value=0.0)
 
 
 def aggregate(est: IndicatorEstimates, framework: Framework, *, level: float | None = None):

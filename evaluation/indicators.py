@@ -31,11 +31,12 @@ from surveys.framework import Framework, Indicator
 from surveys.schema import TABLES, ChannelData
 
 from .design import Design, design_mean
-from .transforms import likert_item_scores, score, score_interval, slope
+from .transforms import likert_item_scores, score, score_interval
 
 INDICATOR_COLUMNS = [
     "year", "department_id", "indicator_id", "indicator", "indicator_en", "dimension_id", "channel", "weight",
-    "raw_value", "raw_se", "score", "se", "ci_low", "ci_high", "n", "top2", "bottom2", "slope", "census",
+    "raw_value", "raw_se", "score", "se", "ci_low", "ci_high", "n", "top2", "bottom2", "slope", "extra_var",
+    "census",
 ]
 
 
@@ -148,6 +149,7 @@ def estimate_indicators(data: ChannelData, framework: Framework, *, level: float
             frame = pd.DataFrame({
                 "department_id": est.index, "indicator_id": ind.id, "raw_value": est["estimate"].to_numpy(),
                 "raw_se": est["se"].to_numpy(), "n": est["n"].to_numpy(), "df": est["df"].to_numpy(),
+                "n_eff": est["n_eff"].to_numpy(),
             })
             if ind.measure == "likert":
                 for key, col in (("top2", f"_top2_{ind.id}"), ("bottom2", f"_bot2_{ind.id}")):
@@ -177,27 +179,72 @@ def estimate_indicators(data: ChannelData, framework: Framework, *, level: float
     return IndicatorEstimates(out[INDICATOR_COLUMNS], influence, designs)
 
 
+def wilson_interval(p, m, q):
+    """Wilson score interval for a proportion ``p`` with effective sample size ``m``.
+
+    ``m`` is the Korn-Graubard effective sample size ``p(1 - p) / se^2``
+    (capped at the number of responses), or the Kish effective size when the
+    estimate is 0 or 1 and the linearised variance vanishes.  Unlike the Wald
+    interval it does not collapse to a point at 0 or 1 (Wilson 1927).
+    """
+    p = np.asarray(p, float)
+    m = np.asarray(m, float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q2 = q * q / m
+        centre = (p + q2 / 2) / (1 + q2)
+        half = q / (1 + q2) * np.sqrt(p * (1 - p) / m + q * q / (4 * m * m))
+    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+
+
 def _finish(frame: pd.DataFrame, ind: Indicator, nominal, level: float, *, census: bool) -> pd.DataFrame:
+    """Scores, standard errors and intervals of one indicator.
+
+    The score interval is the raw interval mapped through the (monotone)
+    transform: a t interval on the design degrees of freedom for means, a
+    Wilson interval on the effective sample size for shares.  The score's
+    ``se`` is that interval's half-width over its critical value (for linear
+    transforms exactly ``|slope| * raw_se``; where distance-to-frontier clips,
+    it stays honest instead of collapsing to 0).  ``slope`` is the factor
+    that carries the influence values to the score scale in the index
+    variance; ``extra_var`` is variance that the influence values cannot carry
+    (an estimate at 0 or 1 whose linearised variance vanishes).
+    """
     raw = frame["raw_value"].to_numpy(float)
     raw_se = frame["raw_se"].to_numpy(float)
     t = ind.transform
     frame = frame.copy()
     frame["indicator_id"] = ind.id
     frame["score"] = score(t, raw)
-    frame["slope"] = slope(t, raw)
-    frame["se"] = np.abs(frame["slope"].to_numpy()) * raw_se
     if census:
+        frame["slope"] = 0.0
+        frame["se"] = 0.0
+        frame["extra_var"] = 0.0
         frame["ci_low"] = frame["score"]
         frame["ci_high"] = frame["score"]
     else:
         dfree = frame.pop("df").to_numpy(float)
         q = np.where(np.isfinite(dfree) & (dfree > 0), stats.t.ppf(0.5 + level / 2, np.maximum(dfree, 1)),
                      stats.norm.ppf(0.5 + level / 2))
-        lo, hi = score_interval(t, raw - q * raw_se, raw + q * raw_se)
+        if ind.measure == "share":
+            n = frame["n"].to_numpy(float)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                kg = np.where(raw_se > 0, raw * (1 - raw) / raw_se ** 2, np.nan)
+            kish = frame["n_eff"].to_numpy(float) if "n_eff" in frame else n
+            m = np.where(np.isfinite(kg) & (kg > 0), np.minimum(kg, n), kish)
+            lo_raw, hi_raw = wilson_interval(raw, m, q)
+        else:
+            lo_raw, hi_raw = raw - q * raw_se, raw + q * raw_se
+        lo, hi = score_interval(t, lo_raw, hi_raw)
+        se = (hi - lo) / (2 * q)
+        direction = -1.0 if (t.kind == "dtf" and t.frontier < t.worst) else 1.0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frame["slope"] = np.where(raw_se > 0, direction * se / raw_se, 0.0)
+        frame["extra_var"] = np.where(raw_se > 0, 0.0, se ** 2)
+        frame["se"] = se
         frame["ci_low"], frame["ci_high"] = lo, hi
     frame["weight"] = nominal[ind.id]
     frame["census"] = census
-    return frame.drop(columns=[c for c in ("df",) if c in frame.columns])
+    return frame.drop(columns=[c for c in ("df", "n_eff") if c in frame.columns])
 
 
 def _census(df: pd.DataFrame, inds: list[Indicator], nominal) -> pd.DataFrame:
