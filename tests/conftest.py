@@ -11,3 +11,24 @@ if str(ROOT) not in sys.path:
 
 SHARED = ROOT.parent / "shared"
 REFERENCE = SHARED / "reference"
+
+import pytest  # noqa: E402
+
+DEMO_SEED = 20261125
+
+
+@pytest.fixture(scope="session")
+def demo_project(tmp_path_factory):
+    """The demo project written once per test session (no documents)."""
+    from minping.synthetic import write_demo_project
+
+    out = tmp_path_factory.mktemp("demo")
+    return write_demo_project(out, seed=DEMO_SEED)
+
+
+@pytest.fixture(scope="session")
+def demo_runs(demo_project):
+    """Every year of the demo evaluated, results written, documents skipped."""
+    from minping.pipeline import run_project
+
+    return run_project(demo_project, out=demo_project.parent / "output", render=False, log=lambda m: None)
