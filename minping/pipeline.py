@@ -92,7 +92,7 @@ def run_year(project: Project, framework: Framework, year: int, out: Path, *, re
         from reports.render import render_reports
 
         for lang in langs:
-            run.documents += render_reports(run.result, run.out_dir / "report", lang=lang, history=history,
+            run.documents += render_reports(run.result, run.out_dir, lang=lang, history=history,
                                             manifest_hash=manifest["manifest_sha256"])
         run.timings["render_s"] = time.perf_counter() - t0
         manifest["timings"] = {k: round(v, 3) for k, v in run.timings.items()}
