@@ -1,20 +1,62 @@
-"""Ranks with uncertainty.
+"""Ranks with uncertainty: marginal and simultaneous rank intervals, tie groups.
 
-Marginal rank intervals by simulation from the estimated sampling
-distribution (Goldstein & Spiegelhalter 1996): the departments' indices are
-estimated from independent samples, so draws ``I_d* ~ N(I_d, se_d^2)`` are
-taken independently, every draw is ranked (1 = best), and the interval of a
-department's rank is the ``(1 - level) / 2`` and ``(1 + level) / 2``
-quantiles of its simulated ranks.  The same draws give ranks within each
-comparison category and the probabilities of being in the top or bottom 3.
-A census-only department (se 0) keeps a point rank only if every other
-department is also exact.  Randomness comes from the ``seed`` argument only.
+Marginal rank intervals (:func:`rank_intervals`)
+    By simulation from the estimated sampling distribution (Goldstein &
+    Spiegelhalter 1996): the departments' indices are estimated from
+    independent samples, so draws ``I_d* ~ N(I_d, se_d^2)`` are taken
+    independently, every draw is ranked (1 = best), and the interval of a
+    department's rank is the ``(1 - level) / 2`` and ``(1 + level) / 2``
+    quantiles of its simulated ranks.  The same draws give the probabilities
+    of being in the top or bottom k.  A census-only department (se 0) keeps a
+    point rank only if every other department is also exact.
+
+Simultaneous rank intervals (:func:`simultaneous_rank_intervals`)
+    Mogstad, Romano, Shaikh & Wilhelm (2024), "Inference for ranks with
+    applications to mobility across neighbourhoods and academic achievement
+    across countries", *Review of Economic Studies* 91(1), section 3.3: the
+    intervals hold for all departments at once with probability at least
+    ``level``.  They come from testing every ordered pair of departments,
+    ``H_jk: theta_j <= theta_k``, with the statistic
+    ``T_jk = (I_j - I_k) / sqrt(se_j^2 + se_k^2)`` and the family-wise error
+    controlled by the Romano–Wolf step-down procedure with a max-t critical
+    value (normal approximation, independent estimates across departments).
+    If ``R`` is the set of rejected hypotheses::
+
+        rank_sim_low_j  = 1 + #{k : H_kj rejected}   (k is surely better than j)
+        rank_sim_high_j = m - #{k : H_jk rejected}   (j is surely better than k)
+
+Tie groups (the departments the data cannot tell apart)
+    Departments in point-rank order are cut into consecutive groups: a
+    department joins the current group when the simultaneous test separates
+    it from none of the group's members, otherwise it opens a new group.
+    Every pair inside a group is therefore indistinguishable at the
+    simultaneous level, and two adjacent groups differ in at least one pair
+    (unlike chaining neighbours, the first and last member of a group can
+    never be significantly different).
+
+Randomness comes from the ``seed`` arguments only.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from surveys.errors import MethodologyError, Problem
+
+__all__ = [
+    "RANK_UNCERTAINTY_COLUMNS",
+    "pairwise_separation",
+    "point_ranks",
+    "rank_intervals",
+    "rank_uncertainty",
+    "simultaneous_rank_intervals",
+]
+
+RANK_UNCERTAINTY_COLUMNS = [
+    "scope", "category", "department_id", "index", "se", "n_compared", "rank", "rank_low", "rank_high",
+    "rank_sim_low", "rank_sim_high", "p_top3", "p_bottom3", "tie_group", "tie_group_size", "level",
+]
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:
@@ -28,6 +70,13 @@ def point_ranks(values: pd.Series) -> pd.Series:
     return values.rank(ascending=False, method="min").astype("Int64")
 
 
+def _check_level(level: float) -> None:
+    if not 0.0 < level < 1.0:
+        raise MethodologyError("Invalid confidence level for rank intervals",
+                               [Problem(f"level must lie strictly between 0 and 1, found {level!r}",
+                                        fix="use e.g. level=0.95")])
+
+
 def rank_intervals(frame: pd.DataFrame, *, level: float = 0.95, n_draws: int = 2000, seed: int = 0,
                    estimate: str = "index", se: str = "se", group: str | None = None, k: int = 3) -> pd.DataFrame:
     """Point rank, marginal rank interval and top/bottom-k probabilities.
@@ -35,13 +84,18 @@ def rank_intervals(frame: pd.DataFrame, *, level: float = 0.95, n_draws: int = 2
     Parameters
     ----------
     frame : one row per department with ``department_id``, ``estimate`` and ``se`` columns
+    level : coverage of each department's interval (marginal, one department at a time)
+    n_draws : simulated draws
+    seed : seed of the draws
     group : optional column (e.g. ``category``): ranks are computed within each group
+    k : size of the top and bottom sets
 
     Returns
     -------
     DataFrame with ``department_id, rank, rank_low, rank_high, p_top, p_bottom``
     (``p_top``/``p_bottom``: probability of being among the best / worst ``k``).
     """
+    _check_level(level)
     rng = np.random.default_rng(seed)
     parts = []
     groups = [(None, frame)] if group is None else list(frame.groupby(group, sort=True))
@@ -62,3 +116,189 @@ def rank_intervals(frame: pd.DataFrame, *, level: float = 0.95, n_draws: int = 2
             "p_bottom": (ranks > max(m - k, 0)).mean(axis=0),
         }))
     return pd.concat(parts, ignore_index=True)
+
+
+def _max_t_quantile(se: np.ndarray, active: np.ndarray, level: float, n_sim: int,
+                    rng: np.random.Generator, chunk: int = 1000) -> float:
+    """``level`` quantile of max over active ordered pairs (j, k) of (Z_j - Z_k) / s_jk, Z_j ~ N(0, se_j^2)."""
+    rows, cols = np.nonzero(active)
+    s = np.sqrt(se[rows] ** 2 + se[cols] ** 2)
+    maxima = np.empty(n_sim)
+    for start in range(0, n_sim, chunk):
+        stop = min(start + chunk, n_sim)
+        z = rng.standard_normal((stop - start, len(se))) * se[None, :]
+        maxima[start:stop] = ((z[:, rows] - z[:, cols]) / s[None, :]).max(axis=1)
+    return float(np.quantile(maxima, level, method="inverted_cdf"))
+
+
+def pairwise_separation(estimates, se, *, level: float = 0.95, n_sim: int = 5000,
+                        seed: int | np.random.Generator = 0, stepdown: bool = True) -> np.ndarray:
+    """Which departments are surely better than which, simultaneously over all pairs.
+
+    Parameters
+    ----------
+    estimates, se : 1-D arrays of the departments' estimates and standard errors
+    level : family-wise confidence (1 - the probability of any false separation)
+    n_sim : draws used to simulate the max-t critical value
+    seed : seed or generator of those draws
+    stepdown : Romano–Wolf step-down (True) or the single-step max-t test
+
+    Returns
+    -------
+    ndarray of bool, shape (m, m)
+        ``out[j, k]`` is True when ``theta_j > theta_k`` is established, i.e.
+        ``H_jk: theta_j <= theta_k`` is rejected.
+
+    Notes
+    -----
+    ``T_jk = (I_j - I_k) / s_jk`` with ``s_jk = sqrt(se_j^2 + se_k^2)``.  Step
+    ``s`` computes ``c_s``, the ``level`` quantile of
+    ``max_{(j,k) active} (Z_j - Z_k) / s_jk`` with independent
+    ``Z_j ~ N(0, se_j^2)`` (the null distribution of the largest statistic
+    at the least favourable configuration), rejects every active pair with
+    ``T_jk > c_s`` and removes it from the active set; it stops when a step
+    rejects nothing.  The single-step version stops after the first step.
+    Pairs with ``s_jk = 0`` (two census values) are known exactly: ``H_jk``
+    is rejected when ``I_j > I_k``.  Family-wise error control over all
+    ordered pairs makes the derived rank intervals hold jointly
+    (Mogstad et al. 2024, Theorem 3.3).
+    """
+    _check_level(level)
+    est = np.asarray(estimates, dtype=float)
+    s = np.nan_to_num(np.asarray(se, dtype=float))
+    if est.ndim != 1 or s.shape != est.shape or np.isnan(est).any() or (s < 0).any():
+        raise MethodologyError("Cannot compare departments", [Problem(
+            "estimates and standard errors must be equal-length 1-D arrays without missing estimates and with "
+            "non-negative standard errors", value=(est.shape, s.shape), fix="drop departments without an index")])
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    m = len(est)
+    spair = np.sqrt(s[:, None] ** 2 + s[None, :] ** 2)
+    diff = est[:, None] - est[None, :]
+    off = ~np.eye(m, dtype=bool)
+    exact = off & (spair == 0)
+    rejected = exact & (diff > 0)
+    active = off & ~exact
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(active, diff / np.where(spair > 0, spair, 1.0), -np.inf)
+    while active.any():
+        c = _max_t_quantile(s, active, level, n_sim, rng)
+        new = active & (t > c)
+        if not new.any():
+            break
+        rejected |= new
+        active &= ~new
+        if not stepdown:
+            break
+    return rejected
+
+
+def _tie_groups(order: np.ndarray, separated: np.ndarray) -> np.ndarray:
+    """Consecutive groups in ``order`` whose members are pairwise not separated."""
+    either = separated | separated.T
+    group = np.zeros(len(order), dtype=int)
+    current: list[int] = []
+    label = 0
+    for j in order:
+        if not current or either[j, current].any():
+            label += 1
+            current = []
+        current.append(j)
+        group[j] = label
+    return group
+
+
+def simultaneous_rank_intervals(frame: pd.DataFrame, *, level: float = 0.95, n_sim: int = 5000, seed: int = 0,
+                                estimate: str = "index", se: str = "se", group: str | None = None,
+                                stepdown: bool = True) -> pd.DataFrame:
+    """Rank intervals valid for all departments at once, and tie groups.
+
+    Parameters
+    ----------
+    frame : one row per department with ``department_id``, ``estimate`` and ``se``
+    level : joint coverage of all the intervals of one comparison (the whole
+        frame, or each group)
+    n_sim : draws for the max-t critical value
+    seed : seed of those draws
+    group : optional column (e.g. ``category``): each group is its own family
+    stepdown : Romano–Wolf step-down (default) or single-step max-t
+
+    Returns
+    -------
+    DataFrame with ``department_id``, ``rank_sim_low``, ``rank_sim_high``
+    (the joint interval, 1 = best), ``tie_group`` (1 = the group holding the
+    best point rank; numbered within ``group`` when given) and
+    ``tie_group_size``.
+
+    Notes
+    -----
+    See :func:`pairwise_separation` and the module notes (Mogstad, Romano,
+    Shaikh & Wilhelm 2024).  Point-rank order breaks equal estimates by the
+    frame's row order.
+    """
+    rng = np.random.default_rng(seed)
+    parts = []
+    groups = [(None, frame)] if group is None else list(frame.groupby(group, sort=True))
+    for _, sub in groups:
+        sub = sub.reset_index(drop=True)
+        est = sub[estimate].to_numpy(float)
+        sep = pairwise_separation(est, sub[se].to_numpy(float), level=level, n_sim=n_sim, seed=rng,
+                                  stepdown=stepdown)
+        m = len(sub)
+        order = np.argsort(-est, kind="stable")
+        tie = _tie_groups(order, sep)
+        parts.append(pd.DataFrame({
+            "department_id": sub["department_id"].to_numpy(),
+            "rank_sim_low": 1 + sep.sum(axis=0),
+            "rank_sim_high": m - sep.sum(axis=1),
+            "tie_group": tie,
+            "tie_group_size": np.bincount(tie)[tie],
+        }))
+    return pd.concat(parts, ignore_index=True)
+
+
+def rank_uncertainty(departments: pd.DataFrame, *, level: float = 0.95, n_draws: int = 2000, seed: int = 0,
+                     n_sim: int = 5000, k: int = 3, estimate: str = "index", se: str = "se") -> pd.DataFrame:
+    """Marginal and simultaneous rank intervals, top/bottom-k probabilities and tie groups.
+
+    Parameters
+    ----------
+    departments : one row per department with ``department_id``, ``category``,
+        ``estimate`` and ``se`` (departments without an estimate are left out)
+    level : confidence level of both kinds of interval
+    n_draws : draws of the marginal simulation (:func:`rank_intervals`)
+    seed : the overall marginal simulation uses ``seed`` and the within-category
+        one ``seed + 1`` (as :func:`evaluation.evaluate.evaluate` does, so that the
+        marginal intervals equal those of the departments table when ``seed``
+        and ``n_draws`` are the same); the simultaneous critical values use
+        ``seed + 2`` and ``seed + 3``
+    n_sim : draws for the simultaneous critical values
+    k : size of the top and bottom sets
+
+    Returns
+    -------
+    DataFrame with RANK_UNCERTAINTY_COLUMNS, one row per department and scope:
+    ``scope`` ('overall' or 'category'), ``category``, ``department_id``,
+    ``index``, ``se``, ``n_compared`` (departments in the comparison),
+    ``rank``, ``rank_low``/``rank_high`` (marginal interval),
+    ``rank_sim_low``/``rank_sim_high`` (simultaneous interval), ``p_top3``,
+    ``p_bottom3`` (probability of being among the best / worst ``k``; the
+    names keep the default k), ``tie_group``, ``tie_group_size``, ``level``.
+    """
+    scored = departments[departments[estimate].notna()].reset_index(drop=True)
+    frames = []
+    for scope, group, offset in (("overall", None, 0), ("category", "category", 1)):
+        marg = rank_intervals(scored, level=level, n_draws=n_draws, seed=seed + offset, estimate=estimate,
+                              se=se, group=group, k=k)
+        simu = simultaneous_rank_intervals(scored, level=level, n_sim=n_sim, seed=seed + 2 + offset,
+                                           estimate=estimate, se=se, group=group)
+        out = scored[["department_id", "category", estimate, se]].rename(columns={estimate: "index", se: "se"})
+        out = out.merge(marg, on="department_id").merge(simu, on="department_id")
+        out = out.rename(columns={"p_top": "p_top3", "p_bottom": "p_bottom3"})
+        out["scope"] = scope
+        out["n_compared"] = len(scored) if group is None else out["category"].map(scored["category"].value_counts())
+        out["level"] = level
+        frames.append(out)
+    out = pd.concat(frames, ignore_index=True)
+    out["_block"] = np.where(out["scope"] == "overall", "", out["category"].astype(str))
+    out = out.sort_values(["_block", "rank", "department_id"])
+    return out[RANK_UNCERTAINTY_COLUMNS].reset_index(drop=True)

@@ -1,0 +1,137 @@
+"""Simultaneous rank intervals (Mogstad et al. 2024), tie groups and the rank-uncertainty table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from evaluation.ranking import (
+    RANK_UNCERTAINTY_COLUMNS,
+    pairwise_separation,
+    rank_intervals,
+    rank_uncertainty,
+    simultaneous_rank_intervals,
+)
+from surveys.errors import MethodologyError
+
+
+def frame(index, se, category=None):
+    ids = [f"d{i:02d}" for i in range(len(index))]
+    out = pd.DataFrame({"department_id": ids, "index": np.asarray(index, float), "se": np.asarray(se, float)})
+    if category is not None:
+        out["category"] = category
+    return out
+
+
+def test_two_departments_critical_value_is_the_two_sided_normal_quantile():
+    # m = 2: max over the two ordered pairs of (Z1 - Z2)/s is |N(0, 1)|, so c = z_0.975 = 1.96 at 95%
+    s = np.sqrt(0.5)   # s_12 = 1
+    apart = pairwise_separation([2.1, 0.0], [s, s], level=0.95, n_sim=40000, seed=1)
+    close = pairwise_separation([1.8, 0.0], [s, s], level=0.95, n_sim=40000, seed=1)
+    assert apart.tolist() == [[False, True], [False, False]]
+    assert not close.any()
+    at_90 = pairwise_separation([1.8, 0.0], [s, s], level=0.90, n_sim=40000, seed=1)   # c = 1.645
+    assert at_90[0, 1]
+    assert stats.norm.ppf(0.95) < 1.8 < stats.norm.ppf(0.975)
+
+
+def test_exact_values_are_ordered_without_simulation():
+    r = simultaneous_rank_intervals(frame([90, 80, 70, 60], [0, 0, 0, 0])).set_index("department_id")
+    assert r["rank_sim_low"].tolist() == [1, 2, 3, 4] and r["rank_sim_high"].tolist() == [1, 2, 3, 4]
+    assert r["tie_group"].tolist() == [1, 2, 3, 4] and (r["tie_group_size"] == 1).all()
+
+
+def test_hand_case_intervals_and_tie_groups():
+    # a and b 0.5 apart with se 2: inseparable; c, d far below, d exactly 20 below c with tiny se
+    f = frame([80.0, 79.5, 50.0, 30.0], [2.0, 2.0, 0.1, 0.1])
+    r = simultaneous_rank_intervals(f, n_sim=20000, seed=3).set_index("department_id")
+    assert (r["rank_sim_low"].tolist(), r["rank_sim_high"].tolist()) == ([1, 1, 3, 4], [2, 2, 3, 4])
+    assert r["tie_group"].tolist() == [1, 1, 2, 3] and r["tie_group_size"].tolist() == [2, 2, 1, 1]
+
+
+def test_tie_groups_are_pairwise_inseparable_and_adjacent_groups_are_not():
+    rng = np.random.default_rng(11)
+    est = np.sort(rng.normal(80, 4, 25))[::-1]
+    se = rng.uniform(0.5, 3.0, 25)
+    sep = pairwise_separation(est, se, n_sim=4000, seed=5)
+    r = simultaneous_rank_intervals(frame(est, se), n_sim=4000, seed=5)
+    groups = r["tie_group"].to_numpy()
+    either = sep | sep.T
+    for g in np.unique(groups):
+        members = np.flatnonzero(groups == g)
+        assert not either[np.ix_(members, members)].any()
+        nxt = np.flatnonzero(groups == g + 1)
+        if len(nxt):
+            # the first member of the next group is separated from some member of this one
+            assert either[nxt[0], members].any()
+    assert (np.diff(groups) >= 0).all()   # consecutive in rank order
+
+
+def test_stepdown_is_never_wider_than_single_step_and_contains_point_rank():
+    rng = np.random.default_rng(2)
+    est, se = rng.normal(80, 3, 15), rng.uniform(0.3, 2.0, 15)
+    step = simultaneous_rank_intervals(frame(est, se), n_sim=4000, seed=9)
+    single = simultaneous_rank_intervals(frame(est, se), n_sim=4000, seed=9, stepdown=False)
+    assert (step["rank_sim_low"] >= single["rank_sim_low"]).all()
+    assert (step["rank_sim_high"] <= single["rank_sim_high"]).all()
+    point = pd.Series(est).rank(ascending=False, method="min").to_numpy()
+    assert ((step["rank_sim_low"] <= point) & (point <= step["rank_sim_high"])).all()
+
+
+def test_simultaneous_intervals_cover_all_true_ranks_at_least_at_the_nominal_rate():
+    rng = np.random.default_rng(20240101)
+    theta = np.linspace(80.0, 86.0, 10)
+    se = np.where(np.arange(10) % 3 == 0, 2.0, 0.6)
+    true_rank = 11 - np.arange(1, 11)     # theta increasing: the last is rank 1
+    reps, covered, marginal_width, joint_width = 150, 0, 0.0, 0.0
+    for r in range(reps):
+        f = frame(theta + se * rng.standard_normal(10), se)
+        s = simultaneous_rank_intervals(f, level=0.9, n_sim=1500, seed=r)
+        covered += np.all((s["rank_sim_low"] <= true_rank) & (true_rank <= s["rank_sim_high"]))
+        m = rank_intervals(f, level=0.9, n_draws=500, seed=r)
+        marginal_width += (m["rank_high"] - m["rank_low"]).mean()
+        joint_width += (s["rank_sim_high"] - s["rank_sim_low"]).mean()
+    # joint coverage of all 10 ranks at once; binomial sd at 0.9 is 0.025 for 150 replications
+    assert covered / reps >= 0.9 - 2 * np.sqrt(0.09 / reps)
+    assert joint_width > marginal_width   # the price of simultaneity
+
+
+def test_invariant_to_row_order():
+    rng = np.random.default_rng(4)
+    f = frame(rng.normal(80, 3, 12), rng.uniform(0.5, 2, 12))
+    a = simultaneous_rank_intervals(f, n_sim=3000, seed=1).set_index("department_id").sort_index()
+    b = simultaneous_rank_intervals(f.iloc[::-1], n_sim=3000, seed=1).set_index("department_id").sort_index()
+    # the critical values are simulated from the same seed, so the intervals agree unless a statistic
+    # lies within Monte Carlo error of the critical value; with these data none does
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_rank_uncertainty_table():
+    f = frame([88, 86, 85, 70, 82, 81, 60, 79], [0.5, 2.5, 1.0, 1.0, 3.0, 0.8, 1.0, 1.5], category=list("AAAABBBB"))
+    out = rank_uncertainty(f, level=0.9, n_draws=1000, seed=7, n_sim=3000)
+    assert list(out.columns) == RANK_UNCERTAINTY_COLUMNS
+    assert out["scope"].tolist() == ["overall"] * 8 + ["category"] * 8
+    overall = out[out["scope"] == "overall"]
+    assert overall["rank"].tolist() == list(range(1, 9)) and (overall["n_compared"] == 8).all()
+    cat = out[out["scope"] == "category"]
+    assert cat.groupby("category")["rank"].apply(list).to_dict() == {"A": [1, 2, 3, 4], "B": [1, 2, 3, 4]}
+    assert ((out["rank_sim_low"] <= out["rank"]) & (out["rank"] <= out["rank_sim_high"])).all()
+    assert np.allclose(out.groupby("scope")["p_top3"].sum()[["overall"]], 3.0)
+    assert np.allclose(cat.groupby("category")["p_bottom3"].sum(), 3.0)
+    # the marginal part is rank_intervals with seed (overall) and seed + 1 (category), as evaluate() uses
+    m = rank_intervals(f, level=0.9, n_draws=1000, seed=7).set_index("department_id")
+    o = overall.set_index("department_id").reindex(m.index)
+    assert (o["rank_low"] == m["rank_low"]).all() and (o["rank_high"] == m["rank_high"]).all()
+    mc = rank_intervals(f, level=0.9, n_draws=1000, seed=8, group="category").set_index("department_id")
+    assert (cat.set_index("department_id").reindex(mc.index)["rank_high"] == mc["rank_high"]).all()
+
+
+def test_bad_input_is_refused():
+    with pytest.raises(MethodologyError):
+        pairwise_separation([1.0, np.nan], [1.0, 1.0])
+    with pytest.raises(MethodologyError):
+        pairwise_separation([1.0, 2.0], [1.0, -1.0])
+    with pytest.raises(MethodologyError):
+        simultaneous_rank_intervals(frame([1, 2], [1, 1]), level=95)
