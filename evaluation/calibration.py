@@ -42,9 +42,11 @@ _R_RAKING_PASSES = 10
 # Margins of one domain whose population totals differ by more than this
 # (relative) cannot all be met.
 _TOTAL_TOLERANCE = 1e-6
-# A margin missed by more than this share after the last sweep is reported as
-# infeasible rather than merely unconverged.
-_INFEASIBLE_GAP = 0.01
+# When raking stops short, it is continued (on a copy) for this many tight
+# sweeps; a margin still missed by more than _INFEASIBLE_GAP (relative) is
+# infeasible, otherwise maxit was merely too small.
+_DIAGNOSTIC_SWEEPS = 1000
+_INFEASIBLE_GAP = 1e-6
 
 
 @dataclass(frozen=True, eq=False)
@@ -406,15 +408,18 @@ def rake(data: pd.DataFrame, design: Design, margins: Mapping[str, object], *,
     ------
     MethodologyError
         A margin cannot be met: cells missing from the counts or without
-        respondents, margins of one domain with different totals, margins
-        still missed by more than 1% after the last sweep, or any margin
-        missed with ``bounds``.  The message names the margin.
+        respondents, margins of one domain with different totals, or (when
+        the iteration stops short of the margins) margins that stay missed by
+        more than 1e-6 relative when the fit is continued for 1000 tight
+        sweeps, e.g. because of ``bounds`` or empty cells.  The message names
+        the margin and level.
 
     Warns
     -----
     MinpingWarning
-        The iteration stopped at ``maxit`` without converging (margins missed
-        by less than 1%), as R warns.
+        The iteration stopped at ``maxit`` without converging although the
+        margins can be met (as R warns); the weights returned are those after
+        ``maxit`` sweeps.
 
     Notes
     -----
@@ -453,38 +458,15 @@ def rake(data: pd.DataFrame, design: Design, margins: Mapping[str, object], *,
     w0_dom = np.bincount(dom, weights=w0, minlength=n_dom)
     eps = np.where(epsilon < 1, epsilon * w0_dom, epsilon)
 
-    w = w0.copy()
-    psw = [w0.copy() for _ in ms]
-    active = np.ones(n_dom, dtype=bool)
-    sweeps = np.zeros(n_dom, dtype=int)
-    change = np.full(n_dom, np.nan)
-    old = np.bincount(joint, weights=w, minlength=n_joint)
-    for _ in range(int(maxit)):
-        rows = active[dom]
-        for m, p in zip(ms, psw):
-            current = np.bincount(m.codes, weights=w, minlength=len(m.target))
-            with np.errstate(invalid="ignore", divide="ignore"):
-                factor = np.where(active[m.cell_dom] & (current > 0), m.target / current, 1.0)
-            w = w * factor[m.codes]
-            if bounds is not None:
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    g = np.clip(w / w0, bounds[0], bounds[1])
-                w = np.where(rows & (w0 > 0), w0 * g, w)
-            p[rows] = w[rows]
-        new = np.bincount(joint, weights=w, minlength=n_joint)
-        delta = np.zeros(n_dom)
-        np.maximum.at(delta, joint_dom, np.abs(new - old))
-        sweeps[active] += 1
-        change[active] = delta[active]
-        active &= ~(delta < eps)
-        old = new
-        if not active.any():
-            break
-
-    converged = ~active
+    fit = _ipf(w0, w0, ms, joint, joint_dom, dom, n_dom, eps, int(maxit), bounds)
+    w, psw, sweeps, converged, change = fit
     gaps = _gaps(ms, w, by_cols)
-    if not converged.all():
-        _not_converged(gaps, by_cols, bounds is not None, int(maxit))
+    missed = np.abs(gaps["gap"].to_numpy()) > np.maximum(_gap_tolerance(gaps, ms, eps), 1e-9)
+    if not converged.all() or (bounds is not None and missed.any()):
+        # decide between "infeasible" and "slow": carry on from here to a tight convergence
+        tight_eps = 1e-10 * w0_dom
+        more = _ipf(w, w0, ms, joint, joint_dom, dom, n_dom, tight_eps, _DIAGNOSTIC_SWEEPS, bounds)
+        _report_unmet(_gaps(ms, more[0], by_cols), gaps, by_cols, int(maxit))
     if trim is not None:
         w = _trim(w, dom, n_dom, trim)
         gaps = _gaps(ms, w, by_cols)
@@ -524,18 +506,62 @@ def _check_totals(ms: list[_Margin], n_dom: int, dom_labels: pd.DataFrame) -> No
         raise MethodologyError(f"margin '{first}' cannot be met together with margin '{ms[0].name}'", problems)
 
 
-def _not_converged(gaps: pd.DataFrame, by: list[str], bounded: bool, maxit: int) -> None:
-    rel = (gaps["gap"].abs() / gaps["target"].where(gaps["target"] > 0, 1.0)).to_numpy()
-    worst = gaps.iloc[int(np.argmax(rel))]
-    where = "" if not by else f" in domain {tuple(worst[c] for c in by)}"
-    text = (f"margin '{worst['margin']}' level {worst['level']!r}{where}: target {worst['target']:g}, "
-            f"reached {worst['achieved']:g}")
-    if bounded or rel.max() > _INFEASIBLE_GAP:
+def _ipf(w_start, w0, ms, joint, joint_dom, dom, n_dom, eps, maxit, bounds):
+    """Iterative proportional fitting with R's stopping rule, each domain stopping on its own."""
+    n_joint = len(joint_dom)
+    w = w_start.copy()
+    psw = [w.copy() for _ in ms]
+    active = np.ones(n_dom, dtype=bool)
+    sweeps = np.zeros(n_dom, dtype=int)
+    change = np.full(n_dom, np.nan)
+    old = np.bincount(joint, weights=w, minlength=n_joint)
+    for _ in range(maxit):
+        rows = active[dom]
+        for m, p in zip(ms, psw):
+            current = np.bincount(m.codes, weights=w, minlength=len(m.target))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                factor = np.where(active[m.cell_dom] & (current > 0), m.target / current, 1.0)
+            w = w * factor[m.codes]
+            if bounds is not None:
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    g = np.clip(w / w0, bounds[0], bounds[1])
+                w = np.where(rows & (w0 > 0), w0 * g, w)
+            p[rows] = w[rows]
+        new = np.bincount(joint, weights=w, minlength=n_joint)
+        delta = np.zeros(n_dom)
+        np.maximum.at(delta, joint_dom, np.abs(new - old))
+        sweeps[active] += 1
+        change[active] = delta[active]
+        active &= ~(delta < eps)
+        old = new
+        if not active.any():
+            break
+    return w, psw, sweeps, ~active, change
+
+
+def _gap_tolerance(gaps: pd.DataFrame, ms: list[_Margin], eps: np.ndarray) -> np.ndarray:
+    """The stopping threshold of each margin cell's domain."""
+    return np.concatenate([eps[m.cell_dom] for m in ms])
+
+
+def _report_unmet(final: pd.DataFrame, gaps: pd.DataFrame, by: list[str], maxit: int) -> None:
+    """Raise if margins stay unmet after a long tight run; otherwise warn that maxit was too small."""
+    def worst(frame):
+        rel = (frame["gap"].abs() / frame["target"].where(frame["target"] > 0, 1.0)).to_numpy()
+        row = frame.iloc[int(np.argmax(rel))]
+        where = "" if not by else f" in domain {tuple(row[c] for c in by)}"
+        return rel.max(), row, (f"margin '{row['margin']}' level {row['level']!r}{where}: target "
+                                f"{row['target']:g}, reached {row['achieved']:g}")
+
+    rel, row, text = worst(final)
+    if rel > _INFEASIBLE_GAP:
         raise MethodologyError(
-            f"margin '{worst['margin']}' cannot be met",
-            [Problem(text, fix="widen the bounds, collapse sparse levels, or check that the margins are "
-                               "consistent", code="infeasible_margin")])
-    warnings.warn(f"raking did not converge in {maxit} sweeps; {text}", MinpingWarning, stacklevel=3)
+            f"margin '{row['margin']}' cannot be met",
+            [Problem(text + f" after {_DIAGNOSTIC_SWEEPS} sweeps", fix="widen the bounds, collapse sparse levels, "
+                     "or check that the margins describe the same population", code="infeasible_margin")])
+    _, _, text = worst(gaps)
+    warnings.warn(f"raking did not meet the margins in {maxit} sweeps ({text}); use tight=True or a larger "
+                  "maxit", MinpingWarning, stacklevel=3)
 
 
 def _trim(w: np.ndarray, dom: np.ndarray, n_dom: int, trim: tuple[float, float]) -> np.ndarray:

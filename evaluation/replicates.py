@@ -183,9 +183,8 @@ def bootstrap_weights(data: pd.DataFrame, design: Design, n_replicates: int,
         members = order[bounds[h]:bounds[h + 1]]
         m_h = n_h - 1
         lam = np.sqrt(m_h * prep.fpc_factor[h] / (n_h - 1))
-        draws = rng.integers(0, n_h, size=(n_replicates, m_h))
-        counts = np.zeros((n_replicates, n_h))
-        np.add.at(counts, (np.repeat(np.arange(n_replicates), m_h), draws.ravel()), 1.0)
+        draws = rng.integers(0, n_h, size=(n_replicates, m_h)) + (np.arange(n_replicates) * n_h)[:, None]
+        counts = np.bincount(draws.ravel(), minlength=n_replicates * n_h).reshape(n_replicates, n_h)
         factors[members] = (1 - lam + lam * n_h / m_h * counts).T
     weights = prep.weights[:, None] * factors[psu]
     return ReplicateWeights(weights, prep.weights, 1.0 / (n_replicates - 1), np.ones(n_replicates), "bootstrap")
