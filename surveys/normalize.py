@@ -84,7 +84,9 @@ def parse_numbers(s: pd.Series, *, percent: str = "fraction",
     thousands separators in their proper places (``1,234``, ``1,234.5``; but
     ``1,5`` is bad: a decimal comma cannot be told from a typo), a trailing
     ``%``, and one trailing unit from ``units`` (``85分``, ``３天``,
-    ``12.5分钟``).  ``−`` (U+2212) counts as a minus sign.
+    ``12.5分钟``).  ``−`` (U+2212) counts as a minus sign.  Empty cells and
+    :data:`MISSING_TOKENS` (``—``, ``-``, ``无``, ``/``, ``N/A`` ...) are
+    missing, not bad.
 
     Parameters
     ----------
@@ -110,9 +112,8 @@ def parse_numbers(s: pd.Series, *, percent: str = "fraction",
         return s.astype("float64"), pd.Series(False, index=s.index)
     codes, text = _distinct(s)
     unit = "|".join(sorted(map(re.escape, units), key=len, reverse=True))
-    parts = _extract(text.str.replace("−", "-", regex=False), 
-        rf"^(?P<number>{_NUMBER}|{_THOUSANDS})(?P<percent>%)?(?P<unit>{unit})?$" if unit
-        else rf"^(?P<number>{_NUMBER}|{_THOUSANDS})(?P<percent>%)?$")
+    pattern = rf"^(?P<number>{_NUMBER}|{_THOUSANDS})(?P<percent>%)?" + (f"(?:{unit})?$" if unit else "$")
+    parts = _extract(text.str.replace("−", "-", regex=False), pattern)
     values = _to_float(parts["number"].str.replace(",", "", regex=False))
     if percent == "fraction":
         values = np.where(parts["percent"].notna().to_numpy(), values / 100.0, values)

@@ -198,7 +198,7 @@ def read_table(
         raise ValueError(f"header_rows must be at least 1, got {header_rows}")
     suffix = path.suffix.lower()
     if suffix not in TEXT_SUFFIXES | EXCEL_SUFFIXES | PARQUET_SUFFIXES:
-        raise _error(path, _unsupported(path, suffix))
+        raise _error(path, _unsupported(suffix))
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -567,7 +567,7 @@ def _letter(j: int) -> str:
     return out
 
 
-def _unsupported(path: Path, suffix: str) -> Problem:
+def _unsupported(suffix: str) -> Problem:
     known = ", ".join(sorted(TEXT_SUFFIXES | EXCEL_SUFFIXES | PARQUET_SUFFIXES))
     fix = {".xls": "open it in Excel/WPS and save it as .xlsx (Excel 97-2003 workbooks are not read)",
            ".et": "open it in WPS and save it as .xlsx"}.get(suffix, "save the table as .xlsx or CSV (UTF-8)")
@@ -633,8 +633,9 @@ def _damaged(exc: Exception) -> Problem:
 def _not_a_workbook(raw: bytes) -> Problem:
     head = raw[:512].lstrip()
     if raw.startswith(b"\xd0\xcf\x11\xe0"):
-        return Problem("this is a legacy Excel 97-2003 (.xls) workbook with an .xlsx name, not an .xlsx file",
-                       fix="open it in Excel/WPS and save it as .xlsx", code="corrupt_file")
+        return Problem("this is not an .xlsx file but a password-protected workbook or a legacy Excel 97-2003 "
+                       "(.xls) one", fix="open it in Excel/WPS, remove any password and save it as .xlsx",
+                       code="corrupt_file")
     if head[:1] == b"<":
         return Problem("this is an HTML/XML page with an Excel name (some systems export tables this way), "
                        "not an .xlsx workbook", fix="open it in Excel/WPS and save it as .xlsx",

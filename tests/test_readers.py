@@ -145,6 +145,15 @@ def test_delimiter_is_sniffed(tmp_path, sep):
     assert values(table) == [rows[1], ["S2", "公安局", "2024-03-06", None]]
 
 
+def test_delimiter_sniffed_from_the_start_of_a_long_file(tmp_path):
+    body = "".join(f"S{i:05d};税务局;2024-03-05;\"窗口少; 排队久, 希望改进\"\n" for i in range(3000))
+    path = write(tmp_path, "t.csv", "问卷编号;部门;调查日期;意见建议\n" + body)
+    assert len(path.read_text(encoding="utf-8")) > 65536
+    table = read_table(path)
+    assert table.delimiter == ";" and len(table.frame) == 3000
+    assert table.source_rows[-1] == 3001 and table.frame["意见建议"].iloc[-1] == "窗口少; 排队久, 希望改进"
+
+
 def test_fullwidth_comma_delimiter_is_explained(tmp_path):
     path = write(tmp_path, "t.csv", "问卷编号，部门，调查日期\nS1，税务局，2024-03-05\n")
     (problem,) = problems_of(path, "bad_delimiter")
@@ -402,7 +411,7 @@ def test_xlsx_duplicate_and_unnamed_columns(tmp_path):
 @pytest.mark.parametrize(("content", "fragment"), [
     (b"", "empty (0 bytes)"),
     (b"PK\x03\x04" + bytes(300), "truncated or damaged"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(300), "97-2003"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(300), "password-protected"),
     (b"<html><table><tr><td>1</td></tr></table></html>", "HTML"),
     ("问卷编号,部门\nS1,税务局\n".encode(), "text file"),
 ])
