@@ -1,0 +1,272 @@
+"""Read XLSX workbooks for :func:`surveys.readers.read_table`.
+
+Workbooks from field teams carry instruction sheets before the data, two-row
+headers with merged group cells, vertically merged data cells, and numbers,
+dates and phone numbers stored as Excel values.  :func:`read_xlsx` picks the
+sheet, finds the merges (which openpyxl's read-only mode does not report),
+turns every cell into deterministic text and hands the numbered rows to the
+layout shared with delimited text (:func:`surveys.readers._assemble`).  A
+0-byte, truncated, password-protected or mislabelled file is a
+:class:`~surveys.errors.DataValidationError` that says what the file really is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import posixpath
+import re
+import warnings
+import zipfile
+import zlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from xml.etree import ElementTree
+
+import numpy as np
+import pandas as pd
+
+from .errors import MinpingWarning, Problem
+from .readers import _EXPORT_FIX, _assemble, _error
+
+__all__ = ["read_xlsx"]
+
+_NOTES_NAME = re.compile(r"说明|须知|封面|目录|指引|填报要求|readme|instruction|notes?\b|cover", re.IGNORECASE)
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_MERGE_START = re.compile(rb"<(?:\w+:)?mergeCells\b")
+_MERGE_CELL = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Z]+\d+(?::[A-Z]+\d+)?)\"")
+
+
+def read_xlsx(path: Path, raw: bytes, sheet: str | int | None,
+              header_rows: int) -> tuple[str, pd.DataFrame, np.ndarray, int]:
+    """Read one sheet of a workbook's bytes as text cells (rules in :func:`surveys.readers.read_table`).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file, named in every problem.
+    raw : bytes
+        Its content (not empty).
+    sheet : str, int or None
+        Sheet name or 0-based index; None picks the first visible sheet
+        holding a table and warns (:class:`~surveys.errors.MinpingWarning`)
+        when instruction, empty or hidden sheets were skipped before it.
+    header_rows : int
+        Number of header rows.
+
+    Returns
+    -------
+    sheet_name : str
+    frame : pandas.DataFrame
+        Text cells, as :attr:`surveys.readers.RawTable.frame`.
+    source_rows : numpy.ndarray
+        Row number Excel shows for each frame row.
+    blank_rows : int
+        Blank rows between the header and the last data row.
+
+    Raises
+    ------
+    DataValidationError
+        ``corrupt_file`` (not a zip, truncated, damaged parts, legacy or
+        password-protected workbook, HTML named .xlsx), ``sheet_not_found``,
+        ``empty_file`` and the layout problems of :func:`surveys.readers.read_table`.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+    except zipfile.BadZipFile:
+        raise _error(path, _not_a_workbook(raw)) from None
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    # What openpyxl, zipfile and the XML parsers raise on damaged parts.
+    damaged = (InvalidFileException, zipfile.BadZipFile, zlib.error, KeyError, ValueError, TypeError, EOFError,
+               SyntaxError)
+    try:
+        with warnings.catch_warnings():
+            # Warnings about styles, data validation and the like openpyxl
+            # cannot keep; none of them touch cell values.
+            warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
+            book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except damaged as exc:
+        raise _error(path, _damaged(exc)) from None
+    try:
+        parts = _sheet_parts(archive)
+        name = _choose_sheet(path, book, parts, sheet)
+        merges = _merged_ranges(archive, parts[name][0]) if name in parts else []
+        frame, numbers, blanks = _assemble(path, _sheet_rows(book[name], merges), header_rows, merges,
+                                           ragged_as_rows=False)
+    except damaged as exc:
+        raise _error(path, _damaged(exc)) from None
+    finally:
+        book.close()
+    return name, frame, numbers, blanks
+
+
+def _damaged(exc: Exception) -> Problem:
+    return Problem(f"the file is a zip archive but not a readable Excel workbook ({type(exc).__name__}: {exc})",
+                   fix="open it in Excel/WPS and save it again as .xlsx; if it is a zip of CSV files, unzip it first",
+                   code="corrupt_file")
+
+
+def _not_a_workbook(raw: bytes) -> Problem:
+    head = raw[:512].lstrip()
+    if raw.startswith(b"\xd0\xcf\x11\xe0"):
+        return Problem("this is not an .xlsx file but a password-protected workbook or a legacy Excel 97-2003 "
+                       "(.xls) one", fix="open it in Excel/WPS, remove any password and save it as .xlsx",
+                       code="corrupt_file")
+    if head[:1] == b"<":
+        return Problem("this is an HTML/XML page with an Excel name (some systems export tables this way), "
+                       "not an .xlsx workbook", fix="open it in Excel/WPS and save it as .xlsx",
+                       code="corrupt_file")
+    if b"\x00" not in raw[:4096]:
+        return Problem("this is a text file with an Excel name, not an .xlsx workbook",
+                       fix="rename it to .csv if it is a delimited table", code="corrupt_file")
+    return Problem("not a valid .xlsx workbook (not a complete zip archive: truncated or damaged)",
+                   fix="the file was probably cut off in transfer; " + _EXPORT_FIX, code="corrupt_file")
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, tuple[str, str]]:
+    """Sheet name -> (XML part, state) from the workbook's own index."""
+    try:
+        book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ElementTree.ParseError):
+        return {}
+    targets = {rel.get("Id"): rel.get("Target", "") for rel in rels}
+    parts = {}
+    for node in book.iter(_MAIN_NS + "sheet"):
+        target = targets.get(node.get(_REL_NS + "id"), "")
+        part = target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
+        parts[node.get("name")] = (part, node.get("state", "visible"))
+    return parts
+
+
+def _merged_ranges(archive: zipfile.ZipFile, part: str) -> list[tuple[int, int, int, int]]:
+    """Merged ranges of a sheet as (first row, last row, first column, last column).
+
+    openpyxl's read-only mode does not report merges; they sit after the
+    cell data in the sheet's XML, so the stream is scanned for them.
+    """
+    from openpyxl.utils.cell import range_boundaries
+
+    try:
+        stream = archive.open(part)
+    except KeyError:
+        return []
+    found = b""
+    with stream:
+        tail = b""
+        while chunk := stream.read(1 << 20):
+            buffer = tail + chunk
+            match = _MERGE_START.search(buffer)
+            if match:
+                found = buffer[match.start():] + stream.read()
+                break
+            tail = buffer[-64:]
+    ranges = []
+    for ref in _MERGE_CELL.findall(found):
+        c0, r0, c1, r1 = range_boundaries(ref.decode())
+        ranges.append((r0, r1, c0 - 1, c1 - 1))
+    return ranges
+
+
+def _choose_sheet(path: Path, book, parts: dict[str, tuple[str, str]], sheet: str | int | None) -> str:
+    names = list(book.sheetnames)
+    if sheet is not None:
+        if isinstance(sheet, int) and not isinstance(sheet, bool):
+            if -len(names) <= sheet < len(names):
+                return names[sheet]
+        elif sheet in names:
+            return sheet
+        else:
+            folded = {n.strip().casefold(): n for n in names}
+            if str(sheet).strip().casefold() in folded:
+                return folded[str(sheet).strip().casefold()]
+        raise _error(path, Problem(f"the workbook has no sheet {sheet!r} (sheets: {', '.join(names)})",
+                                   fix="give one of the sheet names, or a 0-based sheet index",
+                                   code="sheet_not_found"))
+    skipped: dict[str, str] = {}
+    chosen = None
+    for name in names:
+        if name in parts and parts[name][1] != "visible":
+            skipped[name] = "hidden"
+            continue
+        skipped[name] = _sheet_kind(book[name], name)
+        if skipped[name] == "data":
+            chosen = name
+            break
+    if chosen is None:
+        chosen = next((n for n, kind in skipped.items() if kind == "instructions"), None)
+    if chosen is None:
+        raise _error(path, Problem(f"no visible sheet holds a table (sheets: {', '.join(names)})",
+                                   fix="check that this is the right file, or name the sheet to read",
+                                   code="empty_file"))
+    if chosen != names[0]:
+        passed = ", ".join(f"'{n}' ({kind})" for n, kind in skipped.items() if n != chosen)
+        warnings.warn(f"{path}: read sheet '{chosen}'; skipped {passed}. Pass sheet=... to read another sheet.",
+                      MinpingWarning, stacklevel=4)
+    return chosen
+
+
+def _sheet_kind(worksheet, name: str) -> str:
+    """'empty', 'instructions' (named so, or at most one filled cell a row) or 'data'."""
+    worksheet.reset_dimensions()
+    filled_rows = widest = 0
+    for values in worksheet.iter_rows(values_only=True):
+        filled = sum(v is not None and str(v).strip() != "" for v in values)
+        if filled:
+            filled_rows += 1
+            widest = max(widest, filled)
+            if filled_rows >= 20:
+                break
+    if not filled_rows:
+        return "empty"
+    return "instructions" if widest <= 1 or _NOTES_NAME.search(name) else "data"
+
+
+def _sheet_rows(worksheet, merges: Sequence[tuple[int, int, int, int]]) -> Iterator[tuple[int, list[str]]]:
+    """Numbered rows of cell texts; vertical merges fill down their first column."""
+    starts: dict[int, list[tuple[int, int]]] = {}
+    for r0, r1, c0, _ in merges:
+        if r1 > r0:
+            starts.setdefault(r0, []).append((c0, r1))
+    active: list[tuple[int, int, str]] = []
+    # Some writers record a wrong sheet size; ignoring it reads every cell.
+    worksheet.reset_dimensions()
+    for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+        cells = [_excel_text(v) for v in values]
+        if active:
+            active = [(c0, r1, value) for c0, r1, value in active if r1 >= number]
+            for c0, _, value in active:
+                cells += [""] * (c0 + 1 - len(cells))
+                cells[c0] = value
+        for c0, r1 in starts.get(number, ()):
+            active.append((c0, r1, cells[c0] if c0 < len(cells) else ""))
+        yield number, cells
+
+
+def _excel_text(value) -> str:
+    """Deterministic text of an openpyxl cell value (rules in :func:`read_table`); "" when empty."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
+    if isinstance(value, dt.datetime):
+        value = (value + dt.timedelta(microseconds=500_000)).replace(microsecond=0)
+        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.replace(microsecond=0).isoformat()
+    if isinstance(value, dt.timedelta):
+        seconds = round(value.total_seconds())
+        sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
+        return f"{sign}{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    return str(value)
