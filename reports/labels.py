@@ -119,6 +119,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "haocha_good_rate": ("好评率", "Good-review rate"),
     "haocha_active_good_rate": ("主动评价好评率", "Good-review rate among active ratings"),
     "haocha_no_rating_rate": ("默认好评占比", "Share of default ratings"),
+    "haocha_default_share": ("默认好评占比", "Share of default ratings"),
+    "on_time_rate": ("按时办结率", "On-time completion"),
     "haocha_bad_rate": ("差评率", "Bad-review rate"),
     "rectified_on_time_rate": ("差评按期整改率", "Bad reviews rectified on time"),
     "rectification_callback_rate": ("整改回访率", "Rectification called back"),
@@ -135,7 +137,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "flag_G1_audit": ("办件记录真实率低于{audit}%，等级最高为合格，建议审计。",
                       "Record authenticity below {audit}%: grade capped at C, referred for audit."),
     "flag_G2_inflation": ("好差评好评率高出独立回访满意率{g2}个百分点以上，存在评价虚高迹象。",
-                          "Service-rating (haochaping) good-review rate exceeds the independent callback by more than {g2} points: "
+                          "Service-rating (haochaping) good-review rate exceeds the independent callback by more "
+                          "than {g2} points: "
                           "ratings may be inflated."),
     "flag_G3_completion": ("回访完成率偏低，回访结果代表性不足。",
                            "Low callback completion: callback results may not be representative."),
@@ -145,6 +148,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "flag_dimension_missing": ("有维度缺失超过30%的权重，该维度得分按现有指标重新归一。",
                                "A dimension lacks more than 30% of its weight; it was renormalised over "
                                "the indicators present."),
+    "flag_not_evaluated": ("未能评估：数据不足以计算综合指数。",
+                           "Not evaluated: too little data to compute the index."),
     "flag_unknown": ("提示代码：{code}", "Flag code: {code}"),
     # --- channels ---------------------------------------------------------------------------
     "channel_S": ("问卷", "Survey"),

@@ -78,7 +78,8 @@ def test_profile_data_city_average_and_category_best():
 def test_profile_data_invariant_to_row_order():
     dims = _dims()
     shuffled = dims.sample(frac=1.0, random_state=3)
-    pd.testing.assert_frame_equal(charts.profile_data(dims, _deps(), "Y1"), charts.profile_data(shuffled, _deps(), "Y1"))
+    pd.testing.assert_frame_equal(charts.profile_data(dims, _deps(), "Y1"),
+                                  charts.profile_data(shuffled, _deps(), "Y1"))
 
 
 def test_quadrant_data_by_hand():

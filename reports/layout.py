@@ -1,0 +1,486 @@
+"""Shared building blocks of the report documents: number formats, facts, tables, PDF scaffolding.
+
+A *fact* is one labelled value with a kind (``score``, ``share``, ``percent``,
+``points``, ``int``, ``text``).  The PDF renderers format it as text; the XLSX
+renderers store the number with the matching Excel number format.  Both read
+the same facts, so the two documents cannot disagree.
+
+PDFs are written with reportlab's ``invariant`` mode (and XLSX archives with
+fixed timestamps, :mod:`reports.workbook`), so the same result renders to
+byte-identical files.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import io
+import json
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from reports.labels import label
+
+FIXED_TIME = _dt.datetime(2000, 1, 1, 0, 0, 0)
+DEFAULT_FRAMEWORK = Path(__file__).resolve().parent.parent / "surveys" / "frameworks" / "default.toml"
+DASH = "—"
+
+# Excel number format per fact kind.
+XLSX_FORMATS = {
+    "score": "0.0",
+    "share": "0.0%",
+    "percent": '0.0"%"',
+    "points": "+0.0;-0.0;0.0",
+    "int": "0",
+    "weight": "0.0%",
+    "raw": "0.000",
+}
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One labelled value of a document (``kind`` chooses its format)."""
+
+    label: str
+    value: object
+    kind: str = "score"
+
+
+# ---------------------------------------------------------------------------
+# numbers as text
+# ---------------------------------------------------------------------------
+
+def missing(value: object) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(math.isnan(float(value)))
+    except (TypeError, ValueError):
+        return type(value).__name__ in {"NAType", "NaTType"}
+
+
+def fmt(value: object, kind: str = "score", digits: int = 1) -> str:
+    """A value as report text; missing values as an em dash."""
+    if kind == "text":
+        return DASH if missing(value) or value == "" else str(value)
+    if missing(value):
+        return DASH
+    x = float(value)
+    if kind == "int":
+        return f"{int(round(x)):d}"
+    if kind in ("share", "weight"):
+        return f"{x * 100:.{digits}f}%"
+    if kind == "percent":
+        return f"{x:.{digits}f}%"
+    if kind == "points":
+        return f"{x:+.{digits}f}"
+    if kind == "raw":
+        return f"{x:.3g}" if abs(x) < 1000 else f"{x:,.0f}"
+    return f"{x:.{digits}f}"
+
+
+def fmt_interval(low: object, high: object, digits: int = 1) -> str:
+    if missing(low) or missing(high):
+        return DASH
+    return f"{float(low):.{digits}f}–{float(high):.{digits}f}"
+
+
+def fmt_rank(rank: object, low: object = None, high: object = None) -> str:
+    """``12`` or ``12 (8–17)`` when the rank interval is known."""
+    if missing(rank):
+        return DASH
+    text = f"{int(rank)}"
+    if not missing(low) and not missing(high):
+        text += f" ({int(low)}–{int(high)})"
+    return text
+
+
+def level_text(level: float) -> str:
+    return f"{float(level) * 100:g}%"
+
+
+# ---------------------------------------------------------------------------
+# what the result carries beyond the frames
+# ---------------------------------------------------------------------------
+
+def _get(obj: object, name: str, default=None):
+    if obj is None:
+        return default
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def provenance(result) -> dict:
+    return dict(_get(result, "provenance", {}) or {})
+
+
+def confidence_level(result) -> float:
+    prov = provenance(result)
+    for value in (_get(result, "level"), prov.get("level"), prov.get("confidence_level"),
+                  _get(_get(result, "framework"), "confidence_level")):
+        if not missing(value):
+            return float(value)
+    return 0.95
+
+
+def manifest_hash(prov: dict) -> str:
+    """The provenance's ``manifest_hash``, else SHA-256 of its canonical JSON."""
+    for key in ("manifest_hash", "manifest_sha256"):
+        if isinstance(prov.get(key), str) and prov[key]:
+            return prov[key]
+    text = json.dumps(prov, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def flatten(prov: dict, prefix: str = "") -> list[tuple[str, object]]:
+    """Nested provenance as (dotted key, value) pairs in key order."""
+    out: list[tuple[str, object]] = []
+    for key in sorted(prov, key=str):
+        value = prov[key]
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out += flatten(value, name + ".")
+        elif isinstance(value, (list, tuple)):
+            out.append((name, ", ".join(map(str, value))))
+        else:
+            out.append((name, value))
+    return out
+
+
+def framework_rules(result) -> dict:
+    """Gate thresholds and grade bands: from the result's framework, else the shipped default.
+
+    Returns a dict with ``gates`` (``g1_threshold`` ...) and ``grades`` (list of
+    dicts ``grade``, ``name``, ``name_en``, ``min``, best first).
+    """
+    fw = _get(result, "framework")
+    gates = _get(fw, "gates")
+    grades = _get(fw, "grades")
+    default = None
+    if gates is None or grades is None:
+        default = tomllib.loads(DEFAULT_FRAMEWORK.read_text(encoding="utf-8"))
+    if gates is None:
+        gates = default["gates"]
+    if grades is None:
+        grades = default["grades"]
+    gate_dict = gates if isinstance(gates, dict) else {k: getattr(gates, k) for k in dir(gates)
+                                                      if not k.startswith("_")}
+    grade_list = [{k: _get(g, k) for k in ("grade", "name", "name_en", "min")} for g in grades]
+    grade_list.sort(key=lambda g: -float(g["min"] or 0))
+    return {"gates": gate_dict, "grades": grade_list}
+
+
+def flag_fields(rules: dict) -> dict:
+    gates = rules["gates"]
+    return {"g1": f"{gates.get('g1_threshold', 95):g}", "audit": f"{gates.get('g1_audit_threshold', 80):g}",
+            "g2": f"{gates.get('g2_threshold', 10):g}"}
+
+
+def grade_bands_text(rules: dict, lang: str) -> str:
+    parts = []
+    for g in rules["grades"]:
+        name = g["name"] if lang == "zh" else g["name_en"]
+        op = "≥" if float(g["min"] or 0) > 0 else "<"
+        bound = g["min"] if op == "≥" else min(float(x["min"]) for x in rules["grades"] if float(x["min"]) > 0)
+        parts.append(f"{g['grade']} {name} {op} {float(bound):g}")
+    return ("；" if lang == "zh" else "; ").join(parts)
+
+
+def framework_name(result, lang: str) -> str:
+    fw = _get(result, "framework")
+    name = _get(fw, "name" if lang == "zh" else "name_en")
+    prov = provenance(result)
+    ident = prov.get("framework_id") or _get(fw, "id")
+    version = prov.get("framework_version") or _get(fw, "version")
+    tag = " ".join(str(x) for x in (ident, version) if x)
+    if name and tag:
+        return f"{name} ({tag})"
+    return str(name or tag or label("unknown", lang))
+
+
+# ---------------------------------------------------------------------------
+# PDF scaffolding (reportlab platypus)
+# ---------------------------------------------------------------------------
+
+def esc(text: object) -> str:
+    """Untrusted text made safe for reportlab paragraph markup."""
+    return escape(str(text))
+
+
+def pdf_styles(lang: str) -> dict:
+    """Paragraph styles with the shipped font; CJK line breaking for Chinese only."""
+    from reportlab.lib import colors
+    from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+    from reportlab.lib.styles import ParagraphStyle
+
+    from reports.fonts import register_reportlab
+
+    regular, bold = register_reportlab()
+    wrap = "CJK" if lang == "zh" else None
+    base = ParagraphStyle("body", fontName=regular, fontSize=8.5, leading=11.5, wordWrap=wrap)
+    grey = colors.HexColor("#555555")
+
+    def make(name, **kw):
+        return ParagraphStyle(name, parent=base, **kw)
+
+    return {
+        "body": base,
+        "title": make("title", fontName=bold, fontSize=15, leading=20, spaceAfter=2),
+        "subtitle": make("subtitle", fontSize=9.5, leading=13, textColor=grey),
+        "cover": make("cover", fontName=bold, fontSize=22, leading=30, alignment=TA_CENTER),
+        "cover_sub": make("cover_sub", fontSize=12, leading=18, alignment=TA_CENTER, textColor=grey),
+        "h1": make("h1", fontName=bold, fontSize=11.5, leading=15, spaceBefore=8, spaceAfter=4,
+                   textColor=colors.HexColor("#0B3C5D")),
+        "h2": make("h2", fontName=bold, fontSize=9.5, leading=13, spaceBefore=4, spaceAfter=2),
+        "cell": make("cell", fontSize=7.5, leading=9.5),
+        "cell_bold": make("cell_bold", fontName=bold, fontSize=7.5, leading=9.5),
+        "cell_r": make("cell_r", fontSize=7.5, leading=9.5, alignment=TA_RIGHT),
+        "cell_c": make("cell_c", fontSize=7.5, leading=9.5, alignment=TA_CENTER),
+        "head": make("head", fontName=bold, fontSize=7.5, leading=9.5, alignment=TA_CENTER),
+        "kpi_label": make("kpi_label", fontSize=7.5, leading=10, textColor=grey, alignment=TA_CENTER),
+        "kpi_value": make("kpi_value", fontName=bold, fontSize=15, leading=19, alignment=TA_CENTER),
+        "kpi_sub": make("kpi_sub", fontSize=7.5, leading=10, alignment=TA_CENTER),
+        "note": make("note", fontSize=7, leading=9.5, textColor=grey),
+        "warn": make("warn", fontName=bold, fontSize=8.5, leading=11.5, textColor=colors.HexColor("#B03A00")),
+    }
+
+
+def P(text: object, style, *, raw: bool = False):
+    """A paragraph of untrusted text (escaped) or of trusted markup (``raw=True``)."""
+    from reportlab.platypus import Paragraph
+
+    return Paragraph(str(text) if raw else esc(text), style)
+
+
+def grid_table(rows: list[list], widths: list[float], *, header_rows: int = 1, repeat: bool = True,
+               extra: list | None = None, zebra: bool = True):
+    """A table in the house style: light grid, grey header, optional zebra rows."""
+    from reportlab.lib import colors
+    from reportlab.platypus import Table, TableStyle
+
+    from reports.fonts import register_reportlab
+
+    table = Table(rows, colWidths=widths, repeatRows=header_rows if repeat else 0)
+    cmds = [
+        # plain-string cells would otherwise be set in (unembedded) Helvetica
+        ("FONTNAME", (0, 0), (-1, -1), register_reportlab()[0]),
+        # numbers are plain strings (a Paragraph per number is the main cost of a page): right-aligned
+        ("FONTSIZE", (0, 0), (-1, -1), 7.5),
+        ("LEADING", (0, 0), (-1, -1), 9.5),
+        ("ALIGN", (0, 0), (-1, -1), "RIGHT"),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#CCCCCC")),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    ]
+    if header_rows:
+        cmds += [("BACKGROUND", (0, 0), (-1, header_rows - 1), colors.HexColor("#E8EEF4")),
+                 ("LINEBELOW", (0, header_rows - 1), (-1, header_rows - 1), 0.6, colors.HexColor("#0B3C5D"))]
+    if zebra:
+        for r in range(header_rows + 1, len(rows), 2):
+            cmds.append(("BACKGROUND", (0, r), (-1, r), colors.HexColor("#F6F8FA")))
+    table.setStyle(TableStyle(cmds + (extra or [])))
+    return table
+
+
+def fact_table(facts: list[Fact], styles: dict, width: float, *, columns: int = 2):
+    """Facts as label/value pairs, ``columns`` pairs per row."""
+    cells = [[P(f.label, styles["cell"]), fmt(f.value, f.kind) if columns > 1 else P(fmt(f.value, f.kind),
+                                                                                    styles["cell"])]
+             for f in facts]
+    rows = []
+    for i in range(0, len(cells), columns):
+        row = []
+        for pair in cells[i:i + columns]:
+            row += pair
+        row += [""] * (2 * columns - len(row))
+        rows.append(row)
+    pair_w = width / columns
+    split = 0.68 if columns > 1 else 0.3
+    widths = [pair_w * split, pair_w * (1 - split)] * columns
+    return grid_table(rows, widths, header_rows=0, zebra=False)
+
+
+def build_pdf(path: Path, story: list, *, title: str, subject: str, footer: str, lang: str,
+              page_size=None, margins_mm: float = 14.0) -> Path:
+    """Write ``story`` to ``path`` as a reproducible A4 PDF with a footer on every page."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
+
+    from reports.fonts import register_reportlab
+
+    regular, _ = register_reportlab()
+    size = page_size or A4
+    margin = margins_mm * mm
+
+    def on_page(canvas, doc):
+        canvas.saveState()
+        canvas.setFont(regular, 6.5)
+        canvas.setFillGray(0.4)
+        canvas.drawString(margin, margin * 0.5, footer)
+        canvas.drawRightString(size[0] - margin, margin * 0.5, label("page", lang, page=doc.page))
+        canvas.restoreState()
+
+    buffer = io.BytesIO()
+    doc = BaseDocTemplate(buffer, pagesize=size, leftMargin=margin, rightMargin=margin, topMargin=margin,
+                          bottomMargin=margin, title=title, author="minping", subject=subject,
+                          creator="minping", invariant=1, initialFontName=regular,
+                          lang="zh-CN" if lang == "zh" else "en")
+    frame = Frame(margin, margin, size[0] - 2 * margin, size[1] - 2 * margin, id="body",
+                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=on_page)])
+    doc.build(story)
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def content_width(margins_mm: float = 14.0) -> float:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+
+    return A4[0] - 2 * margins_mm * mm
+
+
+# ---------------------------------------------------------------------------
+# history: earlier years' indices
+# ---------------------------------------------------------------------------
+
+def history_frame(history):
+    """Earlier indices as a frame ``year``, ``department_id``, ``index``.
+
+    ``history`` may be such a frame, one result-like object or a sequence of
+    them (each with a ``departments`` frame).  Rows of departments that were
+    renamed or merged are matched only through their register id, so pass
+    histories already mapped through the framework's crosswalk.
+    """
+    import pandas as pd
+
+    if history is None:
+        return None
+    if isinstance(history, pd.DataFrame):
+        frames = [history]
+    elif hasattr(history, "departments"):
+        frames = [history.departments]
+    else:
+        frames = [h if isinstance(h, pd.DataFrame) else h.departments for h in history]
+    cols = ["year", "department_id", "index"]
+    frames = [f[cols] for f in frames if all(c in f.columns for c in cols)]
+    if not frames:
+        return None
+    out = pd.concat(frames, ignore_index=True)
+    out["department_id"] = out["department_id"].astype(str)
+    return out.drop_duplicates(["year", "department_id"], keep="last")
+
+
+def index_change(departments, history, department_id: str, year: int) -> float:
+    """This year's index minus last year's (the ``change`` column wins when present); NaN if unknown."""
+    row = departments[departments["department_id"].astype(str) == str(department_id)]
+    if not len(row):
+        return float("nan")
+    if "change" in row.columns and not missing(row["change"].iloc[0]):
+        return float(row["change"].iloc[0])
+    if history is None:
+        return float("nan")
+    prev = history[(history["department_id"] == str(department_id)) & (history["year"] == year - 1)]
+    if not len(prev) or missing(prev["index"].iloc[0]):
+        return float("nan")
+    return float(row["index"].iloc[0]) - float(prev["index"].iloc[0])
+
+
+def trend_series(departments, history, department_id: str, year: int):
+    """Index by year for one department (history plus this year)."""
+    import pandas as pd
+
+    row = departments[departments["department_id"].astype(str) == str(department_id)]
+    points = {}
+    if history is not None:
+        own = history[(history["department_id"] == str(department_id)) & (history["year"] < year)]
+        points.update(dict(zip(own["year"].astype(int), own["index"].astype(float))))
+    if len(row):
+        points[int(year)] = float(row["index"].iloc[0])
+    return pd.Series(points, dtype=float).sort_index()
+
+
+def natural_key(text) -> tuple:
+    """Sort key of an id so that D1.2 comes before D1.10."""
+    parts = str(text).replace("-", ".").split(".")
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
+
+
+def natural_order(frame, column: str):
+    """``frame`` sorted by ``column`` in natural id order (stable)."""
+    order = sorted(range(len(frame)), key=lambda i: natural_key(frame[column].iloc[i]))
+    return frame.iloc[order]
+
+
+# ---------------------------------------------------------------------------
+# a table once, rendered to PDF and XLSX
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TableSpec:
+    """Column heads, a kind per column (see :data:`XLSX_FORMATS`) and rows of raw values."""
+
+    headers: list
+    kinds: list
+    rows: list
+
+
+def pdf_table(spec: TableSpec, styles: dict, widths: list[float], *, extra: list | None = None,
+              bold_rows: set[int] | None = None):
+    """Render a :class:`TableSpec` as a reportlab table (numbers right-aligned)."""
+    rows = [[P(h, styles["head"]) for h in spec.headers]]
+    for i, row in enumerate(spec.rows):
+        cells = []
+        for value, kind in zip(row, spec.kinds):
+            if kind != "text":
+                cells.append(fmt(value, kind))
+                continue
+            style = styles["cell_bold"] if bold_rows and i in bold_rows else styles["cell"]
+            cells.append(P(fmt(value, kind), style))
+        rows.append(cells)
+    return grid_table(rows, widths, extra=extra)
+
+
+def auto_widths(spec: TableSpec, width: float, *, flexible: list[int], lang: str, size: float = 7.5) -> list[float]:
+    """Column widths that fit each column's numbers and head words; ``flexible`` columns share the rest.
+
+    A head may wrap: in Chinese anywhere (half its width suffices), in English
+    only between words (its longest word must fit).
+    """
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from reports.fonts import register_reportlab
+
+    regular, bold = register_reportlab()
+    pad = 7.0
+    natural = []
+    for j, (head, kind) in enumerate(zip(spec.headers, spec.kinds)):
+        head = str(head)
+        if lang == "zh":
+            head_w = stringWidth(head, bold, size) / 2
+        else:
+            head_w = max((stringWidth(w, bold, size) for w in head.split()), default=0.0)
+        cells = max((stringWidth(fmt(row[j], kind), regular, size) for row in spec.rows), default=0.0)
+        natural.append(max(head_w, cells) + pad)
+        if kind == "text" and j not in flexible:
+            natural[-1] = min(natural[-1], 62.0)  # long texts wrap rather than starve the name column
+    flex_min = {j: min(natural[j], 0.2 * width) for j in flexible}
+    fixed = sum(w for j, w in enumerate(natural) if j not in flexible)
+    if fixed + sum(flex_min.values()) > width:
+        scale = (width - sum(flex_min.values())) / fixed
+        natural = [w if j in flexible else w * scale for j, w in enumerate(natural)]
+        fixed = width - sum(flex_min.values())
+    rest = width - fixed
+    flex_total = sum(natural[j] for j in flexible) or 1.0
+    out = list(natural)
+    for j in flexible:
+        out[j] = rest * natural[j] / flex_total
+    return out

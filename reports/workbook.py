@@ -1,0 +1,146 @@
+"""Workbook scaffolding: typed cells with number formats, header rows, native charts, reproducible saving.
+
+Numbers are stored as numbers with the Excel number format of their kind
+(:data:`reports.layout.XLSX_FORMATS`); text goes through
+:func:`reports.safety.set_cell` so that no input string becomes a formula.
+Saving fixes every timestamp (document properties and ZIP entries), so equal
+input gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+from reports.layout import FIXED_TIME, XLSX_FORMATS, Fact, TableSpec, missing
+
+
+def new_workbook(title: str):
+    """An empty workbook (no default sheet) with fixed document properties."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    props = wb.properties
+    props.creator = "minping"
+    props.lastModifiedBy = "minping"
+    props.title = title
+    props.created = FIXED_TIME
+    props.modified = FIXED_TIME
+    return wb
+
+
+def header_style(ws, ncols: int, row: int = 1) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    fill = PatternFill("solid", fgColor="E8EEF4")
+    for col in range(1, ncols + 1):
+        cell = ws.cell(row=row, column=col)
+        cell.font = Font(bold=True)
+        cell.fill = fill
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+
+
+def write_table(ws, header: list[str], rows: list[list], kinds: list[str], *, widths: list[float] | None = None,
+                start_row: int = 1, freeze: str | None = "A2") -> None:
+    """A header row and typed rows; numbers keep their type and get the kind's number format."""
+    from openpyxl.utils import get_column_letter
+
+    from reports.safety import set_cell
+
+    for j, text in enumerate(header, start=1):
+        set_cell(ws.cell(row=start_row, column=j), text)
+    header_style(ws, len(header), start_row)
+    ws.row_dimensions[start_row].height = 30
+    for i, row in enumerate(rows, start=start_row + 1):
+        for j, (value, kind) in enumerate(zip(row, kinds), start=1):
+            set_cell(ws.cell(row=i, column=j), value, XLSX_FORMATS.get(kind))
+    if freeze:
+        ws.freeze_panes = freeze
+    for j, width in enumerate(widths or [], start=1):
+        ws.column_dimensions[get_column_letter(j)].width = width
+
+
+def write_facts(ws, facts: list[Fact], *, start_row: int = 1, header: tuple[str, str] | None = None) -> int:
+    """Facts as two columns (label, value); returns the next free row."""
+    from reports.safety import set_cell
+
+    row = start_row
+    if header:
+        set_cell(ws.cell(row=row, column=1), header[0])
+        set_cell(ws.cell(row=row, column=2), header[1])
+        header_style(ws, 2, row)
+        row += 1
+    for fact in facts:
+        set_cell(ws.cell(row=row, column=1), fact.label)
+        value = fact.value
+        if fact.kind != "text" and missing(value):
+            value = None
+        set_cell(ws.cell(row=row, column=2), value, XLSX_FORMATS.get(fact.kind))
+        row += 1
+    return row
+
+
+def save_workbook(wb, path: Path) -> Path:
+    """Save with fixed timestamps inside the archive so that equal input gives equal bytes."""
+    from openpyxl.writer.excel import ExcelWriter
+
+    for ws in wb.worksheets:
+        # Print every sheet across the page width; as many pages down as needed.
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        # ExcelWriter directly: save_workbook() would stamp the current time as "modified".
+        ExcelWriter(wb, archive).save()
+    out = io.BytesIO()
+    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o600 << 16
+            dst.writestr(fixed, src.read(info.filename))
+    path.write_bytes(out.getvalue())
+    return path
+
+
+def xlsx_table(ws, spec: TableSpec, *, widths: list[float] | None = None, freeze: str | None = "A2",
+               start_row: int = 1) -> None:
+    write_table(ws, spec.headers, spec.rows, spec.kinds, widths=widths, freeze=freeze, start_row=start_row)
+
+
+def xlsx_bar_chart(ws, *, title: str, categories, series: list, colors: list[str], anchor: str,
+                   horizontal: bool = True, y_max: float | None = None, width: float = 18, height: float = 9):
+    """A native bar chart in the palette; data labels switched off explicitly (LibreOffice shows them otherwise)."""
+    from openpyxl.chart import BarChart
+    from openpyxl.chart.label import DataLabelList
+
+    chart = BarChart()
+    chart.type = "bar" if horizontal else "col"
+    chart.title = title
+    for ref in series:
+        chart.add_data(ref, titles_from_data=True)
+    chart.set_categories(categories)
+    for s, color in zip(chart.series, colors):
+        s.graphicalProperties.solidFill = color.lstrip("#")
+        s.graphicalProperties.line.solidFill = color.lstrip("#")
+    chart.dataLabels = DataLabelList()
+    for flag in ("showVal", "showCatName", "showSerName", "showLegendKey", "showPercent"):
+        setattr(chart.dataLabels, flag, False)
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    if horizontal:
+        chart.x_axis.scaling.orientation = "maxMin"  # first category on top, as in the table
+        chart.y_axis.crosses = "max"  # keeps the value axis at the bottom once categories are reversed
+    chart.y_axis.scaling.min = 0
+    if y_max is not None:
+        chart.y_axis.scaling.max = y_max
+    chart.y_axis.number_format = "0"
+    chart.y_axis.majorGridlines = None
+    chart.width, chart.height = width, height
+    ws.add_chart(chart, anchor)
+    return chart

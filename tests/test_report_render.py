@@ -1,0 +1,94 @@
+"""render_reports end to end: file layout, byte-for-byte reproducibility, language purity, speed."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import zipfile
+
+import pytest
+
+from reports.render import render_reports
+from surveys.errors import DataValidationError, MinpingError
+from tests.fixtures.report_checks import has_cjk, pdf_text
+from tests.fixtures.report_result import make_history, make_result
+
+SUBSET = ["A01", "C04", "D08"]
+
+
+@pytest.fixture(scope="module")
+def result():
+    return make_result(include_optional=True)  # 35 departments
+
+
+def test_all_documents_for_35_departments_under_30s(result, tmp_path):
+    start = time.perf_counter()
+    files = render_reports(result, tmp_path, history=make_history(result))
+    elapsed = time.perf_counter() - start
+    assert len(result.departments) == 35
+    assert len(files) == 2 + 2 * 35
+    assert elapsed < 30, f"rendering took {elapsed:.1f} s"
+    base = tmp_path / "report" / "zh"
+    assert files[:2] == [base / "city_report.pdf", base / "city_report.xlsx"]
+    names = sorted(p.name for p in (base / "departments").iterdir())
+    expected = sorted(f"{d}.{ext}" for d in result.departments.department_id for ext in ("pdf", "xlsx"))
+    assert names == expected
+    assert all(p.stat().st_size > 1000 for p in files)
+
+
+def test_same_input_gives_identical_bytes(result, tmp_path):
+    first = render_reports(result, tmp_path / "a", departments=SUBSET)
+    second = render_reports(result, tmp_path / "b", departments=SUBSET)
+    assert [p.relative_to(tmp_path / "a") for p in first] == [p.relative_to(tmp_path / "b") for p in second]
+    for a, b in zip(first, second):
+        assert a.read_bytes() == b.read_bytes(), a.name
+
+
+def test_no_clock_in_files(result, tmp_path):
+    files = render_reports(result, tmp_path, departments=SUBSET[:1])
+    for path in files:
+        if path.suffix == ".xlsx":
+            with zipfile.ZipFile(path) as archive:
+                assert {i.date_time for i in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+                core = archive.read("docProps/core.xml").decode()
+            assert "2000-01-01T00:00:00Z" in core and str(time.gmtime().tm_year) not in core
+        else:
+            assert b"D:20000101000000" in path.read_bytes()
+
+
+def test_english_documents_have_no_cjk(result, tmp_path):
+    files = render_reports(result, tmp_path, lang="en", departments=SUBSET)
+    assert all(p.parent.parent.name == "en" or p.parent.name == "en" for p in files)
+    for path in files:
+        if path.suffix == ".pdf":
+            text = pdf_text(path)
+            assert text and not has_cjk(text), path.name
+
+
+def test_ids_with_path_characters_are_refused(result, tmp_path):
+    deps = result.departments.copy()
+    deps.loc[0, "department_id"] = "../escape"
+    with pytest.raises(DataValidationError, match="file name"):
+        render_reports(dataclasses.replace(result, departments=deps), tmp_path)
+    assert not (tmp_path / "report").exists()
+    assert not (tmp_path / "escape.pdf").exists()
+
+
+def test_bad_arguments(result, tmp_path):
+    with pytest.raises(MinpingError, match="language"):
+        render_reports(result, tmp_path, lang="fr")
+    with pytest.raises(DataValidationError, match="Z99"):
+        render_reports(result, tmp_path, departments=["Z99"])
+    broken = dataclasses.replace(result, indicators=result.indicators.drop(columns=["score", "indicator_en"]))
+    with pytest.raises(DataValidationError) as err:
+        render_reports(broken, tmp_path)
+    assert "score" in str(err.value) and "indicator_en" in str(err.value)
+
+
+def test_manifest_hash_is_printed(result, tmp_path):
+    digest = "0123456789abcdef" * 4
+    files = render_reports(result, tmp_path, departments=SUBSET[:1], manifest_hash=digest)
+    for path in files:
+        if path.suffix == ".pdf":
+            assert digest in pdf_text(path).replace("\n", "")
+    assert result.provenance.get("manifest_sha256") is None  # the input result is left alone
