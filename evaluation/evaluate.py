@@ -14,7 +14,7 @@ from surveys.framework import Framework
 from surveys.schema import ChannelData
 
 from .gates import apply_gates
-from .index import aggregate, effective_weights
+from .index import aggregate, effective_weights, variance_shares
 from .indicators import estimate_indicators
 from .quality import quality_table
 from .ranking import rank_intervals
@@ -94,5 +94,6 @@ def evaluate(data: ChannelData, framework: Framework, *, level: float | None = N
     return EvaluationResult(
         year=year, framework=framework, level=level, departments=deps[DEPARTMENT_COLUMNS],
         dimensions=dims, indicators=est.frame, quality=quality,
-        extra={"effective_weights": ew}, provenance=prov,
+        extra={"effective_weights": ew, "weights": variance_shares(est.frame, index, framework)},
+        provenance=prov,
     )

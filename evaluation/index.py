@@ -139,3 +139,39 @@ def aggregate(est: IndicatorEstimates, framework: Framework, *, level: float | N
     index["missing_dimensions"] = index["department_id"].map(
         lambda d: ";".join(k for k in all_dims if k not in have.get(d, set())))
     return dims[DIMENSION_COLUMNS], index
+
+
+def variance_shares(indicators: pd.DataFrame, index: pd.DataFrame, framework: Framework) -> pd.DataFrame:
+    """Nominal weight beside each indicator's actual share of the index's variance across departments.
+
+    With ``I_d = sum_i c_di s_di`` (``c`` the effective weights after
+    renormalisation), the variance of the index across departments splits as
+    ``var(I) = sum_i cov(c_i s_i, I)``; the share of indicator i is
+    ``cov(c_i s_i, I) / var(I)`` (shares sum to 1; an indicator whose scores
+    barely differ between departments carries little of the ranking whatever its
+    nominal weight; OECD/JRC Handbook on Constructing Composite Indicators, 2008,
+    on effective versus nominal weights).  Census indicators count like the others.
+
+    Returns ``indicator_id, indicator, indicator_en, dimension_id, nominal_weight,
+    variance_share, score_sd`` (score_sd: spread of the indicator's scores across
+    departments).
+    """
+    ew = effective_weights(indicators, framework)
+    s = ew.merge(indicators[["department_id", "indicator_id", "score"]], on=["department_id", "indicator_id"])
+    s["contrib"] = s["w_index"] * s["score"]
+    wide = s.pivot_table(index="department_id", columns="indicator_id", values="contrib", aggfunc="sum").fillna(0.0)
+    total = index.set_index("department_id")["index"].reindex(wide.index)
+    ok = total.notna()
+    wide, total = wide[ok], total[ok]
+    var = float(np.var(total.to_numpy(), ddof=1)) if len(total) > 1 else np.nan
+    cov = {c: float(np.cov(wide[c].to_numpy(), total.to_numpy(), ddof=1)[0, 1]) if len(total) > 1 else np.nan
+           for c in wide.columns}
+    sd = s.groupby("indicator_id")["score"].std()
+    nominal = framework.nominal_weights()
+    rows = []
+    for ind in framework.indicators:
+        rows.append({"indicator_id": ind.id, "indicator": ind.name, "indicator_en": ind.name_en,
+                     "dimension_id": ind.dimension, "nominal_weight": nominal[ind.id],
+                     "variance_share": cov.get(ind.id, np.nan) / var if var and var > 0 else np.nan,
+                     "score_sd": sd.get(ind.id, np.nan)})
+    return pd.DataFrame(rows)

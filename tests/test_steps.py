@@ -107,3 +107,26 @@ def test_rank_intervals_exact_and_separated():
     assert r.loc["a", "p_top"] == 1.0 and 0.4 < r.loc["b", "p_top"] <= 1.0
     again = rank_intervals(noisy, seed=1, n_draws=4000).set_index("department_id")
     pd.testing.assert_frame_equal(r, again)
+
+
+def test_variance_shares_sum_to_one_and_follow_spread():
+    from evaluation.index import variance_shares
+
+    fw = load_framework()
+    rng = np.random.default_rng(3)
+    rows = []
+    for d in range(12):
+        for ind in fw.indicators:
+            # D1.1 varies a lot between departments, everything else barely
+            spread = 10.0 if ind.id == "D1.1" else 0.1
+            rows.append({"department_id": f"X{d:02d}", "indicator_id": ind.id, "dimension_id": ind.dimension,
+                         "score": 80 + spread * rng.standard_normal()})
+    ind = pd.DataFrame(rows)
+    from evaluation.index import effective_weights
+
+    ew = effective_weights(ind, fw).merge(ind, on=["department_id", "indicator_id", "dimension_id"])
+    index = ew.assign(c=ew["w_index"] * ew["score"]).groupby("department_id")["c"].sum().rename("index").reset_index()
+    out = variance_shares(ind, index, fw).set_index("indicator_id")
+    assert out["variance_share"].sum() == pytest.approx(1.0)
+    assert out.loc["D1.1", "variance_share"] > 0.9 > out.loc["D1.1", "nominal_weight"]
+    assert out["nominal_weight"].sum() == pytest.approx(1.0)
