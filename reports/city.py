@@ -396,7 +396,7 @@ def render_city_xlsx(result, path: str | Path, *, lang: str = "zh", history=None
               for k, v in layout.flatten(layout.provenance(result))]
     workbook.write_facts(ws, facts, header=(label("key", lang), label("value", lang)))
     ws.freeze_panes = "A2"
-    ws.column_dimensions["A"].width = 34
+    ws.column_dimensions["A"].width = 50
     ws.column_dimensions["B"].width = 70
     return workbook.save_workbook(wb, Path(path))
 
