@@ -334,31 +334,62 @@ def grade_distribution_chart(departments: pd.DataFrame, *, lang: str = "zh", ax=
     return ax
 
 
-def funnel_chart(frame: pd.DataFrame, *, x: str = "n_survey", y: str = "index", low: str = "control_low",
-                 high: str = "control_high", center: float | None = None, lang: str = "zh", ax=None):
-    """Funnel plot: each department's estimate against its sample size.
+FUNNEL_BANDS = (("lower95", "upper95", "--"), ("lower998", "upper998", ":"))
 
-    Control limits are drawn from the ``low``/``high`` columns when the frame
-    has them (computed by the evaluation, not here); ``center`` draws the
-    reference line.  Points outside the limits are marked in vermillion.
+
+def funnel_chart(funnel: pd.DataFrame, limits: pd.DataFrame | None = None, *, overdispersion: str | None = None,
+                 x: str = "n", y: str = "index", lang: str = "zh", ax=None):
+    """Funnel plot: each department's index against its sample size, with control limits.
+
+    Parameters
+    ----------
+    funnel : DataFrame
+        One row per department with ``x`` (default ``n``) and ``y`` (default
+        ``index``); optional ``city_mean``, the limits at the department's n
+        (``lower95``, ``upper95``, ``lower998``, ``upper998``) and
+        ``position`` (``above_998`` ... ``below_998``), as
+        :func:`evaluation.shrinkage.funnel` returns them.
+    limits : DataFrame, optional
+        The limit curves on a grid of n (``n``, ``lower95`` ... ``upper998``,
+        optionally ``overdispersion``).  Without it, the limits at the
+        departments' own n are joined when present; without either, no limits
+        are drawn (they are computed by the evaluation, never here).
+    overdispersion : str, optional
+        Which curves of ``limits`` to draw when it holds several (default: the
+        first value found).
     """
     from reports.fonts import matplotlib_style
 
-    data = frame.sort_values(x, kind="mergesort")
+    data = funnel.sort_values(x, kind="mergesort")
+    curves = data
+    if limits is not None and len(limits):
+        curves = limits
+        if "overdispersion" in limits:
+            which = overdispersion or limits["overdispersion"].iloc[0]
+            curves = limits[limits["overdispersion"] == which]
+        curves = curves.sort_values("n", kind="mergesort")
+    cx = "n" if curves is not data else x
     with matplotlib_style():
         ax = _axes(ax, (5.0, 3.5))
-        outside = np.zeros(len(data), dtype=bool)
-        if _has(data, low, high):
-            ax.plot(data[x], data[low], color=PALETTE["grey"], lw=0.9, ls="--", label=label("control_limits", lang))
-            ax.plot(data[x], data[high], color=PALETTE["grey"], lw=0.9, ls="--")
-            outside = ((data[y] < data[low]) | (data[y] > data[high])).to_numpy()
-        if center is not None:
-            ax.axhline(center, color=PALETTE["black"], lw=0.8)
-        ax.scatter(data[x], data[y], s=16, c=np.where(outside, PALETTE["vermillion"], PALETTE["blue"]), zorder=3)
+        drawn = False
+        for low, high, style in FUNNEL_BANDS:
+            if _has(curves, low, high):
+                level = "95%" if low.endswith("95") else "99.8%"
+                ax.plot(curves[cx], curves[low], color=PALETTE["grey"], lw=0.9, ls=style,
+                        label=f"{label('control_limits', lang)} {level}")
+                ax.plot(curves[cx], curves[high], color=PALETTE["grey"], lw=0.9, ls=style)
+                drawn = True
+        if _has(data, "city_mean"):
+            ax.axhline(float(data["city_mean"].iloc[0]), color=PALETTE["black"], lw=0.8)
+        colors = {"above_998": PALETTE["vermillion"], "below_998": PALETTE["vermillion"],
+                  "above_95": PALETTE["orange"], "below_95": PALETTE["orange"]}
+        point_colors = ([colors.get(p, PALETTE["blue"]) for p in data["position"]] if "position" in data
+                        else PALETTE["blue"])
+        ax.scatter(data[x], data[y], s=16, c=point_colors, zorder=3)
         ax.set_xlabel(label("funnel_x", lang))
         ax.set_ylabel(label("index", lang))
         ax.set_title(label("funnel_title", lang))
-        if _has(data, low, high):
+        if drawn:
             ax.legend(frameon=False)
     return ax
 

@@ -135,15 +135,23 @@ def result():
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_matplotlib_charts_draw_in_language(result, lang):
     deps, dims, inds = result.departments, result.dimensions, result.indicators
+    n = deps["n_survey"].astype(float)
+    funnel = pd.DataFrame({"n": n, "index": deps["index"], "city_mean": 83.0,
+                           "lower95": 83 - 45 / np.sqrt(n), "upper95": 83 + 45 / np.sqrt(n),
+                           "lower998": 83 - 70 / np.sqrt(n), "upper998": 83 + 70 / np.sqrt(n)})
+    grid = np.geomspace(20, 450, 30)
+    limits = pd.DataFrame({"overdispersion": "none", "n": grid, "lower95": 83 - 45 / np.sqrt(grid),
+                           "upper95": 83 + 45 / np.sqrt(grid), "lower998": 83 - 70 / np.sqrt(grid),
+                           "upper998": 83 + 70 / np.sqrt(grid)})
     made = [
         charts.ranking_chart(deps, lang=lang, highlight="B05"),
         charts.ranking_chart(deps.drop(columns=["ci_low", "ci_high"]), lang=lang, category="A"),
         charts.profile_chart(dims, deps, "B05", lang=lang),
         charts.quadrant_chart(inds, "B05", lang=lang),
         charts.grade_distribution_chart(deps, lang=lang),
-        charts.funnel_chart(deps.assign(control_low=80 - 40 / np.sqrt(deps["n_survey"]),
-                                        control_high=86 + 40 / np.sqrt(deps["n_survey"])), center=83.0, lang=lang),
-        charts.funnel_chart(deps, lang=lang),
+        charts.funnel_chart(funnel, limits, lang=lang),
+        charts.funnel_chart(funnel.drop(columns=["lower998", "upper998"]), lang=lang),
+        charts.funnel_chart(deps.rename(columns={"n_survey": "n"}), lang=lang),
         charts.heatmap_chart(dims, deps, lang=lang),
         charts.sparkline(pd.Series([80.0, 82.0, 83.5], index=[2023, 2024, 2025]), lang=lang),
     ]
@@ -162,3 +170,17 @@ def test_ranking_chart_uses_given_axes(result):
     ax = Figure().add_subplot()
     assert charts.ranking_chart(result.departments, ax=ax) is ax
     assert len(ax.get_yticklabels()) == len(result.departments)
+
+
+def test_funnel_chart_draws_supplied_limits_only(result):
+    deps = result.departments
+    funnel = pd.DataFrame({"n": [50.0, 100.0, 300.0], "index": [70.0, 85.0, 84.0], "city_mean": 83.0,
+                           "lower95": [77.0, 79.0, 81.0], "upper95": [89.0, 87.0, 85.0],
+                           "position": ["below_95", "within", "within"]})
+    ax = charts.funnel_chart(funnel)
+    assert len(ax.lines) == 3  # two limit curves and the city mean
+    assert [list(line.get_ydata()) for line in ax.lines[:2]] == [[77.0, 79.0, 81.0], [89.0, 87.0, 85.0]]
+    colors = ax.collections[0].get_facecolors()
+    assert tuple(colors[0]) != tuple(colors[1])  # the point below the 95% limit stands out
+    bare = charts.funnel_chart(deps.rename(columns={"n_survey": "n"}))
+    assert len(bare.lines) == 0
