@@ -20,7 +20,7 @@ indicator's influence values are scaled so that its own variance equals its
 reported score ``se`` (see :func:`evaluation.indicators._finish`), and an
 indicator estimated at 0 or 1 (linearised variance 0) adds its Wilson-based
 variance as an independent term.  Intervals
-are normal-theory (``estimate +/- z * se``).
+are normal-theory (``estimate +/- z * se``), cut to the score range 0-100.
 """
 
 from __future__ import annotations
@@ -124,16 +124,16 @@ def aggregate(est: IndicatorEstimates, framework: Framework, *, level: float | N
     dims["dimension"] = dims["dimension_id"].map(lambda k: meta[k].name)
     dims["dimension_en"] = dims["dimension_id"].map(lambda k: meta[k].name_en)
     dims["weight"] = dims["dimension_id"].map(lambda k: meta[k].weight)
-    dims["ci_low"] = dims["estimate"] - z * dims["se"]
-    dims["ci_high"] = dims["estimate"] + z * dims["se"]
+    dims["ci_low"] = (dims["estimate"] - z * dims["se"]).clip(lower=0.0)
+    dims["ci_high"] = (dims["estimate"] + z * dims["se"]).clip(upper=100.0)
     dims["year"] = est.frame["year"].iloc[0] if len(est.frame) else np.nan
 
     idx = scored.assign(ws=scored["w_index"] * scored["score"]).groupby("department_id", sort=True)["ws"].sum()
     var_i = _variance(est, scored.rename(columns={"w_index": "coef"}), ["department_id"])
     index = pd.DataFrame({"department_id": idx.index, "index": idx.to_numpy()})
     index["se"] = np.sqrt(var_i.reindex(idx.index).fillna(0.0).to_numpy())
-    index["ci_low"] = index["index"] - z * index["se"]
-    index["ci_high"] = index["index"] + z * index["se"]
+    index["ci_low"] = (index["index"] - z * index["se"]).clip(lower=0.0)
+    index["ci_high"] = (index["index"] + z * index["se"]).clip(upper=100.0)
     all_dims = [d.id for d in framework.dimensions]
     have = dims.groupby("department_id")["dimension_id"].apply(set)
     index["missing_dimensions"] = index["department_id"].map(

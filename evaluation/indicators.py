@@ -235,6 +235,9 @@ def _finish(frame: pd.DataFrame, ind: Indicator, nominal, level: float, *, censu
         else:
             lo_raw, hi_raw = raw - q * raw_se, raw + q * raw_se
         lo, hi = score_interval(t, lo_raw, hi_raw)
+        # scores live on 0-100: an interval is cut to the parameter space (a t interval on three
+        # site visits can otherwise reach past 100)
+        lo, hi = np.clip(lo, 0.0, 100.0), np.clip(hi, 0.0, 100.0)
         se = (hi - lo) / (2 * q)
         direction = -1.0 if (t.kind == "dtf" and t.frontier < t.worst) else 1.0
         with np.errstate(invalid="ignore", divide="ignore"):
