@@ -500,7 +500,7 @@ def bootstrap_domain_means(values, weights, groups, n_replicates: int, rng: np.r
             idx = raw.view(np.uint16)[:(p1 - p0) * n_replicates].reshape(p1 - p0, n_replicates)
             _accumulate(out, table[idx], p0, p1, cell_psu, cell_g, ab, slice(0, n_replicates))
     else:
-        budget = max(int(chunk_rows) * n_replicates, 1 << 20)
+        budget = 1 << 19     # counts per block: small enough to stay in cache
         start = np.concatenate([[0], np.cumsum(n_psu_h)])
         for hh in range(len(n_psu_h)):
             n_h = int(n_psu_h[hh])
