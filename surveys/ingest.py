@@ -13,13 +13,14 @@ Phone numbers are hashed and masked here, at the door (:mod:`surveys.privacy`).
 from __future__ import annotations
 
 import unicodedata
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from . import derive, screens
-from .errors import DataValidationError, Problem
+from .errors import DataValidationError, MinpingWarning, Problem
 from .framework import Framework
 from .ledger import Ledger
 from .normalize import parse_codes, parse_dates, parse_numbers
@@ -30,7 +31,6 @@ from .schema import TABLES, ChannelData, TableSpec
 
 #: share of rows whose department must match the register, below which the column is a structural problem
 MIN_DEPARTMENT_MATCH = 0.5
-MAX_TEXT = 2000
 
 
 @dataclass
@@ -99,6 +99,13 @@ def _map_columns(raw: pd.DataFrame, spec: InputSpec, table: TableSpec, problems:
         target = mapping.get(key) or (key if key in table.names else None) or by_zh.get(key)
         if target:
             rename[col] = target
+    ignored = [c for c in raw.columns if c not in rename]
+    if ignored:
+        # Not an error: field files often carry interviewer or note columns.  Named,
+        # so that a column the mapping forgot is not dropped unnoticed.
+        warnings.warn(f"{spec.path}: column(s) {', '.join(map(repr, ignored))} match no column of table "
+                      f"'{table.name}' and are ignored; if one holds a canonical column, map it under "
+                      f"[inputs.columns] in project.toml", MinpingWarning, stacklevel=4)
     df = raw.rename(columns=rename)
     df = df[[c for c in df.columns if c in table.names]]
     seen = df.columns[df.columns.duplicated()].tolist()
@@ -195,7 +202,7 @@ def _load_file(spec, framework, lookup, year, period, ledger: Ledger, problems, 
             df["phone_masked"] = mask_phone(s)
             df = df.drop(columns=[col.name])
         elif col.kind == "text":
-            df[col.name] = scrub_text(text.str.slice(0, MAX_TEXT))
+            df[col.name] = scrub_text(text)
         elif col.kind == "id":
             df[col.name] = text
 
@@ -234,9 +241,15 @@ def _drop_duplicate_keys(df: pd.DataFrame, table: TableSpec, ledger: Ledger) -> 
     dup = df[key].duplicated(keep="first")
     if dup.any():
         q = df.loc[dup]
-        ledger.quarantine(file="(several files)", table=table.name, source_rows=q["_row"].tolist(),
-                          departments=q["_dept_text"].tolist(), code="duplicate_id",
-                          detail=(q["_file"] + ":" + q[key[0]].astype(str)).tolist())
+        # Each row is listed under its own file (a row number means nothing
+        # without it); the detail names the file whose row was kept.
+        kept = df.loc[~dup, [*key, "_file"]].drop_duplicates(key)
+        first = q[key].merge(kept, on=key, how="left")["_file"].to_numpy()
+        detail = pd.Series(first, index=q.index).astype(str) + ":" + q[key[0]].astype(str)
+        for fname, grp in q.groupby("_file", sort=False):
+            ledger.quarantine(file=fname, table=table.name, source_rows=grp["_row"].tolist(),
+                              departments=grp["_dept_text"].tolist(), code="duplicate_id",
+                              detail=detail[grp.index].tolist())
         for fname, n in q.groupby("_file").size().items():
             for rec in ledger.counts:
                 if rec["file"] == fname and rec["table"] == table.name:

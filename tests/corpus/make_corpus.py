@@ -133,8 +133,14 @@ def build() -> tuple[dict[str, bytes], list[Case]]:
              "the required column 调查日期 is absent", column="调查日期"), delimited(rows))
     rows = [r + extra for r, extra in zip(survey_rows(), [["调查员", "备注"]] + [["张三", ""]] * 6)]
     add(Case("unknown_extra_columns.csv", "structural", "ingest", "调查员",
-             "two columns no mapping knows (调查员, 备注): reported by name, as an error or a warning",
-             column="调查员;备注"), delimited(rows))
+             "two columns no mapping knows (调查员, 备注): named in a warning (MinpingWarning), not an error; "
+             "every row is used", column="调查员;备注"), delimited(rows))
+    rows = survey_rows()
+    for row, office in enumerate(("第一办事处", "第二办事处", "城东窗口", "城西窗口", "综合窗口", "税务局"), start=2):
+        set_cell(rows, row, "部门", office)
+    add(Case("unregistered_departments.csv", "structural", "ingest", "name a department in the register",
+             "部门 holds service-hall names, not departments: 1 of 6 rows matches the register, so the column "
+             "(or its mapping) is wrong, not the rows", column="部门"), delimited(rows))
     # --- row-level problems: the file reads, the ingest layer quarantines rows ---
     rows = survey_rows()
     set_cell(rows, 2, "意见建议", "王喆同志耐心细致")  # 喆 exists in GBK, not in GB2312
