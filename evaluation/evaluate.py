@@ -19,6 +19,7 @@ from .indicators import estimate_indicators
 from .quality import quality_table
 from .ranking import rank_intervals
 from .result import DEPARTMENT_COLUMNS, EvaluationResult
+from .weighting import apply_framework_weighting
 
 TOOLKIT_VERSION = "0.1.0"
 
@@ -52,6 +53,7 @@ def evaluate(data: ChannelData, framework: Framework, *, level: float | None = N
     adjustments : optional bonus / veto per department (see :mod:`evaluation.gates`)
     """
     level = framework.confidence_level if level is None else level
+    framework, weighting = apply_framework_weighting(framework)
     year = data.year
     active = [d.id for d in framework.departments_in(year, include_optional=True)]
     est = estimate_indicators(data, framework, level=level, preset=preset)
@@ -89,11 +91,13 @@ def evaluate(data: ChannelData, framework: Framework, *, level: float | None = N
         "framework_sha256": framework.sha256, "seed": seed, "level": level,
         "likert_preset": preset or framework.likert_preset, "n_draws": n_draws,
         "variance_method": "taylor_linearisation", "rank_method": "simulation_normal_independent",
+        "weight_method": framework.weighting.method, "weights": weighting.to_dict(orient="records"),
         **(provenance or {}),
     }
     return EvaluationResult(
         year=year, framework=framework, level=level, departments=deps[DEPARTMENT_COLUMNS],
         dimensions=dims, indicators=est.frame, quality=quality,
-        extra={"effective_weights": ew, "weights": variance_shares(est.frame, index, framework)},
+        extra={"effective_weights": ew, "weights": variance_shares(est.frame, index, framework),
+               "weighting": weighting},
         provenance=prov,
     )

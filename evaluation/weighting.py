@@ -750,3 +750,50 @@ def critic_weights(data: pd.DataFrame, cost: Iterable[object] = (), *, ddof: int
         variant=CRITIC_VARIANT,
         n=len(z),
     )
+
+
+def apply_framework_weighting(framework):
+    """Apply the framework's declared weighting method; return ``(framework, record)``.
+
+    ``explicit``: the framework is returned unchanged.  ``ahp``: dimension
+    weights (scaled to sum to 100) and, for each dimension with comparisons,
+    the indicator weights within it are replaced by AHP priority weights
+    (:func:`ahp` with the declared method, random-index table and CR
+    threshold; an inconsistent matrix raises unless allowed).  ``record`` is a
+    tidy frame ``level, id, weight, method, cr, lambda_max, random_index_table``
+    for the manifest and the reports.
+    """
+    from dataclasses import replace
+
+    spec = framework.weighting
+    rows = []
+    dims = list(framework.dimensions)
+    inds = list(framework.indicators)
+
+    def run(triples, labels):
+        comparisons = {(a, b): v for a, b, v in triples}
+        return ahp(comparisons, labels, method=spec.ahp_method, random_index_table=spec.random_index,
+                   threshold=spec.max_cr, allow_inconsistent=spec.allow_inconsistent)
+
+    def row(level, key, weight, res=None):
+        return {"level": level, "id": key, "weight": weight,
+                "method": f"ahp:{res.method}" if res is not None else "explicit",
+                "cr": res.cr if res is not None else np.nan,
+                "lambda_max": res.lambda_max if res is not None else np.nan,
+                "random_index_table": res.random_index_table if res is not None else ""}
+
+    ahp_on = spec.method == "ahp"
+    res = run(spec.dimension_comparisons, [d.id for d in dims]) if ahp_on and spec.dimension_comparisons else None
+    if res is not None:
+        dims = [replace(d, weight=100.0 * float(res.weights[d.id])) for d in dims]
+    rows += [row("dimension", d.id, d.weight / 100.0, res) for d in dims]
+    for dim in dims:
+        triples = spec.indicator_comparisons.get(dim.id) if ahp_on else None
+        members = [i.id for i in inds if i.dimension == dim.id]
+        res = run(triples, members) if triples else None
+        if res is not None:
+            inds = [replace(i, weight=float(res.weights[i.id])) if i.dimension == dim.id else i for i in inds]
+        rows += [row(f"indicator:{dim.id}", i.id, i.weight, res) for i in inds if i.dimension == dim.id]
+    if not ahp_on:
+        return framework, pd.DataFrame(rows)
+    return replace(framework, dimensions=tuple(dims), indicators=tuple(inds)), pd.DataFrame(rows)

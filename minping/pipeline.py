@@ -109,8 +109,11 @@ def _manifest(project: Project, framework: Framework, run: YearRun, inputs: dict
         "project": project.name, "project_sha256": project.sha256,
         "framework": {"id": framework.id, "version": framework.version, "sha256": framework.sha256,
                       "likert_preset": framework.likert_preset,
-                      "weight_method": "explicit (framework file)",
-                      "nominal_weights": framework.nominal_weights()},
+                      "weight_method": run.result.provenance["weight_method"] if run.result else
+                      framework.weighting.method,
+                      "weights": run.result.provenance["weights"] if run.result else None,
+                      "nominal_weights": run.result.framework.nominal_weights() if run.result else
+                      framework.nominal_weights()},
         "seed": run.result.provenance["seed"] if run.result else project.seed,
         "confidence_level": run.result.level if run.result else framework.confidence_level,
         "inputs": [{"path": p, "sha256": h} for p, h in inputs.items()],

@@ -164,6 +164,25 @@ class Screens:
 
 
 @dataclass(frozen=True)
+class WeightingSpec:
+    """How the weights are set: ``explicit`` (the weights in the file) or ``ahp``.
+
+    With ``ahp`` the dimension weights, and the indicator weights of every
+    dimension listed in ``indicator_comparisons``, are computed from pairwise
+    comparisons ``(a, b, value)``: "a is ``value`` times as important as b"
+    (``evaluation.weighting.apply_framework_weighting``).
+    """
+
+    method: str = "explicit"
+    ahp_method: str = "eigenvector"
+    random_index: str = "saaty1980"
+    max_cr: float = 0.1
+    allow_inconsistent: bool = False
+    dimension_comparisons: tuple[tuple[str, str, float], ...] = ()
+    indicator_comparisons: dict[str, tuple[tuple[str, str, float], ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Framework:
     """A loaded, validated evaluation framework (immutable).
 
@@ -188,6 +207,7 @@ class Framework:
     departments: tuple[Department, ...]
     crosswalk: tuple[CrosswalkEntry, ...] = ()
     screens: Screens = Screens()
+    weighting: WeightingSpec = WeightingSpec()
     source: str = ""
     sha256: str = ""
 
@@ -415,6 +435,8 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
         elif isinstance(getattr(Screens(), k), str) and v not in SCREEN_MODES:
             problem(f"screen '{k}' = '{v}'", f"use one of {list(SCREEN_MODES)}")
 
+    weighting = _parse_weighting(data.get("weighting", {}), {d.id for d in dims}, inds, problem)
+
     level = float(head.get("confidence_level", 0.95))
     if not 0.5 <= level < 1:
         problem(f"confidence_level {level} is outside [0.5, 1)", "use e.g. 0.95")
@@ -427,8 +449,43 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
         likert_presets=presets, confidence_level=level,
         missing_dimension_flag=float(head.get("missing_dimension_flag", 0.30)), scales=scales,
         dimensions=tuple(dims), indicators=tuple(inds), gates=gates, grades=grades, categories=cats,
-        departments=tuple(deps), crosswalk=tuple(crosswalk), screens=screens, source=source,
+        departments=tuple(deps), crosswalk=tuple(crosswalk), screens=screens, weighting=weighting, source=source,
     )
+
+
+def _parse_weighting(w: dict, dim_ids: set[str], inds, problem) -> WeightingSpec:
+    method = w.get("method", "explicit")
+    if method not in ("explicit", "ahp"):
+        problem(f"[weighting] method '{method}'", "use \"explicit\" or \"ahp\"")
+
+    def triples(items, allowed: set[str], where: str):
+        out = []
+        for item in items or ():
+            if not (isinstance(item, (list, tuple)) and len(item) == 3):
+                problem(f"{where}: comparison {item!r} is not [a, b, value]", "write each as [\"a\", \"b\", 3]")
+                continue
+            a, b, v = item
+            for x in (a, b):
+                if x not in allowed:
+                    problem(f"{where}: '{x}' is not one of {sorted(allowed)}", "compare only the listed ids")
+            out.append((str(a), str(b), float(v)))
+        return tuple(out)
+
+    dims = triples(w.get("dimensions", ()), dim_ids, "[weighting] dimensions")
+    per_dim = {}
+    for dim, spec in (w.get("indicators", {}) or {}).items():
+        members = {i.id for i in inds if i.dimension == dim}
+        if dim not in dim_ids:
+            problem(f"[weighting.indicators.{dim}]: unknown dimension", f"use one of {sorted(dim_ids)}")
+            continue
+        per_dim[dim] = triples(spec.get("comparisons", ()), members, f"[weighting.indicators.{dim}]")
+    if method == "ahp" and not dims and not per_dim:
+        problem("[weighting] method is ahp but no comparisons are given",
+                "add dimensions = [[\"D1\", \"D2\", 2], ...] and/or [weighting.indicators.<dim>] comparisons")
+    return WeightingSpec(method=method, ahp_method=w.get("ahp_method", "eigenvector"),
+                         random_index=w.get("random_index", "saaty1980"), max_cr=float(w.get("max_cr", 0.1)),
+                         allow_inconsistent=bool(w.get("allow_inconsistent", False)),
+                         dimension_comparisons=dims, indicator_comparisons=per_dim)
 
 
 def _opt_float(x: Any) -> float | None:
