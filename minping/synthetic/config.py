@@ -89,14 +89,14 @@ class SimulationConfig:
 
     category_offsets: tuple[tuple[str, float], ...] = (
         ("A", 0.15), ("B", 0.0), ("C", 0.10), ("D", -0.05), ("E", -0.10))
-    sd_department: float = 0.36
+    sd_department: float = 0.42
     trend_mean: float = 0.04
     trend_sd: float = 0.04
     sd_year: float = 0.08
     sd_dimension: float = 0.15
     sd_field: float = 0.10
 
-    cut_points: tuple[float, float, float, float] = (-2.80, -2.30, -0.51, -0.29)
+    cut_points: tuple[float, float, float, float] = (-2.85, -2.35, -0.54, 0.12)
     sd_leniency: float = 0.60
     sd_cluster: float = 0.12
     enterprise_offset: float = -0.10

@@ -32,22 +32,22 @@ FIELDS = tuple(FIELD_DIMENSION)
 #: the values of an average department; slopes give roughly 15 score points
 #: per latent unit under the default framework's transforms.
 SHARE_LINKS = {
-    "within_promised": (0.93, 2.3),   # reported days within the promise
-    "trips": (0.91, 1.7),             # at most one trip
-    "told_once": (0.94, 2.3),
+    "within_promised": (0.95, 2.3),   # reported days within the promise
+    "trips": (0.93, 1.7),             # at most one trip
+    "told_once": (0.95, 2.3),
     "no_improper": (0.988, 1.0),      # no improper demand
     "scenario": (0.85, 1.5),          # mystery visit: every missing item listed at once
-    "guide_accurate": (0.93, 2.0),
-    "on_time": (0.99, 1.0),
-    "online": (0.95, 1.15),
-    "one_window": (0.93, 0.85),
-    "rectified_on_time": (0.91, 1.7),
-    "rectification_satisfied": (0.90, 1.4),
+    "guide_accurate": (0.95, 2.0),
+    "on_time": (0.99, 1.3),
+    "online": (0.96, 1.5),
+    "one_window": (0.94, 1.2),
+    "rectified_on_time": (0.93, 1.7),
+    "rectification_satisfied": (0.92, 1.4),
 }
 #: bounded shares: value = bound * expit(logit(centre / bound) + slope * eta)
-BOUNDED_LINKS = {"compression": (0.64, 0.8, 0.7), "docs_reduction": (0.42, 0.6, 0.5)}
+BOUNDED_LINKS = {"compression": (0.62, 0.8, 0.9), "docs_reduction": (0.38, 0.5, 0.9)}
 #: queue wait: log-normal with this population mean (minutes) at eta = 0
-WAIT_MEAN, WAIT_SLOPE, WAIT_SD = 9.0, 0.6, 0.5
+WAIT_MEAN, WAIT_SLOPE, WAIT_SD = 8.0, 0.6, 0.5
 #: checklist items: ordered probit on slope * eta + easiness + visit, rater and item noise
 CHECKLIST_SLOPE, CHECKLIST_PARTIAL = 1.0, 0.8
 CHECKLIST_EASE_MEAN, CHECKLIST_EASE_SD = 1.5, 0.4
