@@ -230,8 +230,9 @@ def funnel(frame: pd.DataFrame, *, estimate: str = "index", se: str = "se", n: s
         ``above_998``, ``above_95``, ``within``, ``below_95``, ``below_998``)
         and ``small_sample``.  ``limits`` has FUNNEL_LIMIT_COLUMNS on a
         geometric grid of ``n`` from half the smallest to 1.5 times the
-        largest department, for ``overdispersion = 'none'`` and, when
-        requested, ``'additive'``.
+        largest department: first for the requested ``overdispersion``
+        (the one the department rows use) and then, when that is
+        ``'additive'``, for ``'none'`` as well.
 
     Notes
     -----
@@ -280,8 +281,9 @@ def funnel(frame: pd.DataFrame, *, estimate: str = "index", se: str = "se", n: s
     })
     grid = np.geomspace(max(nn.min() / 2.0, 1.0), nn.max() * 1.5, grid_size)
     curves = []
-    for kind, t2 in (("none", 0.0), ("additive", tau2)):
-        if kind == "additive" and overdispersion == "none":
+    # the requested curves first (what a plot draws by default), then the plain ones for comparison
+    for kind, t2 in ((overdispersion, tau2), ("none", 0.0)):
+        if kind == "none" and curves and overdispersion == "none":
             continue
         lo95g, hi95g, lo998g, hi998g = limits(grid, t2)
         curves.append(pd.DataFrame({"overdispersion": kind, "n": grid, "lower95": lo95g, "upper95": hi95g,
