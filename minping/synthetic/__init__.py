@@ -74,8 +74,11 @@ at a mean of 84 with an SD of 5 and A 15 / B 50 / C 30 / D 5; with 4-5
 answers held at 60-70% the Likert half of the index cannot average much
 above 77, so the mean settles lower and the SD was widened to keep the
 grade mix.  Expected G1 is 96.9% for honest departments and at most 88.6%
-for ``phi >= 0.1``; expected G2 is at most 6.4 points for honest
-departments and at least 15.7 points for gaming ones (40 seeds x 3 years).
+for ``phi >= 0.1``; expected G2 is about 2 (at most 4.3) points for honest
+departments and at least 14.4 points for gaming ones (40 seeds x 3 years).
+Sampling noise still pushes some honest departments over the G1 and G2
+thresholds in a given year: with about 2% "never handled" and 50-120
+completes, an observed G1 below 95% is common.
 """
 
 from .config import SimulatedYear, SimulationConfig

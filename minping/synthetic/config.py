@@ -103,7 +103,7 @@ class SimulationConfig:
     denied_share: float = 0.06
     denied_offset: float = -1.20
     callback_offset: float = -0.25
-    rating_offset: float = 0.10
+    rating_offset: float = 0.0
     item_offsets: tuple[tuple[str, float], ...] = (
         ("q_overall", 0.0), ("q_easier", -0.15), ("q_speed", -0.05), ("q_ease", 0.0),
         ("q_courtesy", 0.15), ("q_competence", 0.05), ("q_info", -0.05), ("q_fair", 0.10))
@@ -158,7 +158,7 @@ class SimulatedYear:
         admin_monthly, admin_matters, ratings): ``department_id`` register ids,
         codes as floats, N/A as NaN, no derived fields.
     truth : DataFrame
-        One row per department (see :func:`minping.synthetic.population.truth_tables`).
+        One row per department (see :func:`minping.synthetic.truth.truth_tables`).
     truth_indicators : DataFrame
         One row per department and indicator: ``department_id, indicator_id,
         dimension_id, raw_value, score, top2, bottom2``.

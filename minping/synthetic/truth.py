@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 
@@ -177,7 +179,7 @@ def true_changes(years: dict, framework: Framework) -> pd.DataFrame:
     """
     rows = []
     ordered = sorted(years)
-    for prev, year in zip(ordered, ordered[1:]):
+    for prev, year in itertools.pairwise(ordered):
         before = years[prev].truth.set_index("department_id")
         volume = years[prev].params.set_index("department_id")["volume"]
         for _, r in years[year].truth.iterrows():
