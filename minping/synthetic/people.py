@@ -142,8 +142,8 @@ def survey(config: SimulationConfig, register: Register, year: int, ids: list[st
 
 
 def _comments(codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    with np.errstate(invalid="ignore"):
-        mean = np.nanmean(np.where(np.isnan(codes), np.nan, codes), axis=1)
+    answered = (~np.isnan(codes)).sum(axis=1)
+    mean = np.nansum(codes, axis=1) / np.maximum(answered, 1)
     kind = np.where(mean >= 4.2, "good", np.where(mean <= 3.0, "bad", "idea"))
     pick = rng.integers(0, 5, len(codes))
     text = np.empty(len(codes), dtype=object)
