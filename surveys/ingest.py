@@ -196,7 +196,7 @@ def _load_file(spec, framework, lookup, year, period, ledger: Ledger, problems, 
             mark(~blank & mapped.isna(), "bad_category", col.name + "=" + text.fillna("").astype(object))
             df[col.name] = mapped.astype("string")
             if col.name == "default_rating":
-                df[col.name] = pd.to_numeric(mapped, errors="coerce")
+                df[col.name] = pd.to_numeric(mapped, errors="coerce").astype("float64")
         elif col.kind == "phone":
             df["phone_hash"] = hash_phone(s, salt)
             df["phone_masked"] = mask_phone(s)
