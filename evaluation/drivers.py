@@ -81,7 +81,8 @@ DRIVER_COLUMNS = [
 ]
 PRIORITY_COLUMNS = [
     "department_id", "department", "category", "priority", "indicator_id", "indicator", "indicator_en",
-    "dimension_id", "channel", "score", "weight", "gap", "category_mean_score", "city_mean_score", "quadrant",
+    "dimension_id", "channel", "score", "weight", "gap", "category_mean_score", "category_best_score",
+    "city_mean_score", "quadrant",
     "quadrant_zh", "quadrant_en",
 ]
 IMPORTANCE_METHODS = ("lmg", "wls")
@@ -270,7 +271,9 @@ def improvement_priorities(indicators: pd.DataFrame, departments: pd.DataFrame, 
     -------
     DataFrame with PRIORITY_COLUMNS: ``priority`` (1 = largest gap),
     ``score``, ``weight`` (effective share of the index), ``gap``
-    (``weight * (100 - score)``, index points), the category and city mean
+    (``weight * (category best score - score)``: index points gained by
+    reaching the category's best on that indicator; ties broken by
+    ``weight * (100 - score)``), the category and city mean
     scores of the indicator (unweighted over departments), and, for
     survey-measured indicators when ``drivers`` is given, the department's
     quadrant.
@@ -282,12 +285,18 @@ def improvement_priorities(indicators: pd.DataFrame, departments: pd.DataFrame, 
     t["category"] = t["department_id"].map(info["category"])
     t["department"] = t["department_id"].map(info["department"]) if "department" in info else t["department_id"]
     t["weight"] = t["w_index"]
-    t["gap"] = t["weight"] * (100.0 - t["score"])
     t["city_mean_score"] = t.groupby("indicator_id")["score"].transform("mean")
     t["category_mean_score"] = t.groupby(["category", "indicator_id"])["score"].transform("mean")
+    t["category_best_score"] = t.groupby(["category", "indicator_id"])["score"].transform("max")
+    # The index points the department would gain by reaching its category's best score on the
+    # indicator: ranks indicators by what is both weighty and attainably behind peers, rather than
+    # by weight alone (Likert scores sit lower than shares for everyone, so 100 - score would name
+    # overall satisfaction first for every department).
+    t["gap"] = t["weight"] * (t["category_best_score"] - t["score"]).clip(lower=0.0)
+    t["_headroom"] = t["weight"] * (100.0 - t["score"])
     order = {i.id: n for n, i in enumerate(framework.indicators)}
     t["_order"] = t["indicator_id"].map(order)
-    t = t.sort_values(["department_id", "gap", "_order"], ascending=[True, False, True])
+    t = t.sort_values(["department_id", "gap", "_headroom", "_order"], ascending=[True, False, False, True])
     t["priority"] = t.groupby("department_id").cumcount() + 1
     t = t[t["priority"] <= k]
     q = pd.Series(dtype=object)

@@ -7,6 +7,8 @@ changes a number is an argument and lands in the provenance.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -39,6 +41,7 @@ def sample_sizes(data: ChannelData) -> pd.DataFrame:
 
 def evaluate(data: ChannelData, framework: Framework, *, level: float | None = None, seed: int = 0,
              preset: str | None = None, n_draws: int = 2000, adjustments: pd.DataFrame | None = None,
+             robustness: bool = True, sensitivity_draws: int = 500,
              provenance: dict | None = None) -> EvaluationResult:
     """Evaluate one year of validated channel data under ``framework``.
 
@@ -51,6 +54,11 @@ def evaluate(data: ChannelData, framework: Framework, *, level: float | None = N
     preset : Likert preset overriding the framework's (a methodology variant)
     n_draws : draws for the rank intervals
     adjustments : optional bonus / veto per department (see :mod:`evaluation.gates`)
+    robustness : also compute the tables of :func:`evaluation.robustness.robustness_tables`
+        (simultaneous rank intervals and tie groups, shrinkage, funnel, sensitivity,
+        reliability, inter-rater agreement, drivers and priorities) into ``extra``;
+        ``tie_group``, ``rank_sim_low`` and ``rank_sim_high`` join ``departments``
+    sensitivity_draws : Monte Carlo draws of the sensitivity analysis
     """
     level = framework.confidence_level if level is None else level
     framework, weighting = apply_framework_weighting(framework)
@@ -94,10 +102,21 @@ def evaluate(data: ChannelData, framework: Framework, *, level: float | None = N
         "weight_method": framework.weighting.method, "weights": weighting.to_dict(orient="records"),
         **(provenance or {}),
     }
-    return EvaluationResult(
+    result = EvaluationResult(
         year=year, framework=framework, level=level, departments=deps[DEPARTMENT_COLUMNS],
         dimensions=dims, indicators=est.frame, quality=quality,
         extra={"effective_weights": ew, "weights": variance_shares(est.frame, index, framework),
                "weighting": weighting},
         provenance=prov,
     )
+    if not robustness:
+        return result
+    from .robustness import robustness_tables
+
+    tables = robustness_tables(result, data, seed=seed, level=level, sensitivity_draws=sensitivity_draws)
+    ru = tables["rank_uncertainty"]
+    overall = ru[ru["scope"] == "overall"].set_index("department_id")
+    deps = result.departments.copy()
+    for col in ("rank_sim_low", "rank_sim_high", "tie_group"):
+        deps[col] = deps["department_id"].map(overall[col])
+    return replace(result, departments=deps, extra={**result.extra, **tables})

@@ -138,18 +138,22 @@ def all_scores(dep, **low):
 
 
 def test_priorities_by_hand():
-    # gap = effective index weight x (100 - score); nominal weights: D6.1 .10 x .40, D1.1 .25 x .40, D3.3 .20 x .25
+    # gap = effective index weight x (category best score - score);
+    # nominal weights: D6.1 .10 x .40, D1.1 .25 x .40, D3.3 .20 x .25
     a = all_scores("A01", D6_1=40.0, D1_1=80.0, D3_3=85.0)
-    # B02 has no callback overall satisfaction (D1.2): D1.1 takes .40 / .65 of D1's 25 points
+    peer = all_scores("A02")                         # 95 everywhere: the category's best
+    # B02 is alone in its category (no gap to a peer): ties are broken by weight x (100 - score);
+    # it has no callback overall satisfaction (D1.2), so D1.1 takes .40 / .65 of D1's 25 points
     b = all_scores("B02", D6_1=40.0, D1_1=80.0, D3_3=85.0, D1_2=None)
-    deps = pd.DataFrame({"department_id": ["A01", "B02"], "department": ["甲", "乙"], "category": ["A", "B"]})
-    out = improvement_priorities(pd.concat([a, b]), deps, FW)
+    deps = pd.DataFrame({"department_id": ["A01", "A02", "B02"], "department": ["甲", "丙", "乙"],
+                         "category": ["A", "A", "B"]})
+    out = improvement_priorities(pd.concat([a, peer, b]), deps, FW)
     assert list(out.columns) == PRIORITY_COLUMNS
     pa = out[out["department_id"] == "A01"]
     assert pa["indicator_id"].tolist() == ["D6.1", "D1.1", "D3.3"] and pa["priority"].tolist() == [1, 2, 3]
-    assert pa["gap"].to_numpy() == pytest.approx([0.04 * 60, 0.10 * 20, 0.05 * 15])
+    assert pa["gap"].to_numpy() == pytest.approx([0.04 * 55, 0.10 * 15, 0.05 * 10])
     pb = out[out["department_id"] == "B02"]
     assert pb["indicator_id"].tolist() == ["D1.1", "D6.1", "D3.3"]
-    assert pb["gap"].iloc[0] == pytest.approx(0.25 * 0.40 / 0.65 * 20)
+    assert (pb["gap"] == 0).all()
     assert pb["weight"].iloc[0] == pytest.approx(0.25 * 0.40 / 0.65)
     assert (out["quadrant"] == "").all()   # no drivers table given
