@@ -1,0 +1,163 @@
+"""Privacy end to end: one demo year with documents in both languages, every output file scanned.
+
+The phone numbers are collected from the demo's input files through
+:func:`surveys.readers.read_table`, so that GBK, UTF-16 and workbook cells are
+decoded as the ingest layer decodes them.  Every output file is scanned: CSV
+and JSON as text, XLSX part by part (every XML member of the archive), PDF
+through its extracted text (all pages), anything else as raw bytes.  No input
+phone number, no 18-digit ID number and not the project's salt may appear;
+no input text may become a worksheet formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import tomllib
+import warnings
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from surveys.privacy import scrub_text
+from surveys.project import load_project
+from surveys.readers import read_table
+
+PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+# Letters and dots around the digits: a run inside a hex digest or a decimal fraction is no ID number.
+ID_NUMBER = re.compile(r"(?<![0-9A-Za-z.])\d{17}[0-9Xx](?![0-9A-Za-z])")
+FORMULA_START = re.compile(r"^\s*[=+\-@]")
+CELL_FORMULA = re.compile(r"<(?:\w+:)?f\b[^>]*>(.*?)</(?:\w+:)?f>", re.S)
+TEXT_SUFFIXES = {".csv", ".json", ".txt", ".md", ".html", ".svg", ".log", ".toml"}
+ZIP_SUFFIXES = {".xlsx", ".xlsm", ".docx", ".zip"}
+
+
+@pytest.fixture(scope="module")
+def inputs(demo_project) -> dict:
+    """Phone numbers, formula-like texts and the salt of the demo's inputs."""
+    project = load_project(demo_project)
+    phones: set[str] = set()
+    formulas: set[str] = set()
+    for spec in project.inputs:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            raw = read_table(spec.path, sheet=spec.sheet, header_rows=spec.header_rows, delimiter=spec.delimiter,
+                             encoding=spec.encoding)
+        cells = pd.concat([raw.frame[c] for c in raw.frame.columns], ignore_index=True).dropna()
+        cells = cells.str.normalize("NFKC")
+        phones |= set(cells.str.findall(PHONE.pattern).explode().dropna())
+        formulas |= set(cells[cells.str.contains(FORMULA_START.pattern)])
+    salt = tomllib.loads(demo_project.read_text(encoding="utf-8"))["project"]["salt"]
+    return {"phones": phones, "formulas": formulas, "salt": salt}
+
+
+@pytest.fixture(scope="module")
+def outputs(demo_project, tmp_path_factory) -> list[Path]:
+    from minping.pipeline import run_project
+
+    out = tmp_path_factory.mktemp("privacy")
+    run_project(demo_project, years=[2024], out=out, render=True, langs=("zh", "en"), log=lambda m: None)
+    return sorted(p for p in out.rglob("*") if p.is_file())
+
+
+def texts(path: Path) -> Iterator[tuple[str, str]]:
+    """(part, text) for every readable part of an output file."""
+    raw = path.read_bytes()
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        from pypdf import PdfReader
+
+        reader = PdfReader(io.BytesIO(raw))
+        for number, page in enumerate(reader.pages, start=1):
+            yield f"page {number}", page.extract_text() or ""
+    elif suffix in ZIP_SUFFIXES:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            for name in archive.namelist():
+                yield name, archive.read(name).decode("utf-8", errors="replace")
+    elif suffix in TEXT_SUFFIXES:
+        yield "text", raw.decode("utf-8-sig", errors="replace")
+    # every file, also as its bytes: a history database or anything unforeseen
+    yield "bytes", raw.decode("latin-1")
+
+
+def leaks(paths: list[Path], phones: set[str], salt: str) -> dict[str, list[str]]:
+    """File (and part) -> what leaked there: input phones, ID numbers, the salt."""
+    found: dict[str, list[str]] = {}
+    for path in paths:
+        for part, text in texts(path):
+            hits = sorted(set(PHONE.findall(text)) & phones)[:3]
+            hits += [f"ID {m}" for m in sorted(set(ID_NUMBER.findall(text)))[:3]]
+            if salt in text:
+                hits.append("the salt")
+            if hits:
+                found[f"{path.name} ({part})"] = hits
+    return found
+
+
+def test_the_run_wrote_every_kind_of_output(outputs, inputs):
+    suffixes = {p.suffix for p in outputs}
+    assert {".csv", ".json", ".xlsx", ".pdf"} <= suffixes
+    assert {p.parent.name for p in outputs if p.suffix == ".pdf"} >= {"zh", "en", "departments"}
+    assert len(inputs["phones"]) > 1000 and len(inputs["salt"]) >= 8
+
+
+def test_no_phone_number_id_number_or_salt_in_any_output(outputs, inputs):
+    found = leaks(outputs, inputs["phones"], inputs["salt"])
+    assert not found, "\n".join(f"{where}: {hits}" for where, hits in sorted(found.items())[:20])
+
+
+def test_the_scan_finds_a_planted_leak(tmp_path, inputs):
+    from openpyxl import Workbook
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen.canvas import Canvas
+
+    phone = sorted(inputs["phones"])[0]
+    book = Workbook()
+    book.active["B3"] = f"联系 {phone}"
+    book.save(tmp_path / "leak.xlsx")
+    pdf = Canvas(str(tmp_path / "leak.pdf"), pagesize=A4)
+    pdf.drawString(72, 720, "page one")
+    pdf.showPage()
+    pdf.drawString(72, 720, f"call {phone}")
+    pdf.save()
+    (tmp_path / "leak.csv").write_text("a,b\nx,110101199003074512\n", encoding="utf-8-sig")
+    (tmp_path / "leak.json").write_text(f'{{"s": "{inputs["salt"]}"}}', encoding="utf-8")
+    (tmp_path / "clean.csv").write_text("a\n0.110101199003074512\n", encoding="utf-8")
+    found = leaks(sorted(tmp_path.iterdir()), inputs["phones"], inputs["salt"])
+    assert found["leak.xlsx (xl/worksheets/sheet1.xml)"] == [phone]
+    assert found["leak.pdf (page 2)"] == [phone] and "leak.pdf (page 1)" not in found
+    assert found["leak.csv (text)"] == ["ID 110101199003074512"]
+    assert found["leak.json (text)"] == ["the salt"]
+    assert not any(k.startswith("clean.csv") for k in found)
+
+
+def test_input_text_never_becomes_a_formula(outputs, inputs):
+    assert any(f.startswith("=") for f in inputs["formulas"])  # the demo plants a comment starting with "="
+    bodies = {f.strip().lstrip("=+-@").strip() for f in inputs["formulas"]}
+    offenders = []
+    for path in outputs:
+        if path.suffix == ".xlsx":
+            with zipfile.ZipFile(path) as archive:
+                for name in archive.namelist():
+                    if not name.startswith("xl/worksheets/"):
+                        continue  # charts hold series references, not cell formulas
+                    for formula in CELL_FORMULA.findall(archive.read(name).decode("utf-8")):
+                        if any(body and body in formula for body in bodies) or re.search(
+                                r"HYPERLINK|WEBSERVICE|IMPORT|DDE|cmd\|", formula, re.I):
+                            offenders.append(f"{path.name} {name}: {formula[:60]}")
+        elif path.suffix == ".csv":
+            with open(path, encoding="utf-8-sig", newline="") as handle:
+                for row in csv.reader(handle):
+                    offenders += [f"{path.name}: {v[:60]}" for v in row if v.startswith(("=", "@"))]
+    assert not offenders, "\n".join(offenders[:20])
+
+
+@pytest.mark.xfail(strict=True, reason="surveys.privacy.PHONE_RE misses numbers written with +86, "
+                                        "separators or full-width digits in free text")
+def test_phone_numbers_typed_into_free_text_are_masked_in_every_common_form():
+    typed = pd.Series(["+8613912345678", "86-139-1234-5678", "139 1234 5678", "１３９１２３４５６７８"])
+    assert not scrub_text(typed).str.contains("1234").any()
