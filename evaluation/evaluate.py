@@ -12,6 +12,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from surveys.errors import MethodologyError, Problem
 from surveys.framework import Framework
 from surveys.schema import ChannelData
 
@@ -41,6 +42,7 @@ def sample_sizes(data: ChannelData) -> pd.DataFrame:
 
 def evaluate(data: ChannelData, framework: Framework, *, level: float | None = None, seed: int = 0,
              preset: str | None = None, n_draws: int = 2000, adjustments: pd.DataFrame | None = None,
+             variance: str = "linearisation", n_replicates: int = 500,
              robustness: bool = True, sensitivity_draws: int = 500,
              provenance: dict | None = None) -> EvaluationResult:
     """Evaluate one year of validated channel data under ``framework``.
@@ -54,6 +56,9 @@ def evaluate(data: ChannelData, framework: Framework, *, level: float | None = N
     preset : Likert preset overriding the framework's (a methodology variant)
     n_draws : draws for the rank intervals
     adjustments : optional bonus / veto per department (see :mod:`evaluation.gates`)
+    variance : ``"linearisation"`` (Taylor, default) or ``"bootstrap"`` (Rao-Wu bootstrap within
+        department and channel, :mod:`evaluation.bootstrap`) for the index and dimension intervals
+    n_replicates : bootstrap replicates
     robustness : also compute the tables of :func:`evaluation.robustness.robustness_tables`
         (simultaneous rank intervals and tie groups, shrinkage, funnel, sensitivity,
         reliability, inter-rater agreement, drivers and priorities) into ``extra``;
@@ -66,6 +71,20 @@ def evaluate(data: ChannelData, framework: Framework, *, level: float | None = N
     active = [d.id for d in framework.departments_in(year, include_optional=True)]
     est = estimate_indicators(data, framework, level=level, preset=preset)
     dims, index = aggregate(est, framework, level=level)
+    if variance not in ("linearisation", "bootstrap"):
+        raise MethodologyError("Unknown variance method", [Problem(
+            f"variance = {variance!r}", fix="use \"linearisation\" or \"bootstrap\"")])
+    if variance == "bootstrap":
+        from .bootstrap import bootstrap_index
+
+        b_index, b_dims = bootstrap_index(est, framework, n_replicates=n_replicates, seed=seed + 7, level=level)
+        index = index.drop(columns=["se", "ci_low", "ci_high"]).merge(
+            b_index.rename(columns={"se_boot": "se", "ci_low_boot": "ci_low", "ci_high_boot": "ci_high"})
+            [["department_id", "se", "ci_low", "ci_high"]], on="department_id", how="left")
+        dims = dims.drop(columns=["se", "ci_low", "ci_high"]).merge(
+            b_dims.rename(columns={"se_boot": "se", "ci_low_boot": "ci_low", "ci_high_boot": "ci_high"})
+            [["department_id", "dimension_id", "se", "ci_low", "ci_high"]], on=["department_id", "dimension_id"],
+            how="left")[dims.columns]
     quality = quality_table(data, est.frame)
 
     reg = pd.DataFrame([{
@@ -98,7 +117,8 @@ def evaluate(data: ChannelData, framework: Framework, *, level: float | None = N
         "toolkit_version": TOOLKIT_VERSION, "framework_id": framework.id, "framework_version": framework.version,
         "framework_sha256": framework.sha256, "seed": seed, "level": level,
         "likert_preset": preset or framework.likert_preset, "n_draws": n_draws,
-        "variance_method": "taylor_linearisation", "rank_method": "simulation_normal_independent",
+        "variance_method": "taylor_linearisation" if variance == "linearisation" else
+        f"bootstrap_rao_wu_{n_replicates}", "rank_method": "simulation_normal_independent",
         "weight_method": framework.weighting.method, "weights": weighting.to_dict(orient="records"),
         **(provenance or {}),
     }

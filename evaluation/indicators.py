@@ -54,6 +54,7 @@ class IndicatorEstimates:
     frame: pd.DataFrame                     # INDICATOR_COLUMNS
     influence: dict[str, pd.DataFrame]      # table -> rows with design columns and z_<indicator id>
     designs: dict[str, Design]
+    values: dict[str, pd.DataFrame] = None  # table -> rows with design columns and each indicator's item values
 
 
 def table_design(data: ChannelData, table: str, rows: pd.DataFrame) -> Design:
@@ -107,6 +108,7 @@ def estimate_indicators(data: ChannelData, framework: Framework, *, level: float
     rows_out: list[pd.DataFrame] = []
     influence: dict[str, pd.DataFrame] = {}
     designs: dict[str, Design] = {}
+    values: dict[str, pd.DataFrame] = {}
     by_table: dict[str, list[Indicator]] = {}
     for ind in framework.indicators:
         by_table.setdefault(ind.table, []).append(ind)
@@ -159,6 +161,7 @@ def estimate_indicators(data: ChannelData, framework: Framework, *, level: float
             rows_out.append(_finish(frame, ind, nominal, level, census=False))
         influence[table] = z
         designs[table] = design
+        values[table] = rows
 
     if rows_out:
         out = pd.concat([r for r in rows_out if len(r)], ignore_index=True)
@@ -176,7 +179,7 @@ def estimate_indicators(data: ChannelData, framework: Framework, *, level: float
     for c in INDICATOR_COLUMNS:
         if c not in out.columns:
             out[c] = np.nan
-    return IndicatorEstimates(out[INDICATOR_COLUMNS], influence, designs)
+    return IndicatorEstimates(out[INDICATOR_COLUMNS], influence, designs, values)
 
 
 def wilson_interval(p, m, q):
