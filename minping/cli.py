@@ -14,6 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from minping.template_cmd import add_template_parser
 from surveys.errors import MinpingError
 
 EXIT_OK, EXIT_USER, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -101,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--year", type=int, action="append")
     v.add_argument("--out", help="where to write the ledger (default: output/ beside the project file)")
     v.set_defaults(func=cmd_validate)
+
+    add_template_parser(sub)
     return p
 
 

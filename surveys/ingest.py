@@ -57,7 +57,8 @@ def load_year(project: Project, framework: Framework, year: int) -> YearInput:
     period = project.periods.get(year)
     for spec in project.inputs_for(year):
         try:
-            df = _load_file(spec, framework, lookup, year, period, ledger, problems, project.salt)
+            df = _load_file(spec, framework, lookup, year, period, ledger, problems, project.salt,
+                            label=_label(spec.path, project.root))
         except DataValidationError as exc:
             problems.extend(exc.problems or [Problem(exc.summary, file=str(spec.path))])
             continue
@@ -121,7 +122,15 @@ def _map_columns(raw: pd.DataFrame, spec: InputSpec, table: TableSpec, problems:
     return df.loc[:, ~df.columns.duplicated()]
 
 
-def _load_file(spec, framework, lookup, year, period, ledger: Ledger, problems, salt):
+def _label(path, root) -> str:
+    """How a file is named in the ledger: its path relative to the project folder (POSIX separators)."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
+def _load_file(spec, framework, lookup, year, period, ledger: Ledger, problems, salt, *, label: str):
     table = TABLES[spec.table]
     raw = read_table(spec.path, sheet=spec.sheet, header_rows=spec.header_rows, delimiter=spec.delimiter,
                      encoding=spec.encoding)
@@ -129,7 +138,7 @@ def _load_file(spec, framework, lookup, year, period, ledger: Ledger, problems, 
     df = _map_columns(raw.frame, spec, table, problems)
     if len(problems) > n_before:
         return None
-    fname = spec.path.name
+    fname = label
     df = df.copy()
     df["_file"] = fname
     df["_row"] = np.asarray(raw.source_rows)

@@ -15,7 +15,8 @@ import re
 import numpy as np
 import pandas as pd
 
-PHONE_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+#: mobile numbers as people type them: optional +86 / 86, spaces or hyphens between digits
+PHONE_RE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}(?!\d)")
 ID_RE = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
 
 
@@ -43,11 +44,24 @@ def mask_phone(values: pd.Series) -> pd.Series:
 
 
 def scrub_text(values: pd.Series) -> pd.Series:
-    """Mask phone and ID numbers that respondents typed into free text."""
+    """Mask phone and ID numbers that respondents typed into free text.
+
+    The text is first normalised (NFKC: full-width digits become ASCII), then
+    mobile numbers in any common notation (``+86 139-1234-5678``,
+    ``139 1234 5678``) become ``139****5678`` and 18-digit ID numbers keep only
+    their first six and last four characters.
+    """
+    import unicodedata
+
+    def mask(m: re.Match) -> str:
+        digits = re.sub(r"\D", "", m.group(0))[-11:]
+        return digits[:3] + "****" + digits[-4:]
+
     def clean(v):
         if pd.isna(v):
             return v
-        v = ID_RE.sub(lambda m: m.group(0)[:6] + "********" + m.group(0)[-4:], str(v))
-        return PHONE_RE.sub(lambda m: m.group(0)[:3] + "****" + m.group(0)[-4:], v)
+        v = unicodedata.normalize("NFKC", str(v))
+        v = ID_RE.sub(lambda m: m.group(0)[:6] + "********" + m.group(0)[-4:], v)
+        return PHONE_RE.sub(mask, v)
 
     return values.map(clean)

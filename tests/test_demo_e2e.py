@@ -50,7 +50,7 @@ def test_rows_reconcile_with_what_was_injected(demo_runs, demo_project):
         counts = read(run.out_dir / "results" / "input_counts.csv")
         assert (counts["rows_in"] == counts["rows_used"] + counts["rows_quarantined"]).all()
         ledger = read(run.out_dir / "quarantine.csv")
-        assert len(ledger.drop_duplicates(["file", "source_row"])) == counts["rows_quarantined"].sum()
+        assert len(ledger.drop_duplicates(["file", "table", "source_row"])) == counts["rows_quarantined"].sum()
         injected = read(demo_project.parent / "truth" / f"injected_{run.year}.csv")
         expected = injected[injected["action"] == "quarantine"].groupby("issue")["n_rows"].sum()
         found = ledger.groupby("reason_code").size()

@@ -169,7 +169,9 @@ def test_untrusted_text_survives_as_data(tmp_path, framework):
     # on export (reports.safety)
     raw = ['=HYPERLINK("http://example.com","点击")', "+8617000000001", "-无意见", "@SUM(A1:A2)", "=1+1"]
     assert comments == scrub_text(pd.Series(raw)).tolist()
-    assert [c[0] for c in comments] == ["=", "+", "-", "@", "="]
+    # the "+" case is a phone number typed with +86: it is masked at the door, so it no longer starts with "+"
+    assert [c[0] for c in comments] == ["=", "1", "-", "@", "="]
+    assert comments[1] == "170****0001"
 
     loaded, _ = load(tmp_path, framework, "long_free_text.csv")
     assert len(loaded.tables["survey"]["comment"].iloc[1]) == 21004
