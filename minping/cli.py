@@ -31,7 +31,8 @@ def cmd_demo(args) -> int:
     out = Path(args.out)
     _log(f"writing the demo project to {out} (seed {args.seed})")
     project_file = write_demo_project(out, seed=args.seed)
-    runs = run_project(project_file, out=out / "output", render=not args.no_reports, langs=_langs(args), log=_log)
+    runs = run_project(project_file, out=out / "output", render=not args.no_reports, langs=_langs(args),
+                       variance=args.variance, n_replicates=args.replicates, log=_log)
     for run in runs:
         print("\n".join(summary_lines(run)))
     print(f"\nThe demo project is in {out}; rerun it with: minping run {project_file}")
@@ -42,7 +43,7 @@ def cmd_run(args) -> int:
     from minping.pipeline import run_project, summary_lines
 
     runs = run_project(args.project, years=args.year, out=args.out, render=not args.no_reports,
-                       langs=_langs(args), log=_log)
+                       langs=_langs(args), variance=args.variance, n_replicates=args.replicates, log=_log)
     for run in runs:
         print("\n".join(summary_lines(run)))
     return EXIT_OK
@@ -77,6 +78,12 @@ def _langs(args) -> tuple[str, ...]:
     return ("zh", "en") if args.lang == "both" else (args.lang,)
 
 
+def _variance_options(p) -> None:
+    p.add_argument("--variance", choices=["linearisation", "bootstrap"], default="linearisation",
+                   help="how the index and dimension intervals are computed (default: %(default)s)")
+    p.add_argument("--replicates", type=int, default=500, help="bootstrap replicates (default: %(default)s)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="minping", description="Third-party evaluation of government-service reform.")
     p.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
@@ -87,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=20261125, help="seed of the synthetic data (default: %(default)s)")
     d.add_argument("--lang", choices=["zh", "en", "both"], default="both", help="document language(s)")
     d.add_argument("--no-reports", action="store_true", help="skip the PDF and Excel documents")
+    _variance_options(d)
     d.set_defaults(func=cmd_demo)
 
     r = sub.add_parser("run", help="evaluate a project")
@@ -95,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", help="output folder (default: output/ beside the project file)")
     r.add_argument("--lang", choices=["zh", "en", "both"], default="zh", help="document language(s)")
     r.add_argument("--no-reports", action="store_true", help="skip the PDF and Excel documents")
+    _variance_options(r)
     r.set_defaults(func=cmd_run)
 
     v = sub.add_parser("validate", help="check the inputs only: counts, quality screens, quarantine ledger")

@@ -68,14 +68,16 @@ def validate_year(project: Project, framework: Framework, year: int, out: Path) 
 
 
 def run_year(project: Project, framework: Framework, year: int, out: Path, *, render: bool = True,
-             langs: tuple[str, ...] = ("zh",), history=None, log=print) -> YearRun:
+             langs: tuple[str, ...] = ("zh",), history=None, variance: str = "linearisation",
+             n_replicates: int = 500, log=print) -> YearRun:
     """Validate, evaluate, write results and (optionally) documents for one year."""
     log(f"[{year}] reading and validating inputs")
     run = validate_year(project, framework, year, out)
     log(f"[{year}] estimating indices, intervals and ranks")
     t0 = time.perf_counter()
     inputs = {str(s.path.relative_to(project.root)): sha256_file(s.path) for s in project.inputs_for(year)}
-    run.result = evaluate(run.input.data, framework, seed=project.seed + year,
+    run.result = evaluate(run.input.data, framework, seed=project.seed + year, variance=variance,
+                          n_replicates=n_replicates,
                           provenance={"project_sha256": project.sha256, "input_sha256": inputs})
     run.timings["evaluate_s"] = time.perf_counter() - t0
     res = run.out_dir / "results"
@@ -129,14 +131,16 @@ def _manifest(project: Project, framework: Framework, run: YearRun, inputs: dict
 
 
 def run_project(path: str | Path = "project.toml", *, years=None, out: str | Path | None = None,
-                render: bool = True, langs: tuple[str, ...] = ("zh",), log=print) -> list[YearRun]:
+                render: bool = True, langs: tuple[str, ...] = ("zh",), variance: str = "linearisation",
+                n_replicates: int = 500, log=print) -> list[YearRun]:
     """Run every (or the given) year of a project; returns one :class:`YearRun` per year."""
     project = load_project(path)
     framework = project.load_framework()
     out = Path(out) if out else default_out(project)
     runs = []
     for year in (years or project.years):
-        runs.append(run_year(project, framework, int(year), out, render=render, langs=langs, log=log))
+        runs.append(run_year(project, framework, int(year), out, render=render, langs=langs, variance=variance,
+                             n_replicates=n_replicates, log=log))
     return runs
 
 
