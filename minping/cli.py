@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from minping.template_cmd import add_template_parser
+from minping.trend import add_trend_parser
 from surveys.errors import MinpingError
 
 EXIT_OK, EXIT_USER, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -36,6 +37,7 @@ def cmd_demo(args) -> int:
     for run in runs:
         print("\n".join(summary_lines(run)))
     print(f"\nThe demo project is in {out}; rerun it with: minping run {project_file}")
+    print(f"Year-over-year changes: {out / 'output' / 'trends.csv'}; summary: minping trend {project_file}")
     return EXIT_OK
 
 
@@ -113,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.set_defaults(func=cmd_validate)
 
     add_template_parser(sub)
+    add_trend_parser(sub)
     return p
 
 

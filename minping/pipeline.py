@@ -27,6 +27,7 @@ import pandas as pd
 from evaluation.evaluate import TOOLKIT_VERSION, evaluate
 from evaluation.result import EvaluationResult
 from reports.safety import write_csv
+from surveys.errors import MinpingError
 from surveys.framework import Framework
 from surveys.ingest import YearInput, load_year
 from surveys.project import Project, load_project
@@ -88,19 +89,58 @@ def run_year(project: Project, framework: Framework, year: int, out: Path, *, re
     for name, frame in run.result.extra.items():
         write_csv(frame, res / f"{name}.csv")
     manifest = _manifest(project, framework, run, inputs)
+    _write_manifest(run, manifest)
+    from minping.history import case_volumes, history_path, load_history, record_result
+
+    db = history_path(project.root)
+    record_result(db, run.result, manifest, volumes=case_volumes(run.input.tables))
     if render:
         log(f"[{year}] rendering documents")
         t0 = time.perf_counter()
         from reports.render import render_reports
 
+        if history is None:
+            history = year_history(load_history(db), year, level=run.result.level, seed=project.seed + year)
         for lang in langs:
             run.documents += render_reports(run.result, run.out_dir, lang=lang, history=history,
                                             manifest_hash=manifest["manifest_sha256"])
         run.timings["render_s"] = time.perf_counter() - t0
         manifest["timings"] = {k: round(v, 3) for k, v in run.timings.items()}
+        _write_manifest(run, manifest)
+    return run
+
+
+def _write_manifest(run: YearRun, manifest: dict) -> None:
     (run.out_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=str),
                                                encoding="utf-8")
-    return run
+
+
+def year_history(history: dict, year: int, *, level: float, seed: int) -> pd.DataFrame | None:
+    """Earlier years' indices for the documents (``year, department_id, index, se``).
+
+    Rows of earlier years keep their own department ids; the previous year is
+    also given under this year's ids through the crosswalk (renames and
+    merges, predecessors combined by case volume, :func:`evaluation.trends.trends`),
+    so a renamed or merged department shows its change and trend line.
+    """
+    deps = history.get("departments")
+    if deps is None or deps.empty:
+        return None
+    earlier = sorted(y for y in deps["year"].unique() if y < year)
+    if not earlier:
+        return None
+    frame = deps[deps["year"] <= year][["year", "department_id", "index", "se"]].copy()
+    from evaluation.trends import trends
+
+    try:
+        t = trends(history, [earlier[-1], year], level=level, seed=seed)["trends"]
+    except MinpingError:
+        return frame
+    prev = t[(t["measure"] == "index") & (t["year"] == year) & t["previous_estimate"].notna()]
+    mapped = pd.DataFrame({"year": earlier[-1], "department_id": prev["department_id"],
+                           "index": prev["previous_estimate"], "se": prev["previous_se"]})
+    mapped = mapped[~mapped["department_id"].isin(frame.loc[frame["year"] == earlier[-1], "department_id"])]
+    return pd.concat([frame, mapped], ignore_index=True).sort_values(["department_id", "year"]).reset_index(drop=True)
 
 
 def _manifest(project: Project, framework: Framework, run: YearRun, inputs: dict) -> dict:
@@ -141,7 +181,26 @@ def run_project(path: str | Path = "project.toml", *, years=None, out: str | Pat
     for year in (years or project.years):
         runs.append(run_year(project, framework, int(year), out, render=render, langs=langs, variance=variance,
                              n_replicates=n_replicates, log=log))
+    write_project_trends(project, out, log=log)
     return runs
+
+
+def write_project_trends(project: Project, out: Path, *, log=print) -> dict | None:
+    """Changes between every pair of consecutive recorded years: ``OUT/trends.csv``,
+    ``OUT/rank_changes.csv``, ``OUT/movers.csv`` (nothing with fewer than two years)."""
+    from evaluation.trends import trends
+    from minping.history import history_path, load_history
+    from minping.trend import write_trends
+
+    history = load_history(history_path(project.root))
+    deps = history.get("departments")
+    if deps is None or deps["year"].nunique() < 2:
+        return None
+    tables = trends(history, level=float(history["runs"]["level"].iloc[-1]) if len(history.get("runs", [])) else 0.95,
+                    seed=project.seed)
+    write_trends(out, tables)
+    log(f"year-over-year changes written to {out / 'trends.csv'}")
+    return tables
 
 
 def summary_lines(run: YearRun, k: int = 3) -> list[str]:
