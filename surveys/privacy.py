@@ -46,10 +46,11 @@ def mask_phone(values: pd.Series) -> pd.Series:
 def scrub_text(values: pd.Series) -> pd.Series:
     """Mask phone and ID numbers that respondents typed into free text.
 
-    The text is first normalised (NFKC: full-width digits become ASCII), then
+    Numbers are looked for in the normalised text (NFKC: full-width digits
+    become ASCII); a text with a number is returned normalised, with
     mobile numbers in any common notation (``+86 139-1234-5678``,
-    ``139 1234 5678``) become ``139****5678`` and 18-digit ID numbers keep only
-    their first six and last four characters.
+    ``139 1234 5678``) as ``139****5678`` and 18-digit ID numbers with only
+    their first six and last four characters; other text is left as it is.
     """
     import unicodedata
 
@@ -60,8 +61,10 @@ def scrub_text(values: pd.Series) -> pd.Series:
     def clean(v):
         if pd.isna(v):
             return v
-        v = unicodedata.normalize("NFKC", str(v))
-        v = ID_RE.sub(lambda m: m.group(0)[:6] + "********" + m.group(0)[-4:], v)
-        return PHONE_RE.sub(mask, v)
+        norm = unicodedata.normalize("NFKC", str(v))
+        if not (ID_RE.search(norm) or PHONE_RE.search(norm)):
+            return v                       # text without numbers keeps its own punctuation
+        norm = ID_RE.sub(lambda m: m.group(0)[:6] + "********" + m.group(0)[-4:], norm)
+        return PHONE_RE.sub(mask, norm)
 
     return values.map(clean)
