@@ -453,42 +453,48 @@ def bootstrap_domain_means(values, weights, groups, n_replicates: int, rng: np.r
                                                fix="pass arrays of the same rows", code="shape_mismatch")])
     n_groups = int(g.max()) + 1 if n_groups is None else int(n_groups)
     h = np.zeros(n, dtype=np.intp) if strata is None else pd.factorize(np.asarray(strata), sort=True)[0]
-    if clusters is None:
-        psu = np.arange(n, dtype=np.intp)
-    else:
+    if clusters is not None:
         c = pd.factorize(np.asarray(clusters))[0].astype(np.int64)
         psu = pd.factorize(h.astype(np.int64) * (int(c.max()) + 1) + c)[0].astype(np.intp)
 
     keep = (g >= 0) & ~np.isnan(y) & (w != 0)
-    gk, wk, yk = g[keep], w[keep], y[keep]
     with np.errstate(invalid="ignore", divide="ignore"):
-        ybar = np.bincount(gk, weights=wk * yk, minlength=n_groups) / np.bincount(gk, weights=wk,
-                                                                                     minlength=n_groups)
-    a_rows = wk * (yk - ybar[gk])
+        ybar = (np.bincount(g[keep], weights=(w * y)[keep], minlength=n_groups)
+                / np.bincount(g[keep], weights=w[keep], minlength=n_groups))
+    n_strata = int(h.max()) + 1 if n else 0
 
-    # PSUs in (stratum, psu) order; cells = (psu, group) aggregates in (stratum, psu, group) order
-    n_psu_all = int(psu.max()) + 1 if n else 0
-    psu_h = np.zeros(n_psu_all, dtype=np.intp)
-    psu_h[psu] = h
-    psu_rank = np.empty(n_psu_all, dtype=np.intp)
+    # PSUs are ranked by stratum; "cells" are (PSU, domain) sums of the kept rows in PSU-rank order
     if clusters is None:
-        # a row is a PSU: ordering PSUs by group within stratum makes groups contiguous in every chunk
-        psu_rank[np.lexsort((np.arange(n_psu_all), g, psu_h))] = np.arange(n_psu_all)
+        # a row is a PSU: ranking rows by (stratum, domain) keeps domains contiguous in every chunk,
+        # with the rows that count for nothing last in their stratum
+        key = h.astype(np.int64) * (n_groups + 1) + np.where(keep, g, n_groups)
+        if key.max(initial=0) < 2**16:
+            key = key.astype(np.uint16)    # numpy sorts 16-bit keys by radix: linear time
+        order = np.argsort(key, kind="stable")
+        del key
+        kept_sorted = keep[order]
+        cell_psu = np.flatnonzero(kept_sorted)
+        rows = order[kept_sorted]
+        del order, kept_sorted
+        cell_g = g[rows]
+        ab = np.empty((2, len(rows)), dtype=np.float32)
+        ab[0] = w[rows] * (y[rows] - ybar[cell_g])
+        ab[1] = w[rows]
+        del rows
+        n_psu_all = n
+        n_psu_h = np.bincount(h, minlength=n_strata)
     else:
+        n_psu_all = int(psu.max()) + 1 if n else 0
+        psu_h = np.zeros(n_psu_all, dtype=np.intp)
+        psu_h[psu] = h
+        psu_rank = np.empty(n_psu_all, dtype=np.intp)
         psu_rank[np.lexsort((np.arange(n_psu_all), psu_h))] = np.arange(n_psu_all)
-    pk = psu_rank[psu[keep]]
-    cell_key = pk.astype(np.int64) * n_groups + gk
-    if clusters is None:
-        order = np.argsort(cell_key, kind="stable")
-        cell_psu, cell_g = pk[order], gk[order]
-        cell_a, cell_b = a_rows[order], wk[order]
-    else:
-        keys, inv = np.unique(cell_key, return_inverse=True)
+        gk, wk = g[keep], w[keep]
+        keys, inv = np.unique(psu_rank[psu[keep]].astype(np.int64) * n_groups + gk, return_inverse=True)
         cell_psu, cell_g = (keys // n_groups).astype(np.intp), (keys % n_groups).astype(np.intp)
-        cell_a, cell_b = np.bincount(inv, weights=a_rows), np.bincount(inv, weights=wk)
-    ab = np.vstack([cell_a, cell_b]).astype(np.float32)
-    sorted_h = np.sort(psu_h)
-    n_psu_h = np.bincount(sorted_h, minlength=int(h.max()) + 1 if n else 0)
+        ab = np.vstack([np.bincount(inv, weights=wk * (y[keep] - ybar[gk])),
+                        np.bincount(inv, weights=wk)]).astype(np.float32)
+        n_psu_h = np.bincount(psu_h, minlength=n_strata)
 
     out = np.zeros((2, n_groups, n_replicates))
     if method == "poisson":
