@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from evaluation.calibration import poststratify, rake
-from evaluation.design import Design, design_mean, design_total, proportion_ci
+from evaluation.design import Design, design_mean, design_ratio, design_total, proportion_ci
 from evaluation.replicates import jk1_weights, replicate_mean
 from tests.conftest import REFERENCE
 
@@ -232,3 +232,68 @@ def test_generated_jk1_equals_exported(apiclus1, jk1):
     row = _one(replicate_mean(apiclus1, "api00", reps))
     assert row["se"] == pytest.approx(26.3293605895, rel=REL)
     assert row["df"] == 14
+
+
+# ---------------------------------------------------------------------------- beyond the README
+# Further values computed with R 4.2.2 and survey 4.1.1 on the same data (options(digits=15)),
+# for behaviour the README does not pin down: domain design effects, domain degrees of freedom in
+# svyciprop, ratios, and domains of calibrated designs (whose cells cut across the domains).
+
+def test_svyby_deff_dclus1(apiclus1):
+    # deff(svyby(~api00, ~stype, dclus1, svymean, deff=TRUE))
+    out = _by(design_mean(apiclus1, "api00", DCLUS1, by="stype"), "stype")
+    for level, deff in {"E": 6.58367352502780, "H": 2.22825931686862, "M": 2.16389972008046}.items():
+        assert out.loc[level, "deff"] == pytest.approx(deff, rel=REL), level
+
+
+def test_svyratio_dclus1(apiclus1):
+    # r <- svyratio(~api00, ~api99, dclus1, deff=TRUE); r$ratio, sqrt(r$var), attr(r, "deff")
+    row = _one(design_ratio(apiclus1, "api00", "api99", DCLUS1))
+    assert row["estimate"] == pytest.approx(1.06127281075290103, rel=REL)
+    assert row["se"] == pytest.approx(0.00623083121660941, rel=REL)
+    assert row["deff"] == pytest.approx(2.49151297463795496, rel=REL)
+
+
+def test_svytotal_deff_dstrat(apistrat):
+    # deff(svytotal(~enroll, dstrat, deff=TRUE))
+    assert _one(design_total(apistrat, "enroll", DSTRAT))["deff"] == pytest.approx(0.362018122363404, rel=REL)
+
+
+@pytest.mark.parametrize("method,bounds", [
+    # svyby(~I(sch.wide=="Yes"), ~stype, dclus1, svyciprop, method="beta", vartype="ci")
+    ("beta", {"E": (0.859765358737351, 0.955816623310151), "H": (0.521760971207249, 0.943907693670807),
+              "M": (0.405708991672240, 0.885241289543765)}),
+    # the same with method="logit"
+    ("logit", {"E": (0.859206537056401, 0.951986801472120), "H": (0.503687967865637, 0.929812572364626),
+               "M": (0.412455444697252, 0.865456261651120)}),
+])
+def test_svyby_svyciprop_domain_df(method, bounds, apiclus1):
+    data = apiclus1.assign(yes=apiclus1["sch.wide"] == "Yes")
+    out = _by(proportion_ci(data, "yes", DCLUS1, by="stype", method=method), "stype")
+    # degf of each domain's subset design: PSUs with the domain's schools minus one stratum
+    assert list(out["df"]) == [14, 7, 11]
+    for level, (low, high) in bounds.items():
+        assert out.loc[level, "ci_low"] == pytest.approx(low, rel=REL), level
+        assert out.loc[level, "ci_high"] == pytest.approx(high, rel=REL), level
+
+
+def test_svyby_after_rake_and_poststratify(apiclus1):
+    # svyby(~api00, ~stype, rake(dclus1, ..., control=list(epsilon=1e-10, maxit=100)), svymean)
+    raked = rake(apiclus1, DCLUS1, {"stype": STYPE_POP, "sch.wide": SCHWIDE_POP}, tight=True)
+    out = _by(design_mean(apiclus1, "api00", DCLUS1, by="stype", calibration=raked), "stype")
+    for level, (estimate, se) in {"E": (647.446579228433, 22.8084121940987),
+                                  "H": (621.291861054867, 36.7431448777272),
+                                  "M": (629.021538266673, 29.9628809591014)}.items():
+        assert out.loc[level, "estimate"] == pytest.approx(estimate, rel=REL), level
+        assert out.loc[level, "se"] == pytest.approx(se, rel=REL), level
+    # svyby(~api00, ~sch.wide, postStratify(dclus1, ~stype, pop.types), svymean)
+    post = poststratify(apiclus1, DCLUS1, "stype", STYPE_POP)
+    out = _by(design_mean(apiclus1, "api00", DCLUS1, by="sch.wide", calibration=post), "sch.wide")
+    for level, (estimate, se) in {"No": (612.062614938388, 27.3731955191233),
+                                  "Yes": (647.161128404389, 24.3970669015280)}.items():
+        assert out.loc[level, "estimate"] == pytest.approx(estimate, rel=REL), level
+        assert out.loc[level, "se"] == pytest.approx(se, rel=REL), level
+    # svytotal(~enroll, postStratify(dclus1, ~stype, pop.types))
+    row = _one(design_total(apiclus1, "enroll", DCLUS1, calibration=post))
+    assert row["estimate"] == pytest.approx(3680892.945119, rel=REL)
+    assert row["se"] == pytest.approx(406292.63629, abs=5e-6)     # R printed 5 decimals
