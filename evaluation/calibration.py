@@ -174,9 +174,26 @@ def weight_diagnostics(weights) -> dict:
 def weight_diagnostics_by(data: pd.DataFrame, weights, by: str | Sequence[str]) -> pd.DataFrame:
     """:func:`weight_diagnostics` per domain: the ``by`` columns, then one column per entry."""
     codes, labels = domain_codes(data, by)
+    k = len(labels)
     w = np.asarray(weights, dtype=float)
-    rows = [weight_diagnostics(w[codes == d]) for d in range(len(labels))]
-    return pd.concat([labels.reset_index(drop=True), pd.DataFrame(rows)], axis=1)
+    pos = (w > 0) & (codes >= 0)
+    c, wp = codes[pos], w[pos]
+    n = np.bincount(c, minlength=k)
+    s = np.bincount(c, weights=wp, minlength=k)
+    s2 = np.bincount(c, weights=wp * wp, minlength=k)
+    lo, hi = np.full(k, np.inf), np.full(k, -np.inf)
+    np.minimum.at(lo, c, wp)
+    np.maximum.at(hi, c, wp)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = s / n
+        var = np.maximum(s2 / n - mean * mean, 0.0)
+        out = pd.DataFrame({
+            "n": n, "n_zero": np.bincount(codes[(w == 0) & (codes >= 0)], minlength=k), "sum": s, "mean": mean,
+            "min": np.where(n > 0, lo, np.nan), "max": np.where(n > 0, hi, np.nan), "ratio": hi / lo,
+            "cv": np.sqrt(var) / mean, "deff_kish": n * s2 / (s * s), "n_eff": np.where(s2 > 0, s * s / s2, 0.0),
+        })
+    out.loc[n == 0, "ratio"] = np.nan
+    return pd.concat([labels.reset_index(drop=True), out], axis=1)
 
 
 # ----------------------------------------------------------------------------- population counts

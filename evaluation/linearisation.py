@@ -49,6 +49,7 @@ __all__ = [
     "check_level",
     "srs_variance",
     "group_sum",
+    "factorize_sorted",
 ]
 
 LONELY_PSU_RULES = ("fail", "remove", "certainty", "adjust")
@@ -185,7 +186,7 @@ def _codes(data: pd.DataFrame, column: str, what: str) -> tuple[np.ndarray, pd.I
             f"{what} column '{column}' not found",
             [Problem(f"the {what} column is missing", fix=f"add column '{column}' or change the design",
                      column=column, code="missing_column")])
-    codes, labels = pd.factorize(data[column], sort=True)
+    codes, labels = factorize_sorted(data[column])
     missing = codes < 0
     if missing.any():
         raise DataValidationError(
@@ -289,6 +290,18 @@ def prepare_design(data: pd.DataFrame, design: Design) -> PreparedDesign:
                           np.asarray(fpc_factor, dtype=float), derived)
 
 
+def factorize_sorted(values) -> tuple[np.ndarray, pd.Index]:
+    """``pd.factorize`` in sorted label order, or in order of appearance when labels do not sort.
+
+    Labels of mixed types (e.g. numbers and text in one column) cannot be
+    ordered; they are then listed as they first appear rather than refused.
+    """
+    try:
+        return pd.factorize(values, sort=True)
+    except TypeError:
+        return pd.factorize(values, sort=False)
+
+
 def _factorize_first(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Codes in order of first appearance and one row of each code."""
     codes, _ = pd.factorize(key, sort=False)
@@ -332,7 +345,7 @@ def domain_codes(data: pd.DataFrame, by: str | Sequence[str] | None) -> tuple[np
             f"domain column(s) {missing} not found",
             [Problem("a 'by' column is missing", column=c, fix="name existing columns in by=",
                      code="missing_column") for c in missing])
-    parts = [pd.factorize(data[c], sort=True) for c in cols]
+    parts = [factorize_sorted(data[c]) for c in cols]
     if len(cols) == 1:
         codes, uniques = parts[0]
         return codes.astype(np.intp, copy=False), pd.DataFrame({cols[0]: uniques})

@@ -33,6 +33,7 @@ from .linearisation import (
     check_level,
     critical_value,
     domain_codes,
+    factorize_sorted,
     prepare_design,
     srs_variance,
 )
@@ -452,7 +453,7 @@ def bootstrap_domain_means(values, weights, groups, n_replicates: int, rng: np.r
                                       [Problem(f"{name} has {len(arr)} entries, values {n}",
                                                fix="pass arrays of the same rows", code="shape_mismatch")])
     n_groups = int(g.max()) + 1 if n_groups is None else int(n_groups)
-    h = np.zeros(n, dtype=np.intp) if strata is None else pd.factorize(np.asarray(strata), sort=True)[0]
+    h = np.zeros(n, dtype=np.intp) if strata is None else factorize_sorted(np.asarray(strata))[0]
     if clusters is not None:
         c = pd.factorize(np.asarray(clusters))[0].astype(np.int64)
         psu = pd.factorize(h.astype(np.int64) * (int(c.max()) + 1) + c)[0].astype(np.intp)
