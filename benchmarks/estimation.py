@@ -41,8 +41,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from evaluation.design import Design, design_mean  # noqa: E402
-from evaluation.replicates import bootstrap_domain_means, replicate_se  # noqa: E402
+from evaluation.design import Design, design_mean
+from evaluation.replicates import bootstrap_domain_means, replicate_se
 
 R_SCRIPT = """
 suppressMessages(library(survey))

@@ -162,13 +162,13 @@ def weight_diagnostics(weights) -> dict:
     pos = w[w > 0]
     n = len(pos)
     if n == 0:
-        return dict(n=0, n_zero=int((w == 0).sum()), sum=0.0, mean=np.nan, min=np.nan, max=np.nan,
-                    ratio=np.nan, cv=np.nan, deff_kish=np.nan, n_eff=0.0)
+        return {"n": 0, "n_zero": int((w == 0).sum()), "sum": 0.0, "mean": np.nan, "min": np.nan,
+                "max": np.nan, "ratio": np.nan, "cv": np.nan, "deff_kish": np.nan, "n_eff": 0.0}
     s, s2 = pos.sum(), (pos * pos).sum()
     mean = s / n
-    return dict(n=n, n_zero=int((w == 0).sum()), sum=float(s), mean=float(mean), min=float(pos.min()),
-                max=float(pos.max()), ratio=float(pos.max() / pos.min()), cv=float(pos.std() / mean),
-                deff_kish=float(n * s2 / (s * s)), n_eff=float(s * s / s2))
+    return {"n": n, "n_zero": int((w == 0).sum()), "sum": float(s), "mean": float(mean),
+            "min": float(pos.min()), "max": float(pos.max()), "ratio": float(pos.max() / pos.min()),
+            "cv": float(pos.std() / mean), "deff_kish": float(n * s2 / (s * s)), "n_eff": float(s * s / s2)}
 
 
 def weight_diagnostics_by(data: pd.DataFrame, weights, by: str | Sequence[str]) -> pd.DataFrame:

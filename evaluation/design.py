@@ -64,8 +64,8 @@ from .linearisation import (
     critical_value,
     design_df,
     domain_codes,
-    linearised_variance,
     group_sum,
+    linearised_variance,
     prepare_design,
     srs_variance,
 )
@@ -74,14 +74,14 @@ if TYPE_CHECKING:
     from .calibration import Calibrated
 
 __all__ = [
-    "Design",
-    "PreparedDesign",
-    "prepare_design",
     "ESTIMATE_COLUMNS",
     "PROPORTION_METHODS",
+    "Design",
+    "PreparedDesign",
     "design_mean",
-    "design_total",
     "design_ratio",
+    "design_total",
+    "prepare_design",
     "proportion_ci",
 ]
 
@@ -244,8 +244,9 @@ def _finish(ctx, dom, bins, est, u, v, level, df, srs, statistic) -> pd.DataFram
     q = critical_value(dfs, level)
     n, n_eff = _summaries(ctx, bins)
     deff = _deff(ctx, dom, u, v, srs)
-    return _frame(ctx, dict(estimate=est, se=se, ci_low=est - q * se, ci_high=est + q * se, n=n,
-                            n_eff=n_eff, deff=deff, df=dfs), level, statistic)
+    columns = {"estimate": est, "se": se, "ci_low": est - q * se, "ci_high": est + q * se, "n": n,
+               "n_eff": n_eff, "deff": deff, "df": dfs}
+    return _frame(ctx, columns, level, statistic)
 
 
 def design_mean(data: pd.DataFrame, y: str, design: Design | PreparedDesign, *,

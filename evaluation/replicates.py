@@ -39,15 +39,15 @@ from .linearisation import (
 )
 
 __all__ = [
+    "BOOTSTRAP_METHODS",
     "ReplicateWeights",
+    "bootstrap_domain_means",
+    "bootstrap_weights",
     "jk1_weights",
     "jkn_weights",
-    "bootstrap_weights",
     "replicate_mean",
-    "replicate_total",
     "replicate_se",
-    "bootstrap_domain_means",
-    "BOOTSTRAP_METHODS",
+    "replicate_total",
 ]
 
 BOOTSTRAP_METHODS = ("poisson", "rescaled")
