@@ -61,14 +61,17 @@ def table_design(data: ChannelData, table: str, rows: pd.DataFrame) -> Design:
     """The declared design of ``table`` or the documented default.
 
     Default: each department a stratum, no clusters, weights 1, sampling with
-    replacement (no finite population correction).
+    replacement (no finite population correction); a stratum with a single PSU
+    is centred at the grand mean (R ``survey``'s ``lonely.psu = "adjust"``).
     """
     spec = dict(data.designs.get(table, {}))
     weights = spec.get("weights") if spec.get("weights") in rows.columns else None
     cluster = spec.get("cluster") if spec.get("cluster") in rows.columns else None
     strata = spec.get("strata") if spec.get("strata") in rows.columns else "department_id"
     fpc = spec.get("fpc") if spec.get("fpc") in rows.columns else None
-    return Design(weights=weights, strata=strata, cluster=cluster, fpc=fpc)
+    # a department with a single visit (or respondent) cannot estimate its own variance: R's
+    # "adjust" rule centres it at the grand mean instead of dropping its variance
+    return Design(weights=weights, strata=strata, cluster=cluster, fpc=fpc, lonely_psu="adjust")
 
 
 def _visit_rows(df: pd.DataFrame) -> pd.DataFrame:
