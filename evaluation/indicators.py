@@ -160,7 +160,7 @@ def estimate_indicators(data: ChannelData, framework: Framework, *, level: float
                 for key, col in (("top2", f"_top2_{ind.id}"), ("bottom2", f"_bot2_{ind.id}")):
                     sub = design_mean(rows, col, design, by="department_id", level=level).set_index("department_id")
                     frame[key] = frame["department_id"].map(sub["estimate"]).to_numpy()
-            frame = frame[frame["n"] > 0]
+            frame = _borrow_for_single_units(frame[frame["n"] > 0], ind)
             rows_out.append(_finish(frame, ind, nominal, level, census=False))
         influence[table] = z
         designs[table] = design
@@ -247,13 +247,39 @@ def _finish(frame: pd.DataFrame, ind: Indicator, nominal, level: float, *, censu
         se = (hi - lo) / (2 * q)
         direction = -1.0 if (t.kind == "dtf" and t.frontier < t.worst) else 1.0
         with np.errstate(invalid="ignore", divide="ignore"):
-            frame["slope"] = np.where(raw_se > 0, direction * se / raw_se, 0.0)
-        frame["extra_var"] = np.where(raw_se > 0, 0.0, se ** 2)
+            own = (raw_se > 0) & ~frame.get("borrowed", pd.Series(False, index=frame.index)).to_numpy(bool)
+            frame["slope"] = np.where(own, direction * se / raw_se, 0.0)
+        frame["extra_var"] = np.where(own, 0.0, se ** 2)
         frame["se"] = se
         frame["ci_low"], frame["ci_high"] = lo, hi
     frame["weight"] = nominal[ind.id]
     frame["census"] = census
-    return frame.drop(columns=[c for c in ("df", "n_eff") if c in frame.columns])
+    return frame.drop(columns=[c for c in ("df", "n_eff", "borrowed") if c in frame.columns])
+
+
+def _borrow_for_single_units(frame: pd.DataFrame, ind: Indicator) -> pd.DataFrame:
+    """Standard error for a department with a single sampled unit (one visit, one respondent).
+
+    One unit cannot show its own variability, and its linearised variance is
+    0.  Such a department borrows the city's pooled within-department
+    variance: ``raw_se = sqrt(median_d(raw_se_d^2 * n_d) / n)`` over the
+    departments with at least two units, with a normal interval; the row is
+    marked so that the index variance adds it as an independent term.  Shares
+    need no borrowing (their Wilson interval already has width at n = 1).
+    """
+    frame = frame.copy()
+    small = (frame["n"] < 2).to_numpy()
+    frame["borrowed"] = False
+    if ind.measure == "share" or not small.any():
+        return frame
+    others = frame[~small & (frame["raw_se"] > 0)]
+    if others.empty:
+        return frame
+    pooled = float(np.median(others["raw_se"] ** 2 * others["n"]))
+    frame.loc[small, "raw_se"] = np.sqrt(pooled / frame.loc[small, "n"])
+    frame.loc[small, "df"] = np.inf
+    frame.loc[small, "borrowed"] = True
+    return frame
 
 
 def _census(df: pd.DataFrame, inds: list[Indicator], nominal) -> pd.DataFrame:

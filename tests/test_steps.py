@@ -130,3 +130,18 @@ def test_variance_shares_sum_to_one_and_follow_spread():
     assert out["variance_share"].sum() == pytest.approx(1.0)
     assert out.loc["D1.1", "variance_share"] > 0.9 > out.loc["D1.1", "nominal_weight"]
     assert out["nominal_weight"].sum() == pytest.approx(1.0)
+
+
+def test_a_single_visit_borrows_the_pooled_variance():
+    from evaluation.indicators import _borrow_for_single_units
+    from surveys.framework import load_framework as load
+
+    ind = load().indicator("D2.4")
+    frame = pd.DataFrame({"department_id": ["A", "B", "C", "D"], "raw_value": [20.0, 25.0, 30.0, 18.0],
+                          "raw_se": [4.0, 2.0, 3.0, 0.0], "n": [4, 4, 4, 1], "df": [3.0, 3.0, 3.0, 0.0]})
+    out = _borrow_for_single_units(frame, ind).set_index("department_id")
+    # pooled within-department variance: median(16 * 4, 4 * 4, 9 * 4) = 36, so se = sqrt(36 / 1)
+    assert out.loc["D", "raw_se"] == pytest.approx(6.0) and out.loc["D", "borrowed"]
+    assert out.loc["A", "raw_se"] == 4.0 and not out.loc["A", "borrowed"]
+    share = load().indicator("D5.1")
+    assert not _borrow_for_single_units(frame, share)["borrowed"].any()
