@@ -42,7 +42,10 @@ PALETTE = {
 GROUP_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#999999"]
 GRADE_COLORS = {"A": "#009E73", "B": "#56B4E9", "C": "#E69F00", "D": "#D55E00"}
 SERIES_COLORS = {"department": "#0072B2", "city_average": "#999999", "category_best": "#E69F00"}
-QUADRANT_COLORS = {"q_fix": "#D55E00", "q_keep": "#009E73", "q_low": "#999999", "q_surplus": "#56B4E9"}
+#: GB/T 19038 quadrants, under the codes evaluation.drivers uses.
+QUADRANT_COLORS = {"concentrate_here": "#D55E00", "keep_up": "#009E73", "low_priority": "#999999",
+                   "possible_overkill": "#56B4E9"}
+QUADRANTS = tuple(QUADRANT_COLORS)
 
 
 def _has(frame: pd.DataFrame, *columns: str) -> bool:
@@ -59,16 +62,26 @@ def group_colors(keys) -> dict[object, str]:
 # what each chart shows
 # ---------------------------------------------------------------------------
 
-def ranking_data(departments: pd.DataFrame, *, lang: str = "zh", category: str | None = None) -> pd.DataFrame:
+def ranking_data(departments: pd.DataFrame, *, lang: str = "zh", category: str | None = None,
+                 ties: pd.DataFrame | None = None) -> pd.DataFrame:
     """Departments in ranking order with their intervals.
+
+    Parameters
+    ----------
+    ties : DataFrame, optional
+        ``department_id``, ``tie_group`` (and ``tie_group_size``) of the scope
+        shown (overall or within category), as
+        ``result.extra["rank_uncertainty"]`` holds them; without it the
+        departments' own ``tie_group`` column is used when present.
 
     Returns
     -------
     DataFrame
         ``department_id``, ``name``, ``category``, ``index``, ``ci_low``,
-        ``ci_high`` (NaN when absent), ``rank``, ``rank_low``/``rank_high`` and
-        ``rank_in_category*`` when present, ``group`` (the ``tie_group`` when
-        the frame has one, else the category), best first.
+        ``ci_high`` (NaN when absent), ``rank``, ``rank_low``/``rank_high``,
+        ``rank_sim_low``/``rank_sim_high`` and ``rank_in_category*`` when
+        present, ``group`` (the category: the colour of the dots) and
+        ``tie_group`` (NaN when unknown), best first.
     """
     frame = departments if category is None else departments[departments["category"] == category]
     out = pd.DataFrame({
@@ -79,11 +92,17 @@ def ranking_data(departments: pd.DataFrame, *, lang: str = "zh", category: str |
     })
     for col in ("ci_low", "ci_high"):
         out[col] = frame[col].astype(float) if col in frame else np.nan
-    for col in ("rank", "rank_low", "rank_high", "rank_in_category", "rank_in_category_low",
-                "rank_in_category_high"):
+    for col in ("rank", "rank_low", "rank_high", "rank_sim_low", "rank_sim_high", "rank_in_category",
+                "rank_in_category_low", "rank_in_category_high"):
         if col in frame:
             out[col] = frame[col]
-    out["group"] = frame["tie_group"] if "tie_group" in frame else out["category"]
+    out["group"] = out["category"]
+    if ties is not None and len(ties):
+        t = ties.assign(department_id=ties["department_id"].astype(str)).drop_duplicates("department_id")
+        t = t.set_index("department_id")
+        out["tie_group"] = out["department_id"].map(t["tie_group"]).astype(float)
+    else:
+        out["tie_group"] = frame["tie_group"].astype(float) if "tie_group" in frame else np.nan
     if "rank" in out:
         out = out.sort_values(["rank", "index", "department_id"], ascending=[True, False, True], kind="mergesort")
     else:
@@ -123,22 +142,69 @@ def profile_data(dimensions: pd.DataFrame, departments: pd.DataFrame, department
     return out
 
 
-def quadrant_data(indicators: pd.DataFrame, department_id: str, *, lang: str = "zh") -> pd.DataFrame:
-    """Importance–performance quadrants of one department's indicators (GB/T 19038-2009).
+def _quadrants(importance: pd.Series, performance: pd.Series, imp_ref: float, perf_ref: float) -> np.ndarray:
+    high = importance >= imp_ref
+    good = performance >= perf_ref
+    return np.select([high & ~good, high & good, ~high & ~good],
+                     ["concentrate_here", "keep_up", "low_priority"], default="possible_overkill")
 
-    Importance is the indicator's weight in the index (percent), performance
-    its score.  The reference lines are the means over the department's
-    indicators, as in the standard's four-quadrant chart.
+
+def quadrant_data(indicators: pd.DataFrame, department_id: str, *, lang: str = "zh",
+                  drivers: pd.DataFrame | None = None, category: str | None = None) -> pd.DataFrame:
+    """Importance–performance quadrants of one department (GB/T 19038-2009 four-quadrant chart).
+
+    With ``drivers`` (``result.extra["drivers"]``, :func:`evaluation.drivers.importance_performance`)
+    the chart shows the survey items: importance is the item's LMG share of
+    the overall-satisfaction variance (in percent), performance its score,
+    and quadrants and reference lines are the evaluation's.  The department's
+    own rows are used; without them the category's (``category``), else the
+    city's (their performance is then a mean over departments).  Without
+    ``drivers``, every indicator of the department is shown with its index
+    weight (percent) as importance and the means as reference lines.
 
     Returns
     -------
     DataFrame
         ``indicator_id``, ``name``, ``importance``, ``performance``,
-        ``quadrant`` (label key: ``q_fix`` important and below average,
-        ``q_keep`` important and above, ``q_low`` less important and below,
-        ``q_surplus`` less important and above).  ``attrs`` holds
-        ``importance_ref`` and ``performance_ref``.
+        ``quadrant`` (``concentrate_here`` important and below the reference,
+        ``keep_up`` important and above, ``low_priority`` less important and
+        below, ``possible_overkill`` less important and above).  ``attrs``
+        holds ``importance_ref``, ``performance_ref``, ``basis``
+        (``"drivers"`` or ``"weights"``), ``scope`` (``department``,
+        ``category``, ``city`` or ``weights``) and ``model`` (the scope of the
+        regression, ``city`` or ``category``).
     """
+    if drivers is not None and len(drivers) and "scope" in drivers:
+        rows, scope = None, None
+        scope_ids = drivers["scope_id"].fillna("").astype(str)
+        for scope, key in (("department", department_id), ("category", category), ("city", "")):
+            if key is None:
+                continue
+            found = drivers[(drivers["scope"] == scope) & (scope_ids == str(key))]
+            found = found[found["importance"].notna() & found["performance"].notna()]
+            if len(found):
+                rows = found
+                break
+        if rows is not None:
+            rows = rows.iloc[sorted(range(len(rows)), key=lambda i: _id_key(rows["indicator_id"].iloc[i]))]
+            out = pd.DataFrame({
+                "indicator_id": rows["indicator_id"].astype(str).to_numpy(),
+                "name": rows[name_column("indicator", lang)].astype(str).to_numpy(),
+                "importance": rows["importance"].astype(float).to_numpy() * 100.0,
+                "performance": rows["performance"].astype(float).to_numpy(),
+            })
+            imp_ref = float(rows["importance_split"].iloc[0]) * 100.0 if "importance_split" in rows else \
+                float(out["importance"].mean())
+            perf_ref = float(rows["performance_split"].iloc[0]) if "performance_split" in rows else \
+                float(out["performance"].mean())
+            given = rows["quadrant"].astype(str).to_numpy() if "quadrant" in rows else None
+            computed = _quadrants(out["importance"], out["performance"], imp_ref, perf_ref)
+            out["quadrant"] = [g if g in QUADRANT_COLORS else c for g, c in
+                               zip(given if given is not None else computed, computed)]
+            source = str(rows["importance_source"].iloc[0]) if "importance_source" in rows else "city"
+            out.attrs.update(importance_ref=imp_ref, performance_ref=perf_ref, basis="drivers", scope=scope,
+                             model="category" if source.startswith("category") else "city")
+            return out
     own = indicators[(indicators["department_id"] == department_id) & indicators["score"].notna()]
     out = pd.DataFrame({
         "indicator_id": own["indicator_id"].astype(str).to_numpy(),
@@ -148,45 +214,71 @@ def quadrant_data(indicators: pd.DataFrame, department_id: str, *, lang: str = "
     })
     imp_ref = float(out["importance"].mean()) if len(out) else np.nan
     perf_ref = float(out["performance"].mean()) if len(out) else np.nan
-    high = out["importance"] >= imp_ref
-    good = out["performance"] >= perf_ref
-    out["quadrant"] = np.select([high & ~good, high & good, ~high & ~good], ["q_fix", "q_keep", "q_low"],
-                                default="q_surplus")
-    out.attrs.update(importance_ref=imp_ref, performance_ref=perf_ref)
+    out["quadrant"] = _quadrants(out["importance"], out["performance"], imp_ref, perf_ref)
+    out.attrs.update(importance_ref=imp_ref, performance_ref=perf_ref, basis="weights", scope="weights",
+                     model="")
     return out
+
+
+def _id_key(text) -> tuple:
+    parts = str(text).replace("-", ".").split(".")
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
 
 
 def priority_data(indicators: pd.DataFrame, department_id: str, *, lang: str = "zh",
                   priorities: pd.DataFrame | None = None, k: int = 3) -> pd.DataFrame:
     """The department's top ``k`` improvement priorities.
 
-    If the result supplies a ``priorities`` frame (``department_id``,
-    ``indicator_id``, optionally ``priority`` giving the order), its rows for
-    the department are used.  Otherwise the indicators with the most points to
-    gain, ``weight × (100 − score)`` index points, come first (ties by id).
+    If the result supplies a ``priorities`` frame
+    (:func:`evaluation.drivers.improvement_priorities`: ``department_id``,
+    ``indicator_id``, ``priority`` giving the order, ``gap``,
+    ``category_best_score``, ``quadrant``), its rows for the department are
+    shown as they are.  Missing columns are filled from the indicators:
+    ``gain`` then is ``weight × (100 − score)``.  Without the frame the
+    indicators with the most points to gain, ``weight × (100 − score)``
+    index points, come first (ties by id), quadrants by weight
+    (:func:`quadrant_data` without drivers).
 
     Returns
     -------
     DataFrame
         ``indicator_id``, ``name``, ``score``, ``weight``, ``gain``,
-        ``quadrant``, at most ``k`` rows.
+        ``category_best`` (NaN when not supplied), ``quadrant`` (a code or
+        None), at most ``k`` rows; ``attrs["basis"]`` is ``"supplied"`` or
+        ``"headroom"``.
     """
     own = indicators[(indicators["department_id"] == department_id) & indicators["score"].notna()].copy()
+    own["indicator_id"] = own["indicator_id"].astype(str)
     own["name"] = own[name_column("indicator", lang)].astype(str)
     own["gain"] = own["weight"].astype(float) * (100.0 - own["score"].astype(float))
+    own["category_best"] = np.nan
     quad = quadrant_data(indicators, department_id, lang=lang).set_index("indicator_id")["quadrant"]
-    own["quadrant"] = own["indicator_id"].astype(str).map(quad)
+    own["quadrant"] = own["indicator_id"].map(quad)
+    cols = ["indicator_id", "name", "score", "weight", "gain", "category_best", "quadrant"]
     if priorities is not None and len(priorities) and "department_id" in priorities:
-        chosen = priorities[priorities["department_id"] == department_id]
+        chosen = priorities[priorities["department_id"].astype(str) == str(department_id)]
         if "priority" in chosen:
             chosen = chosen.sort_values("priority", kind="mergesort")
-        order = {iid: i for i, iid in enumerate(chosen["indicator_id"].astype(str))}
-        own = own[own["indicator_id"].astype(str).isin(order)]
-        own = own.assign(_o=own["indicator_id"].astype(str).map(order)).sort_values("_o", kind="mergesort")
-    else:
-        own = own.sort_values(["gain", "indicator_id"], ascending=[False, True], kind="mergesort")
-    cols = ["indicator_id", "name", "score", "weight", "gain", "quadrant"]
-    return own[cols].head(k).reset_index(drop=True)
+        chosen = chosen.assign(indicator_id=chosen["indicator_id"].astype(str)).head(k)
+        base = own.set_index("indicator_id").reindex(chosen["indicator_id"])
+        out = pd.DataFrame({"indicator_id": chosen["indicator_id"].to_numpy()})
+        name_col = name_column("indicator", lang)
+        out["name"] = (chosen[name_col].astype(str).to_numpy() if name_col in chosen
+                       else base["name"].to_numpy())
+        for col, src in (("score", "score"), ("weight", "weight"), ("gain", "gap"),
+                         ("category_best", "category_best_score")):
+            out[col] = (chosen[src].astype(float).to_numpy() if src in chosen
+                        else base[col].astype(float).to_numpy())
+        if "quadrant" in chosen:
+            out["quadrant"] = [q if q in QUADRANT_COLORS else None for q in chosen["quadrant"]]
+        else:
+            out["quadrant"] = base["quadrant"].to_numpy()
+        out.attrs["basis"] = "supplied"
+        return out[cols]
+    own = own.sort_values(["gain", "indicator_id"], ascending=[False, True], kind="mergesort")
+    out = own[cols].head(k).reset_index(drop=True)
+    out.attrs["basis"] = "headroom"
+    return out
 
 
 def grade_counts(departments: pd.DataFrame, grades=("A", "B", "C", "D")) -> pd.DataFrame:
@@ -231,21 +323,37 @@ def _level(level: float) -> str:
     return f"{level * 100:g}%"
 
 
+def tie_bands(tie_group: pd.Series) -> list[tuple[int, int, object]]:
+    """Consecutive runs of equal tie group in ranking order: ``(first row, last row, group)``."""
+    runs: list[tuple[int, int, object]] = []
+    for i, g in enumerate(tie_group):
+        if pd.isna(g):
+            continue
+        if runs and runs[-1][2] == g and runs[-1][1] == i - 1:
+            runs[-1] = (runs[-1][0], i, g)
+        else:
+            runs.append((i, i, g))
+    return runs
+
+
 def ranking_chart(departments: pd.DataFrame, *, lang: str = "zh", category: str | None = None,
-                  highlight: str | None = None, level: float = 0.95, ax=None):
+                  ties: pd.DataFrame | None = None, highlight: str | None = None, level: float = 0.95, ax=None):
     """Dot-and-interval ranking: index (dot) and confidence interval (bar) per department.
 
-    Coloured by ``tie_group`` when the frame has it (departments whose ranks
-    cannot be told apart share a colour), else by category; grade boundaries
+    Coloured by category; tie groups (``ties`` or the frame's ``tie_group``,
+    see :func:`ranking_data`) as alternating grey bands; grade boundaries
     70/80/90 as dotted lines.  Returns the Axes.
     """
     from reports.fonts import matplotlib_style
 
-    data = ranking_data(departments, lang=lang, category=category)
+    data = ranking_data(departments, lang=lang, category=category, ties=ties)
     with matplotlib_style():
         ax = _axes(ax, (6.5, 0.22 * len(data) + 1.0))
         colors = group_colors(data["group"])
         y = np.arange(len(data))[::-1]
+        for k, (first, last, _) in enumerate(tie_bands(data["tie_group"])):
+            if k % 2 == 0:
+                ax.axhspan(y[last] - 0.5, y[first] + 0.5, color="#EEEEEE", zorder=0, lw=0)
         if _has(data, "ci_low", "ci_high"):
             ax.hlines(y, data["ci_low"], data["ci_high"], color=[colors[g] for g in data["group"]], lw=1.6)
         ax.scatter(data["index"], y, c=[colors[g] for g in data["group"]], s=18, zorder=3)
@@ -284,11 +392,12 @@ def profile_chart(dimensions: pd.DataFrame, departments: pd.DataFrame, departmen
     return ax
 
 
-def quadrant_chart(indicators: pd.DataFrame, department_id: str, *, lang: str = "zh", ax=None):
-    """GB/T 19038 importance–performance chart of one department's indicators."""
+def quadrant_chart(indicators: pd.DataFrame, department_id: str, *, lang: str = "zh",
+                   drivers: pd.DataFrame | None = None, category: str | None = None, ax=None):
+    """GB/T 19038 importance–performance chart of one department (see :func:`quadrant_data`)."""
     from reports.fonts import matplotlib_style
 
-    data = quadrant_data(indicators, department_id, lang=lang)
+    data = quadrant_data(indicators, department_id, lang=lang, drivers=drivers, category=category)
     with matplotlib_style():
         ax = _axes(ax, (4.5, 4.0))
         ax.scatter(data["importance"], data["performance"], s=20,
@@ -298,12 +407,12 @@ def quadrant_chart(indicators: pd.DataFrame, department_id: str, *, lang: str = 
                         xytext=(3, 2), textcoords="offset points")
         ax.axvline(data.attrs["importance_ref"], color=PALETTE["grey"], lw=0.8)
         ax.axhline(data.attrs["performance_ref"], color=PALETTE["grey"], lw=0.8)
-        corners = {"q_keep": (0.98, 0.98, "right", "top"), "q_fix": (0.98, 0.02, "right", "bottom"),
-                   "q_surplus": (0.02, 0.98, "left", "top"), "q_low": (0.02, 0.02, "left", "bottom")}
+        corners = {"keep_up": (0.98, 0.98, "right", "top"), "concentrate_here": (0.98, 0.02, "right", "bottom"),
+                   "possible_overkill": (0.02, 0.98, "left", "top"), "low_priority": (0.02, 0.02, "left", "bottom")}
         for key, (x, y, ha, va) in corners.items():
-            ax.text(x, y, label(key, lang), transform=ax.transAxes, ha=ha, va=va, fontsize=8,
+            ax.text(x, y, label(f"quad_{key}", lang), transform=ax.transAxes, ha=ha, va=va, fontsize=8,
                     color=QUADRANT_COLORS[key])
-        ax.set_xlabel(label("importance", lang))
+        ax.set_xlabel(label("importance_lmg" if data.attrs["basis"] == "drivers" else "importance", lang))
         ax.set_ylabel(label("performance", lang))
         ax.set_title(label("quadrant_title", lang))
     return ax

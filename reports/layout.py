@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import math
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ XLSX_FORMATS = {
     "int": "0",
     "weight": "0.0%",
     "raw": "0.000",
+    "coef": "0.000",
 }
 
 
@@ -76,9 +78,12 @@ def fmt(value: object, kind: str = "score", digits: int = 1) -> str:
     if kind == "percent":
         return f"{x:.{digits}f}%"
     if kind == "points":
-        return f"{x:+.{digits}f}"
+        # -0.04 would print as "-0.0": a sign on nothing
+        return f"{round(x, digits) + 0.0:+.{digits}f}"
     if kind == "raw":
         return f"{x:.3g}" if abs(x) < 1000 else f"{x:,.0f}"
+    if kind == "coef":
+        return f"{x:.{max(digits, 2)}f}"
     return f"{x:.{digits}f}"
 
 
@@ -86,6 +91,13 @@ def fmt_interval(low: object, high: object, digits: int = 1) -> str:
     if missing(low) or missing(high):
         return DASH
     return f"{float(low):.{digits}f}–{float(high):.{digits}f}"
+
+
+def fmt_change_interval(low: object, high: object, digits: int = 1) -> str:
+    """An interval of a change, both bounds signed (``-8.3 … +1.1``): a dash would read as a minus."""
+    if missing(low) or missing(high):
+        return DASH
+    return f"{fmt(low, 'points', digits)} … {fmt(high, 'points', digits)}"
 
 
 def fmt_rank(rank: object, low: object = None, high: object = None) -> str:
@@ -245,6 +257,7 @@ def pdf_styles(lang: str) -> dict:
         "kpi_value": make("kpi_value", fontName=bold, fontSize=15, leading=19, alignment=TA_CENTER),
         "kpi_sub": make("kpi_sub", fontSize=7.5, leading=10, alignment=TA_CENTER),
         "note": make("note", fontSize=7, leading=9.5, textColor=grey),
+        "small": make("small", fontSize=6.5, leading=8.6, textColor=grey),
         "warn": make("warn", fontName=bold, fontSize=8.5, leading=11.5, textColor=colors.HexColor("#B03A00")),
     }
 
@@ -274,8 +287,8 @@ def grid_table(rows: list[list], widths: list[float], *, header_rows: int = 1, r
         ("ALIGN", (0, 0), (-1, -1), "RIGHT"),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#CCCCCC")),
-        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.1),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.1),
         ("LEFTPADDING", (0, 0), (-1, -1), 3),
         ("RIGHTPADDING", (0, 0), (-1, -1), 3),
     ]
@@ -349,64 +362,8 @@ def content_width(margins_mm: float = 14.0) -> float:
 
 
 # ---------------------------------------------------------------------------
-# history: earlier years' indices
+# ids
 # ---------------------------------------------------------------------------
-
-def history_frame(history):
-    """Earlier indices as a frame ``year``, ``department_id``, ``index``.
-
-    ``history`` may be such a frame, one result-like object or a sequence of
-    them (each with a ``departments`` frame).  Rows of departments that were
-    renamed or merged are matched only through their register id, so pass
-    histories already mapped through the framework's crosswalk.
-    """
-    import pandas as pd
-
-    if history is None:
-        return None
-    if isinstance(history, pd.DataFrame):
-        frames = [history]
-    elif hasattr(history, "departments"):
-        frames = [history.departments]
-    else:
-        frames = [h if isinstance(h, pd.DataFrame) else h.departments for h in history]
-    cols = ["year", "department_id", "index"]
-    frames = [f[cols] for f in frames if all(c in f.columns for c in cols)]
-    if not frames:
-        return None
-    out = pd.concat(frames, ignore_index=True)
-    out["department_id"] = out["department_id"].astype(str)
-    return out.drop_duplicates(["year", "department_id"], keep="last")
-
-
-def index_change(departments, history, department_id: str, year: int) -> float:
-    """This year's index minus last year's (the ``change`` column wins when present); NaN if unknown."""
-    row = departments[departments["department_id"].astype(str) == str(department_id)]
-    if not len(row):
-        return float("nan")
-    if "change" in row.columns and not missing(row["change"].iloc[0]):
-        return float(row["change"].iloc[0])
-    if history is None:
-        return float("nan")
-    prev = history[(history["department_id"] == str(department_id)) & (history["year"] == year - 1)]
-    if not len(prev) or missing(prev["index"].iloc[0]):
-        return float("nan")
-    return float(row["index"].iloc[0]) - float(prev["index"].iloc[0])
-
-
-def trend_series(departments, history, department_id: str, year: int):
-    """Index by year for one department (history plus this year)."""
-    import pandas as pd
-
-    row = departments[departments["department_id"].astype(str) == str(department_id)]
-    points = {}
-    if history is not None:
-        own = history[(history["department_id"] == str(department_id)) & (history["year"] < year)]
-        points.update(dict(zip(own["year"].astype(int), own["index"].astype(float))))
-    if len(row):
-        points[int(year)] = float(row["index"].iloc[0])
-    return pd.Series(points, dtype=float).sort_index()
-
 
 def natural_key(text) -> tuple:
     """Sort key of an id so that D1.2 comes before D1.10."""
@@ -465,7 +422,9 @@ def auto_widths(spec: TableSpec, width: float, *, flexible: list[int], lang: str
     for j, (head, kind) in enumerate(zip(spec.headers, spec.kinds)):
         head = str(head)
         if lang == "zh":
-            head_w = stringWidth(head, bold, size) / 2
+            # Chinese heads wrap anywhere; a Latin word inside one (Cronbach, ICC) does not read well broken.
+            latin = [w for w in re.findall(r"[A-Za-z0-9().,%]+", head) if len(w) > 1]
+            head_w = max([stringWidth(head, bold, size) / 2] + [stringWidth(w, bold, size) for w in latin])
         else:
             head_w = max((stringWidth(w, bold, size) for w in head.split()), default=0.0)
         cells = max((stringWidth(fmt(row[j], kind), regular, size) for row in spec.rows), default=0.0)
@@ -481,6 +440,12 @@ def auto_widths(spec: TableSpec, width: float, *, flexible: list[int], lang: str
     rest = width - fixed
     flex_total = sum(natural[j] for j in flexible) or 1.0
     out = list(natural)
+    if rest > 1.25 * flex_total and fixed > 0:
+        # More room than the flexible columns need: share it out so that no column sprawls.
+        spare = rest - 1.25 * flex_total
+        for j in range(len(out)):
+            out[j] = natural[j] * 1.25 if j in flexible else natural[j] + spare * natural[j] / fixed
+        return out
     for j in flexible:
         out[j] = rest * natural[j] / flex_total
     return out

@@ -13,15 +13,21 @@ from pathlib import Path
 
 import pandas as pd
 
-from reports import layout, workbook
+from reports import extras, layout, workbook
 from reports.charts import SERIES_COLORS, priority_data, profile_data, quadrant_data
+from reports.history import adjustment_label, change_table, history_frame, trend_series
 from reports.labels import LABELS, check_lang, flag_text, label, name_column, split_flags
-from reports.layout import Fact, fmt, fmt_interval, fmt_rank
+from reports.layout import Fact
 from surveys.errors import DataValidationError, Problem
 
 QUALITY_FIELDS = [("n_callback_drawn", "int"), ("n_callback_complete", "int"), ("callback_completion", "share"),
-                  ("wrong_number_rate", "share"), ("never_handled_rate", "share"), ("g1_authenticity", "percent"),
-                  ("g2_gap", "points")]
+                  ("wrong_number_rate", "share"), ("never_handled_rate", "share"), ("mean_attempts", "raw"),
+                  ("g1_authenticity", "percent"), ("callback_top2", "share"), ("g2_gap", "points")]
+#: AAPOR outcome rates of the callbacks (result.quality); the PDF shows RR3 with its e, and RR1.
+RATE_FIELDS = [("rr1", "share"), ("rr2", "share"), ("rr3", "share"), ("rr4", "share"), ("rr5", "share"),
+               ("rr6", "share"), ("aapor_e", "raw")]
+RATE_LABELS = {"rr1": "aapor_rr1", "rr2": "aapor_rr2", "rr3": "aapor_rr3", "rr4": "aapor_rr4", "rr5": "aapor_rr5",
+               "rr6": "aapor_rr6", "aapor_e": "aapor_e"}
 HAOCHA_FIELDS = [("haocha_n", "int"), ("haocha_good_rate", "share"), ("haocha_active_good_rate", "share"),
                  ("haocha_default_share", "share"), ("haocha_no_rating_rate", "share"), ("haocha_bad_rate", "share"),
                  ("rectified_on_time_rate", "share"), ("rectification_callback_rate", "share"),
@@ -32,7 +38,14 @@ REFORM_FIELDS = [("online_rate", "share"), ("time_compression", "share"), ("docs
 
 @dataclass(frozen=True)
 class ScorecardContent:
-    """Everything one department's scorecard shows, in one language."""
+    """Everything one department's scorecard shows, in one language.
+
+    ``change_info`` is the department's row of :func:`reports.history.change_table`
+    (as a dict); ``ranks`` is :func:`reports.extras.rank_info`; ``quadrant`` and
+    ``priorities`` are :func:`reports.charts.quadrant_data` and
+    :func:`reports.charts.priority_data` output; ``rates`` the AAPOR outcome
+    rates; ``quality_text`` the gates and response rate in words.
+    """
 
     lang: str
     year: int
@@ -45,7 +58,9 @@ class ScorecardContent:
     n_departments: int
     n_in_category: int
     change: float
+    change_info: dict
     trend: pd.Series
+    ranks: dict
     headline: list
     flags: list
     profile: pd.DataFrame
@@ -54,6 +69,8 @@ class ScorecardContent:
     quadrant: pd.DataFrame
     priorities: pd.DataFrame
     quality: list
+    rates: list
+    quality_text: list
     haocha: list
     reform: list
     notes: list
@@ -109,6 +126,12 @@ def manifest_facts(result, lang: str) -> list[Fact]:
     ]
 
 
+def channel_name(code: object, lang: str) -> str:
+    """The channel code (S, C, V, A, H) as a word in ``lang``."""
+    key = f"channel_{code}"
+    return label(key, lang) if key in LABELS else str(code)
+
+
 def scorecard_content(result, department_id: str, *, lang: str = "zh", history=None) -> ScorecardContent:
     """Gather what one department's scorecard shows.
 
@@ -116,13 +139,14 @@ def scorecard_content(result, department_id: str, *, lang: str = "zh", history=N
     ----------
     result : EvaluationResult-like
         Needs ``year``, ``departments``, ``dimensions``, ``indicators``; uses
-        ``quality``, ``provenance``, ``framework`` and an optional
-        ``priorities`` frame when present.
+        ``quality``, ``provenance``, ``framework`` and the tables of
+        ``extra`` (``rank_uncertainty``, ``drivers``, ``priorities``) when
+        present.
     department_id : str
         Register id of the department.
     lang : {"zh", "en"}
-    history : DataFrame or results, optional
-        Earlier years (see :func:`reports.layout.history_frame`) for the
+    history : optional
+        Earlier years in any shape :mod:`reports.history` accepts, for the
         change since last year and the trend line.
     """
     check_lang(lang)
@@ -135,11 +159,14 @@ def scorecard_content(result, department_id: str, *, lang: str = "zh", history=N
             column="department_id", fix="render scorecards only for departments that were evaluated")])
     year = int(getattr(result, "year", row.get("year", 0)))
     level = layout.confidence_level(result)
-    hist = layout.history_frame(history)
-    change = layout.index_change(deps, hist, department_id, year)
-    trend = layout.trend_series(deps, hist, department_id, year)
+    hist = history_frame(history)
+    changes = change_table(deps, history, year, level=level)
+    change_info = changes[changes["department_id"] == department_id].iloc[0].to_dict()
+    change = float(change_info["change"])
+    trend = trend_series(deps, hist, department_id, year)
     rules = layout.framework_rules(result)
     n_cat = int((deps["category"] == row["category"]).sum())
+    ranks = extras.rank_info(result, department_id)
 
     grade_name = row.get(name_column("grade_name", lang), "")
     headline = [
@@ -149,16 +176,25 @@ def scorecard_content(result, department_id: str, *, lang: str = "zh", history=N
         Fact(label("se", lang), row.get("se"), "score"),
         Fact(label("grade", lang), f"{row.get('grade', '')} {grade_name}".strip(), "text"),
         Fact(label("borderline", lang), label("yes" if bool(row.get("borderline", False)) else "no", lang), "text"),
-        Fact(label("rank_overall", lang), row.get("rank"), "int"),
     ]
-    headline += [Fact(f"{label('rank_overall', lang)} · {label(k, lang)}", row.get(c), "int")
-                 for c, k in (("rank_low", "ci_low"), ("rank_high", "ci_high")) if c in row.index]
-    headline.append(Fact(label("rank_in_category", lang), row.get("rank_in_category"), "int"))
-    headline += [Fact(f"{label('rank_in_category', lang)} · {label(k, lang)}", row.get(c), "int")
-                 for c, k in (("rank_in_category_low", "ci_low"), ("rank_in_category_high", "ci_high"))
-                 if c in row.index]
+    for scope, key, prefix in (("overall", "rank_overall", "rank"), ("category", "rank_in_category",
+                                                                       "rank_in_category")):
+        headline.append(Fact(label(key, lang), row.get(prefix), "int"))
+        headline += [Fact(f"{label(key, lang)} · {label('rank_interval', lang)} · {label(k, lang)}", row.get(c), "int")
+                     for c, k in ((f"{prefix}_low", "ci_low"), (f"{prefix}_high", "ci_high")) if c in row.index]
+        info = ranks[scope]
+        if info["rank_sim_low"] is not None:
+            headline += [Fact(f"{label(key, lang)} · {label('rank_sim', lang)} · {label(k, lang)}", info[c], "int")
+                         for c, k in (("rank_sim_low", "ci_low"), ("rank_sim_high", "ci_high"))]
+        if info["tie_group_size"] is not None:
+            headline.append(Fact(f"{label(key, lang)} · {label('tie_group', lang)}",
+                                 extras.tie_text(info["tie_group_size"], lang), "text"))
+    headline += [Fact(f"{label(c, lang)}", row.get(c), "share") for c in ("p_top3", "p_bottom3") if c in row.index]
     headline += [Fact(label("count", lang), len(deps), "int"),
                  Fact(label("change", lang), change, "points")]
+    if not layout.missing(change_info["change_ci_low"]):
+        headline += [Fact(f"{label('change', lang)} · {label(k, lang)}", change_info[c], "points")
+                     for c, k in (("change_ci_low", "ci_low"), ("change_ci_high", "ci_high"))]
     headline += [Fact(label(c, lang), row.get(c), "score") for c in ("index_raw", "g1_deduction") if c in row.index]
     headline += [Fact(label(c, lang), row.get(c), "int") for c in ("n_survey", "n_callback", "n_visit")
                  if c in row.index]
@@ -178,207 +214,58 @@ def scorecard_content(result, department_id: str, *, lang: str = "zh", history=N
     quality_row = _one_row(getattr(result, "quality", None), department_id)
     quality = _facts(row, [("n_survey", "int"), ("n_callback", "int"), ("n_visit", "int")], lang)
     quality += _facts(quality_row, QUALITY_FIELDS, lang)
-    if quality_row is not None:
-        for k in range(1, 7):
-            col = next((c for c in (f"rr{k}", f"RR{k}") if c in quality_row.index), None)
-            if col is not None:
-                quality.append(Fact(f"AAPOR RR{k}", quality_row[col], "share"))
+    rates = [] if quality_row is None else [
+        Fact(label(RATE_LABELS[col], lang), quality_row[col], kind) for col, kind in RATE_FIELDS
+        if col in quality_row.index]
+    quadrant = quadrant_data(inds, department_id, lang=lang, drivers=extras.extra(result, "drivers"),
+                             category=str(row["category"]))
+    priorities = priority_data(inds, department_id, lang=lang, priorities=supplied_priorities(result))
     notes = method_notes(result, lang, n_indicators=int(own_inds["indicator_id"].nunique()))
-    notes += [label("method_average", lang), label("method_priorities", lang), label("own_data_note", lang)]
+    notes += [label("method_average", lang),
+              label("method_priorities" if priorities.attrs.get("basis") == "supplied"
+                    else "method_priorities_fallback", lang), label("own_data_note", lang)]
     if bool(row.get("borderline", False)):
         notes.append(label("borderline_note", lang))
+    if not layout.missing(change_info["change"]):
+        notes.append(label("trends_note_adjusted", lang, level=layout.level_text(level),
+                           method=adjustment_label(history, lang)) if change_info["adjusted"]
+                     else label("trends_note_plain", lang, level=layout.level_text(level)))
     return ScorecardContent(
         lang=lang, year=year, department_id=department_id,
         name=str(row[name_column("department", lang)]),
         category_name=str(row.get(name_column("category_name", lang), row.get("category", ""))),
         tier=str(row.get("tier", "")), level=level, row=row, n_departments=len(deps), n_in_category=n_cat,
-        change=change, trend=trend, headline=headline, flags=flags, profile=profile, dimensions=own_dims,
-        indicators=own_inds, quadrant=quadrant_data(inds, department_id, lang=lang),
-        priorities=priority_data(inds, department_id, lang=lang, priorities=supplied_priorities(result)),
-        quality=quality, haocha=_facts(quality_row, HAOCHA_FIELDS, lang),
+        change=change, change_info=change_info, trend=trend, ranks=ranks, headline=headline, flags=flags,
+        profile=profile, dimensions=own_dims, indicators=own_inds, quadrant=quadrant, priorities=priorities,
+        quality=quality, rates=rates,
+        quality_text=extras.quality_sentences(row, quality_row, rules["gates"], lang),
+        haocha=_facts(quality_row, HAOCHA_FIELDS, lang),
         reform=_facts(quality_row, REFORM_FIELDS, lang), notes=notes, manifest=manifest_facts(result, lang),
     )
 
 
-# ---------------------------------------------------------------------------
-# PDF
-# ---------------------------------------------------------------------------
-
-def _kpi_table(c: ScorecardContent, styles, width):
-    from reportlab.lib import colors
-    from reportlab.platypus import Table, TableStyle
-
-    from reports.drawings import sparkline_drawing
-
-    row, lang = c.row, c.lang
-    level = layout.level_text(c.level)
-    grade = f"{row.get('grade', '')} {row.get(name_column('grade_name', lang), '')}".strip()
-    border = label("borderline", lang) if bool(row.get("borderline", False)) else " "
-    rank_sub = (f"{label('rank_interval', lang)} {layout.fmt_interval(row['rank_low'], row['rank_high'], 0)}"
-                if "rank_low" in row.index and "rank_high" in row.index else " ")
-    cat_sub = (f"{label('rank_interval', lang)} "
-               f"{layout.fmt_interval(row['rank_in_category_low'], row['rank_in_category_high'], 0)}"
-               if "rank_in_category_low" in row.index and "rank_in_category_high" in row.index else " ")
-    ci = (f"{label('interval', lang, level=level)} {fmt_interval(row.get('ci_low'), row.get('ci_high'))}"
-          if "ci_low" in row.index else " ")
-    change_cell = [layout.P(label("change", lang), styles["kpi_label"]),
-                   layout.P(fmt(c.change, "points"), styles["kpi_value"])]
-    if len(c.trend.dropna()) >= 2:
-        change_cell.append(sparkline_drawing(c.trend, width / 5 - 12, 24))
-    else:
-        change_cell.append(layout.P(" ", styles["kpi_sub"]))
-
-    def cell(key, value, sub):
-        return [layout.P(label(key, lang), styles["kpi_label"]), layout.P(value, styles["kpi_value"]),
-                layout.P(sub, styles["kpi_sub"])]
-
-    cells = [
-        cell("index", fmt(row["index"]), ci),
-        cell("grade", grade, border),
-        cell("rank_overall", label("of_n", lang, rank=fmt_rank(row.get("rank")), n=c.n_departments), rank_sub),
-        cell("rank_in_category", label("of_n", lang, rank=fmt_rank(row.get("rank_in_category")),
-                                       n=c.n_in_category), cat_sub),
-        change_cell,
-    ]
-    table = Table([cells], colWidths=[width / 5] * 5)
-    table.setStyle(TableStyle([
-        ("FONTNAME", (0, 0), (-1, -1), styles["body"].fontName),
-        ("BOX", (0, 0), (-1, -1), 0.6, colors.HexColor("#0B3C5D")),
-        ("LINEAFTER", (0, 0), (-2, -1), 0.3, colors.HexColor("#BBBBBB")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("ALIGN", (0, 0), (-1, -1), "CENTER"),
-        ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#F4F7FA")),
-        ("TOPPADDING", (0, 0), (-1, -1), 4), ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-    ]))
-    return table
-
-
-def _dimension_table(c: ScorecardContent, styles, width):
-    lang, s = c.lang, styles
-    has_change = "change" in c.profile
-    head = ["dimension", "weight_pct", "score", "interval", "city_average", "category_best"]
-    heads = [label(k, lang, level=layout.level_text(c.level)) if k == "interval" else label(k, lang) for k in head]
-    if has_change:
-        heads.append(label("change_short", lang))
-    rows = [[layout.P(h, s["head"]) for h in heads]]
-    for r in c.profile.itertuples(index=False):
-        line = [layout.P(f"{r.dimension_id} {r.name}", s["cell"]), fmt(r.weight, "int"), fmt(r.estimate),
-                fmt_interval(r.ci_low, r.ci_high), fmt(r.city_average), fmt(r.category_best)]
-        if has_change:
-            line.append(fmt(r.change, "points"))
-        rows.append(line)
-    fixed = [0.08, 0.09, 0.15, 0.12, 0.12] + ([0.09] if has_change else [])
-    widths = [width * (1 - sum(fixed))] + [width * f for f in fixed]
-    return layout.grid_table(rows, widths)
-
-
-def channel_name(code: object, lang: str) -> str:
-    """The channel code (S, C, V, A, H) as a word in ``lang``."""
-    key = f"channel_{code}"
-    return label(key, lang) if key in LABELS else str(code)
-
-
-def _indicator_table(c: ScorecardContent, styles, width):
-    lang, s = c.lang, styles
-    inds = c.indicators
-    has_change = "change" in inds
-    has_ci = "ci_low" in inds and "ci_high" in inds
-    heads = [label("id", lang), label("indicator", lang), label("channel", lang), label("raw_value", lang),
-             label("score", lang)]
-    if has_ci:
-        heads.append(label("interval", lang, level=layout.level_text(c.level)))
-    heads += [label("weight", lang), label("n", lang), label("top2", lang), label("bottom2", lang)]
-    if has_change:
-        heads.append(label("change_short", lang))
-    rows = [[layout.P(h, s["head"]) for h in heads]]
-    name_col = name_column("indicator", lang)
-    for _, r in inds.iterrows():
-        line = [layout.P(r["indicator_id"], s["cell"]), layout.P(r[name_col], s["cell"]),
-                layout.P(channel_name(r["channel"], lang), s["cell_c"]), fmt(r.get("raw_value"), "raw"),
-                fmt(r["score"])]
-        if has_ci:
-            line.append(fmt_interval(r["ci_low"], r["ci_high"]))
-        line += [fmt(r["weight"], "weight"), fmt(r.get("n"), "int"), fmt(r.get("top2"), "share"),
-                 fmt(r.get("bottom2"), "share")]
-        if has_change:
-            line.append(fmt(r["change"], "points"))
-        rows.append(line)
-    fixed = [0.06, 0.09, 0.085, 0.07] + ([0.12] if has_ci else []) + [0.075, 0.07, 0.075, 0.075]
-    fixed += [0.075] if has_change else []
-    widths = [width * fixed[0], width * (1 - sum(fixed))] + [width * f for f in fixed[1:]]
-    return layout.grid_table(rows, widths)
-
-
-def _priority_block(c: ScorecardContent, styles, width):
-    from reportlab.platypus import Table, TableStyle
-
-    from reports.drawings import quadrant_drawing
-
-    lang, s = c.lang, styles
-    left_w = width * 0.46
-    right_w = width - left_w - 8
-    chart = quadrant_drawing(c.quadrant, left_w, 190, lang=lang)
-    if len(c.priorities):
-        rows = [[layout.P(h, s["head"]) for h in ("#", label("indicator", lang), label("score", lang),
-                                                   label("priority_gain", lang), label("due", lang))]]
-        for k, r in enumerate(c.priorities.itertuples(index=False), start=1):
-            text = f"{layout.esc(r.indicator_id)} {layout.esc(r.name)}"
-            if isinstance(r.quadrant, str):
-                text += f"<br/><font size='6.5' color='#555555'>{layout.esc(label(r.quadrant, lang))}</font>"
-            rows.append([layout.P(str(k), s["cell_c"]), layout.P(text, s["cell"], raw=True),
-                         fmt(r.score), fmt(r.gain, "score", 2),
-                         layout.P(label("due_text", lang), s["cell"])])
-        table = layout.grid_table(rows, [right_w * f for f in (0.07, 0.37, 0.12, 0.14, 0.30)])
-    else:
-        table = layout.P(label("no_priorities", lang), s["body"])
-    block = Table([[chart, table]], colWidths=[left_w + 8, right_w])
-    block.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), s["body"].fontName),
-                               ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                               ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
-    return block
+def quadrant_notes(c: ScorecardContent) -> list[str]:
+    """What the quadrant chart shows: the importance model and, for survey items, their names."""
+    lang, q = c.lang, c.quadrant
+    if q.attrs.get("basis") != "drivers":
+        return [label("quad_note_weights", lang)]
+    notes = [label("quad_note", lang, model=label(f"model_{q.attrs.get('model') or 'city'}", lang))]
+    if q.attrs.get("scope") in ("category", "city"):
+        notes.append(label("quad_note_scope", lang, scope=label(f"scope_{q.attrs['scope']}", lang)))
+    sep = "；" if lang == "zh" else "; "
+    notes.append(sep.join(f"{r.indicator_id} {r.name}" for r in q.itertuples(index=False)))
+    return notes
 
 
 def render_scorecard_pdf(result, department_id: str, path: str | Path, *, lang: str = "zh", history=None,
                          content: ScorecardContent | None = None) -> Path:
     """Write one department's scorecard as an A4 PDF (one to two pages); return the path.
 
-    Charts are reportlab vector drawings in the shipped font (embedded,
-    text extractable).  The file is byte-identical for equal input.
+    See :func:`reports.scorecard_pdf.render_scorecard_pdf`.
     """
-    from reportlab.platypus import CondPageBreak, Spacer
+    from reports.scorecard_pdf import render_scorecard_pdf as render
 
-    from reports.drawings import profile_drawing
-
-    c = content or scorecard_content(result, department_id, lang=lang, history=history)
-    lang = c.lang
-    s = layout.pdf_styles(lang)
-    width = layout.content_width()
-    tier = f" · {label('tier', lang)} {c.tier}" if c.tier else ""
-    story = [
-        layout.P(c.name, s["title"]),
-        layout.P(f"{label('scorecard_title', lang, year=c.year)} · {label('category', lang)}: {c.category_name}"
-                 f"{tier}", s["subtitle"]),
-        Spacer(1, 6),
-        _kpi_table(c, s, width),
-    ]
-    for text in c.flags:
-        story.append(layout.P("! " + text, s["warn"]))
-    story += [layout.P(label("sec_dimensions", lang), s["h1"]), profile_drawing(c.profile, width, lang=lang),
-              Spacer(1, 4), _dimension_table(c, s, width),
-              CondPageBreak(120), layout.P(label("sec_indicators", lang), s["h1"]), _indicator_table(c, s, width),
-              CondPageBreak(220), layout.P(label("sec_priorities", lang), s["h1"]), _priority_block(c, s, width)]
-    for key, facts in (("sec_quality", c.quality), ("sec_haocha", c.haocha), ("sec_reform", c.reform)):
-        if facts:
-            story += [layout.P(label(key, lang), s["h1"]), layout.fact_table(facts, s, width, columns=2)]
-    story.append(layout.P(label("sec_method", lang), s["h1"]))
-    story += [layout.P(text, s["note"]) for text in c.notes]
-    story += [Spacer(1, 3), layout.fact_table(c.manifest[:1], s, width, columns=1),
-              layout.fact_table(c.manifest[1:], s, width, columns=2)]
-    prov = layout.provenance(result)
-    footer = label("footer", lang, version=prov.get("toolkit_version", ""),
-                   hash=layout.manifest_hash(prov)[:12])
-    return layout.build_pdf(Path(path), story, title=f"{c.name} {c.year}", subject=label("scorecard_title", lang,
-                            year=c.year), footer=footer, lang=lang)
+    return render(result, department_id, path, lang=lang, history=history, content=content)
 
 
 # ---------------------------------------------------------------------------
@@ -416,8 +303,12 @@ def render_scorecard_xlsx(result, department_id: str, path: str | Path, *, lang:
         set_cell(ws.cell(row=nxt, column=1), label("flags", lang))
         set_cell(ws.cell(row=nxt, column=2), text)
         nxt += 1
+    if len(c.trend.dropna()) >= 2:
+        workbook.write_table(ws, [label("year", lang), label("index", lang)],
+                             [[int(y), v] for y, v in c.trend.dropna().items()], ["int", "score"],
+                             start_row=nxt + 1, freeze=None)
     ws.freeze_panes = "A2"
-    ws.column_dimensions["A"].width = 30
+    ws.column_dimensions["A"].width = 44
     ws.column_dimensions["B"].width = 40
 
     ws = sheet("sheet_dimensions")
@@ -449,35 +340,63 @@ def render_scorecard_xlsx(result, department_id: str, path: str | Path, *, lang:
              ("channel", "channel", "text"), ("raw_value", "raw_value", "raw"), ("raw_se", "raw_se", "raw"),
              ("score", "score", "score"), ("se", "se", "score"), ("ci_low", "ci_low", "score"),
              ("ci_high", "ci_high", "score"), ("weight", "weight", "weight"), ("n", "n", "int"),
-             ("top2", "top2", "share"), ("bottom2", "bottom2", "share"), ("change", "change_short", "points")]
+             ("top2", "top2", "share"), ("bottom2", "bottom2", "share"), ("change", "change_short", "points"),
+             ("comparable", "comparable", "text")]
     icols = [t for t in icols if t[0] in c.indicators.columns]
-    rows = [[r[col] for col, _, _ in icols] for _, r in c.indicators.iterrows()]
+
+    def value(r, col):
+        if col == "comparable":
+            return None if layout.missing(r[col]) else label("yes" if bool(r[col]) else "no", lang)
+        if col == "channel":
+            return channel_name(r[col], lang)
+        return r[col]
+
+    rows = [[value(r, col) for col, _, _ in icols] for _, r in c.indicators.iterrows()]
     workbook.write_table(ws, [label(k, lang) for _, k, _ in icols], rows, [k for _, _, k in icols],
-                       widths=[7, 30, 8, 7, 10, 10, 8, 8, 10, 10, 8, 8, 9, 9, 9], freeze="C2")
+                       widths=[7, 30, 8, 9, 10, 10, 8, 8, 10, 10, 8, 8, 9, 9, 9, 8], freeze="C2")
 
     ws = sheet("sheet_quality")
     nxt = 1
-    for key, facts in (("sec_quality", c.quality), ("sec_haocha", c.haocha), ("sec_reform", c.reform)):
+    for key, facts in (("sec_quality", c.quality + c.rates), ("sec_haocha", c.haocha), ("sec_reform", c.reform)):
         if facts:
             nxt = workbook.write_facts(ws, facts, start_row=nxt, header=(label(key, lang), label("value", lang))) + 1
     ws.freeze_panes = "A2"
-    ws.column_dimensions["A"].width = 38
+    ws.column_dimensions["A"].width = 44
     ws.column_dimensions["B"].width = 14
+    for text in c.quality_text:
+        nxt = workbook.write_note(ws, nxt, text, columns=2)
 
     ws = sheet("sheet_priorities")
+    gain_key = "priority_gap" if c.priorities.attrs.get("basis") == "supplied" else "priority_gain"
     pcols = [("indicator_id", "id", "text"), ("name", "indicator", "text"), ("score", "score", "score"),
-             ("weight", "weight", "weight"), ("gain", "priority_gain", "score"), ("quadrant", "quadrant", "text")]
-    rows = [[r["indicator_id"], r["name"], r["score"], r["weight"], r["gain"],
-             label(r["quadrant"], lang) if isinstance(r["quadrant"], str) else None] + [label("due_text", lang)]
-            for _, r in c.priorities.iterrows()]
+             ("weight", "weight", "weight"), ("category_best", "category_best_score", "score"),
+             ("gain", gain_key, "score"), ("quadrant", "quadrant", "text")]
+
+    def quad(code):
+        return label(f"quad_{code}", lang) if isinstance(code, str) and code else None
+
+    rows = [[r["indicator_id"], r["name"], r["score"], r["weight"], r["category_best"], r["gain"],
+             quad(r["quadrant"]), label("due_text", lang)] for _, r in c.priorities.iterrows()]
     workbook.write_table(ws, [label(k, lang) for _, k, _ in pcols] + [label("due", lang)], rows,
-                       [k for _, _, k in pcols] + ["text"], widths=[8, 30, 8, 8, 12, 14, 24])
+                       [k for _, _, k in pcols] + ["text"], widths=[8, 30, 8, 8, 10, 12, 14, 24])
+    q = c.quadrant
+    start = len(rows) + 3
+    set_cell(ws.cell(row=start, column=1), label("quadrant_title", lang))
+    imp_key = "importance_lmg" if q.attrs.get("basis") == "drivers" else "importance"
+    workbook.write_table(ws, [label("id", lang), label("indicator", lang), label(imp_key, lang),
+                              label("performance", lang), label("quadrant", lang)],
+                         [[r.indicator_id, r.name, r.importance, r.performance, quad(r.quadrant)]
+                          for r in q.itertuples(index=False)], ["text", "text", "score", "score", "text"],
+                         start_row=start + 1, freeze=None)
+    row = start + len(q) + 3
+    for text in quadrant_notes(c):
+        row = workbook.write_note(ws, row, text, columns=6)
 
     ws = sheet("sheet_notes")
-    for i, text in enumerate(c.notes, start=1):
-        set_cell(ws.cell(row=i, column=1), text)
-    workbook.write_facts(ws, c.manifest, start_row=len(c.notes) + 2,
-                       header=(label("manifest", lang), label("value", lang)))
     ws.column_dimensions["A"].width = 40
     ws.column_dimensions["B"].width = 70
+    row = 1
+    for text in c.notes:
+        row = workbook.write_note(ws, row, text, columns=2)
+    workbook.write_facts(ws, c.manifest, start_row=row + 1, header=(label("manifest", lang), label("value", lang)))
     return workbook.save_workbook(wb, Path(path))

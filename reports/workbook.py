@@ -52,7 +52,6 @@ def write_table(ws, header: list[str], rows: list[list], kinds: list[str], *, wi
     for j, text in enumerate(header, start=1):
         set_cell(ws.cell(row=start_row, column=j), text)
     header_style(ws, len(header), start_row)
-    ws.row_dimensions[start_row].height = 30
     for i, row in enumerate(rows, start=start_row + 1):
         for j, (value, kind) in enumerate(zip(row, kinds), start=1):
             set_cell(ws.cell(row=i, column=j), value, XLSX_FORMATS.get(kind))
@@ -60,6 +59,25 @@ def write_table(ws, header: list[str], rows: list[list], kinds: list[str], *, wi
         ws.freeze_panes = freeze
     for j, width in enumerate(widths or [], start=1):
         ws.column_dimensions[get_column_letter(j)].width = width
+    ws.row_dimensions[start_row].height = header_height(ws, header)
+
+
+def _text_units(text: str) -> int:
+    """Width of ``text`` in spreadsheet column units (a CJK character takes two)."""
+    return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in str(text))
+
+
+def header_height(ws, header: list[str]) -> float:
+    """Row height (points) that shows every wrapped header of ``ws``'s columns in full."""
+    import math
+
+    from openpyxl.utils import get_column_letter
+
+    lines = 1
+    for j, text in enumerate(header, start=1):
+        width = ws.column_dimensions[get_column_letter(j)].width or 8.43
+        lines = max(lines, math.ceil(_text_units(text) / max(width - 1.5, 1.0)))
+    return max(30.0, 14.0 * lines + 4.0)
 
 
 def write_facts(ws, facts: list[Fact], *, start_row: int = 1, header: tuple[str, str] | None = None) -> int:
@@ -144,3 +162,30 @@ def xlsx_bar_chart(ws, *, title: str, categories, series: list, colors: list[str
     chart.width, chart.height = width, height
     ws.add_chart(chart, anchor)
     return chart
+
+
+def write_note(ws, row: int, text: str, *, columns: int = 8) -> int:
+    """A paragraph of text across the first ``columns`` columns, wrapped (so it neither overflows the print
+    area nor widens it); returns the next row."""
+    import math
+
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+
+    from reports.safety import set_cell
+
+    cell = ws.cell(row=row, column=1)
+    set_cell(cell, text)
+    cell.alignment = Alignment(wrap_text=True, vertical="top")
+    if columns > 1:
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=columns)
+    total = sum((ws.column_dimensions[get_column_letter(j)].width or 8.43) for j in range(1, columns + 1))
+    lines = max(1, math.ceil(_text_units(text) / max(total - 2, 1.0)))
+    ws.row_dimensions[row].height = 15.0 * lines + 2
+    return row + 1
+
+
+def fit_width(values, *, minimum: float = 8.0, maximum: float = 50.0) -> float:
+    """A column width that shows the longest of ``values`` (CJK characters count double)."""
+    longest = max((_text_units(v) for v in values if v is not None), default=0)
+    return float(min(maximum, max(minimum, longest + 2)))

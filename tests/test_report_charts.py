@@ -54,10 +54,21 @@ def test_ranking_data_orders_by_rank_and_groups():
     assert list(data["department_id"]) == ["X2", "Y1", "X1"]
     assert list(data["name"]) == ["Beta", "Gamma", "Alpha"]
     assert list(data["group"]) == ["A", "B", "A"]
-    tied = charts.ranking_data(_deps().assign(tie_group=[1, 1, 2]))
-    assert list(tied["group"]) == [1, 2, 1]
+    assert data["tie_group"].isna().all()
+    tied = charts.ranking_data(_deps().assign(tie_group=[2, 1, 1]))
+    assert list(tied["group"]) == ["A", "B", "A"]  # colours stay with the category
+    assert list(tied["tie_group"]) == [1, 1, 2]
     only_a = charts.ranking_data(_deps(), category="A")
     assert list(only_a["department_id"]) == ["X2", "X1"]
+    ties = pd.DataFrame({"department_id": ["X1", "X2"], "tie_group": [2, 1]})
+    within = charts.ranking_data(_deps(), category="A", ties=ties)
+    assert list(within["tie_group"]) == [1, 2]
+
+
+def test_tie_bands_are_consecutive_runs():
+    assert charts.tie_bands(pd.Series([1, 1, 2, 3, 3, 3])) == [(0, 1, 1), (2, 2, 2), (3, 5, 3)]
+    assert charts.tie_bands(pd.Series([np.nan, 1, 1])) == [(1, 2, 1)]
+    assert charts.tie_bands(pd.Series([], dtype=float)) == []
 
 
 def test_ranking_data_without_optional_columns():
@@ -87,7 +98,34 @@ def test_quadrant_data_by_hand():
     assert quad.attrs["importance_ref"] == pytest.approx(25.0)
     assert quad.attrs["performance_ref"] == pytest.approx(73.75)
     assert dict(zip(quad["indicator_id"], quad["quadrant"])) == {
-        "D1.1": "q_fix", "D1.2": "q_keep", "D2.1": "q_low", "D2.2": "q_surplus"}
+        "D1.1": "concentrate_here", "D1.2": "keep_up", "D2.1": "low_priority", "D2.2": "possible_overkill"}
+    assert quad.attrs["basis"] == "weights"
+
+
+def _drivers():
+    rows = []
+    for scope, key, perf in (("city", "", (70.0, 90.0)), ("category", "A", (60.0, 80.0)),
+                             ("department", "X1", (50.0, 95.0))):
+        for iid, imp, p in (("D1.2", 0.04, perf[0]), ("D2.1", 0.01, perf[1])):
+            rows.append(dict(scope=scope, scope_id=key, indicator_id=iid, indicator="名" + iid,
+                             indicator_en="name " + iid, importance=imp, importance_source="category:A",
+                             performance=p, importance_split=0.025, performance_split=sum(perf) / 2,
+                             quadrant="concentrate_here" if iid == "D1.2" else "possible_overkill"))
+    return pd.DataFrame(rows)
+
+
+def test_quadrant_data_from_drivers_by_scope():
+    quad = charts.quadrant_data(_inds(), "X1", drivers=_drivers(), category="A", lang="en")
+    assert quad.attrs["scope"] == "department" and quad.attrs["model"] == "category"
+    assert quad["performance"].tolist() == [50.0, 95.0]
+    assert quad["importance"].tolist() == pytest.approx([4.0, 1.0])  # LMG share in percent
+    assert quad.attrs["importance_ref"] == pytest.approx(2.5)
+    assert list(quad["quadrant"]) == ["concentrate_here", "possible_overkill"]
+    assert list(quad["name"]) == ["name D1.2", "name D2.1"]
+    other = charts.quadrant_data(_inds(), "X2", drivers=_drivers(), category="A")
+    assert other.attrs["scope"] == "category" and other["performance"].tolist() == [60.0, 80.0]
+    lone = charts.quadrant_data(_inds(), "X2", drivers=_drivers(), category="B")
+    assert lone.attrs["scope"] == "city" and lone["performance"].tolist() == [70.0, 90.0]
 
 
 def test_priority_data_points_to_gain():
@@ -95,6 +133,7 @@ def test_priority_data_points_to_gain():
     # gains: 0.4*40=16, 0.3*10=3, 0.2*50=10, 0.1*5=0.5
     assert list(pri["indicator_id"]) == ["D1.1", "D2.1", "D1.2"]
     assert pri["gain"].tolist() == pytest.approx([16.0, 10.0, 3.0])
+    assert pri.attrs["basis"] == "headroom"
     shuffled = charts.priority_data(_inds().iloc[::-1], "X1", k=3)
     pd.testing.assert_frame_equal(pri, shuffled)
 
@@ -103,6 +142,14 @@ def test_priority_data_uses_supplied_priorities():
     given = pd.DataFrame({"department_id": ["X1", "X1"], "indicator_id": ["D2.2", "D1.2"], "priority": [2, 1]})
     pri = charts.priority_data(_inds(), "X1", priorities=given)
     assert list(pri["indicator_id"]) == ["D1.2", "D2.2"]
+    assert pri["gain"].tolist() == pytest.approx([3.0, 0.5])  # filled in: weight x (100 - score)
+    assert pri.attrs["basis"] == "supplied"
+    full = given.assign(gap=[0.25, 1.5], category_best_score=[97.5, 95.0], quadrant=["", "keep_up"],
+                        indicator_en=["four (given)", "two (given)"])
+    pri = charts.priority_data(_inds(), "X1", priorities=full, lang="en")
+    assert pri["gain"].tolist() == [1.5, 0.25] and pri["category_best"].tolist() == [95.0, 97.5]
+    assert pri["quadrant"].iloc[0] == "keep_up" and pd.isna(pri["quadrant"].iloc[1])
+    assert list(pri["name"]) == ["two (given)", "four (given)"]
 
 
 def test_grade_counts_lists_every_grade():
@@ -144,10 +191,12 @@ def test_matplotlib_charts_draw_in_language(result, lang):
                            "upper95": 83 + 45 / np.sqrt(grid), "lower998": 83 - 70 / np.sqrt(grid),
                            "upper998": 83 + 70 / np.sqrt(grid)})
     made = [
-        charts.ranking_chart(deps, lang=lang, highlight="B05"),
+        charts.ranking_chart(deps, lang=lang, highlight="B05", ties=result.extra["rank_uncertainty"].query(
+            "scope == 'overall'")),
         charts.ranking_chart(deps.drop(columns=["ci_low", "ci_high"]), lang=lang, category="A"),
         charts.profile_chart(dims, deps, "B05", lang=lang),
         charts.quadrant_chart(inds, "B05", lang=lang),
+        charts.quadrant_chart(inds, "B05", lang=lang, drivers=result.extra["drivers"], category="B"),
         charts.grade_distribution_chart(deps, lang=lang),
         charts.funnel_chart(funnel, limits, lang=lang),
         charts.funnel_chart(funnel.drop(columns=["lower998", "upper998"]), lang=lang),

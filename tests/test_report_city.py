@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from reports.city import appendix_table, ranking_table, render_city_pdf, render_city_xlsx
@@ -31,15 +32,22 @@ def test_pdf_zh_lists_every_department_with_index(result, files):
     for name, index in zip(result.departments.department, result.departments["index"]):
         assert name in text
         assert f"{index:.1f}" in text
-    for heading in ("评估范围与方法", "综合排名", "分类别排名", "等级分布", "维度得分一览", "数据质量概况", "附表"):
-        assert heading in text
+    for heading in ("评估范围与方法", "名义权重与实际影响", "抽样与应答", "量表信度与评估一致性", "现场评估的评分员一致性",
+                    "问卷与回访总体满意度的一致性", "综合排名", "分类别排名", "等级分布", "漏斗图", "小样本部门的稳健估计",
+                    "维度得分一览", "排名的敏感性分析", "各部门排名的中位数与5%–95%范围", "与上年比较", "进步最大",
+                    "退步最大", "数据质量概况", "附表"):
+        assert heading in text, heading
     assert "样本不足，结果仅供参考" in text
+    assert "组1" in text  # tie groups labelled beside the ranking
 
 
 def test_pdf_en_has_no_cjk(result, files):
     text = pdf_text(files["en"][0])
     assert all(name in text for name in result.departments.department_en)
     assert not has_cjk(text), sorted({ch for ch in text if has_cjk(ch)})
+    for heading in ("Nominal weights and effective influence", "Reliability and agreement", "Funnel plot",
+                    "Sensitivity of the ranking", "Change since last year", "Small departments: shrinkage estimates"):
+        assert heading in text, heading
 
 
 def test_pdf_fonts_embedded(files):
@@ -68,7 +76,8 @@ def test_appendix_without_rank_intervals(result):
 def test_xlsx_ranking_sheet(result, files):
     path = files["zh"][1]
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["排名", "维度", "指标", "数据质量", "方法与权重", "清单"]
+    assert wb.sheetnames == ["排名", "维度", "指标", "数据质量", "小样本与漏斗图", "敏感性", "趋势", "方法与权重", "信度",
+                             "清单"]
     ws = wb["排名"]
     assert ws.freeze_panes == "F2"
     heads = [c.value for c in ws[1]]
@@ -96,24 +105,108 @@ def test_xlsx_indicators_long_and_manifest(result, files):
 
 def test_xlsx_en_no_cjk(files):
     wb = openpyxl.load_workbook(files["en"][1])
-    assert wb.sheetnames == ["Ranking", "Dimensions", "Indicators", "Quality", "Methodology", "Manifest"]
+    assert wb.sheetnames == ["Ranking", "Dimensions", "Indicators", "Quality", "Small samples and funnel",
+                             "Sensitivity", "Trends", "Methodology and weights", "Reliability", "Manifest"]
     texts = [c.value for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert not [t for t in texts if has_cjk(t)]
 
 
-def test_tie_groups_colour_the_ranking(result):
-    from reportlab.graphics.shapes import Circle
+def test_tie_groups_are_bands_beside_the_ranking(result):
+    from reportlab.graphics.shapes import Circle, Rect, String
 
-    from reports.charts import ranking_data
+    from reports.charts import ranking_data, tie_bands
     from reports.drawings import ranking_drawing
 
-    deps = result.departments.assign(tie_group=(result.departments["rank"] - 1) // 4)
-    data = ranking_data(deps)
+    ties = pd.DataFrame({"department_id": result.departments["department_id"],
+                         "tie_group": (result.departments["rank"] - 1) // 4 + 1})
+    data = ranking_data(result.departments, ties=ties)
     drawing = ranking_drawing(data, 500)
+    bands = tie_bands(data["tie_group"])
+    assert len(bands) == int(ties["tie_group"].max())
+    shaded = [s for s in drawing.contents if isinstance(s, Rect) and s.fillColor is not None
+              and s.fillColor.hexval() == "0xededed"]
+    assert len(shaded) == (len(bands) + 1) // 2  # every other group is shaded
+    labels = {s.text for s in drawing.contents if isinstance(s, String)}
+    assert {f"组{int(g)}" for _, _, g in bands} <= labels
     dots = [shape.fillColor.hexval() for shape in drawing.contents if isinstance(shape, Circle)]
-    assert len(dots) == len(data)
-    by_group: dict = {}
-    for group, color in zip(data["group"], dots):
-        by_group.setdefault(group, set()).add(color)
-    assert all(len(colors) == 1 for colors in by_group.values())
-    assert len({next(iter(c)) for c in by_group.values()}) > 1
+    by_category: dict = {}
+    for cat, color in zip(data["group"], dots):
+        by_category.setdefault(cat, set()).add(color)
+    assert all(len(colors) == 1 for colors in by_category.values())  # dots keep the category colour
+
+
+def test_ranking_sheet_has_ties_and_simultaneous_intervals(result, files):
+    wb = openpyxl.load_workbook(files["zh"][1])
+    ws = wb["排名"]
+    heads = [c.value for c in ws[1]]
+    ru = result.extra["rank_uncertainty"]
+    overall = ru[ru.scope == "overall"].set_index("department_id")
+    category = ru[ru.scope == "category"].set_index("department_id")
+    cols = {h: heads.index(h) + 1 for h in ("ID", "无差异组", "组内部门数", "同时排名区间 · 区间下限",
+                                            "同时排名区间 · 区间上限", "类别内排名 · 无差异组")}
+    for r in range(2, ws.max_row + 1):
+        dep = ws.cell(row=r, column=cols["ID"]).value
+        assert ws.cell(row=r, column=cols["无差异组"]).value == overall.loc[dep, "tie_group"]
+        assert ws.cell(row=r, column=cols["组内部门数"]).value == overall.loc[dep, "tie_group_size"]
+        assert ws.cell(row=r, column=cols["同时排名区间 · 区间下限"]).value == overall.loc[dep, "rank_sim_low"]
+        assert ws.cell(row=r, column=cols["同时排名区间 · 区间上限"]).value == overall.loc[dep, "rank_sim_high"]
+        assert ws.cell(row=r, column=cols["类别内排名 · 无差异组"]).value == category.loc[dep, "tie_group"]
+        assert ws.cell(row=r, column=cols["无差异组"]).number_format == "0"
+
+
+def test_sensitivity_sheet_and_driver(result, files):
+    wb = openpyxl.load_workbook(files["en"][1])
+    ws = wb["Sensitivity"]
+    values = [[c.value for c in row] for row in ws.iter_rows()]
+    flat = [v for row in values for v in row if v is not None]
+    assert "Leave one source out" in flat and "none, Admin data, Callback, Ratings, Survey, Site visit" in flat
+    assert any(isinstance(v, str) and "“Leave one source out” (total-order index 0.56" in v for v in flat)
+    head = next(i for i, row in enumerate(values) if row[:2] == ["Published rank", "Department"])
+    sens = result.extra["sensitivity"]
+    first = sens[(sens.scope == "overall")].sort_values(["nominal_rank", "department_id"]).iloc[0]
+    assert values[head + 1][2] == first["median_rank"] and values[head + 1][3] == first["rank_p05"]
+    assert formula_cells(files["en"][1]) == []
+
+
+def test_trends_movers_by_hand(result):
+    from reports.city_sections import movers_table
+
+    history = make_history(result)
+    prev = history[history.year == result.year - 1].set_index("department_id")["index"]
+    change = (result.departments.set_index("department_id")["index"] - prev).dropna()
+    spec = movers_table(result, history, "en", "improved")
+    expected = change[change > 0].sort_values(ascending=False).head(3)
+    names = result.departments.set_index("department_id")["department_en"]
+    assert [row[0] for row in spec.rows] == [names[d] for d in expected.index]
+    assert [row[3] for row in spec.rows] == pytest.approx(list(expected))
+    declined = movers_table(result, history, "en", "declined")
+    assert [row[3] for row in declined.rows] == pytest.approx(list(change[change < 0].sort_values().head(3)))
+
+
+def test_ahp_weights_with_consistency(result, tmp_path):
+    from reports.city_sections import ahp_table
+
+    record = result.extra["weighting"].copy()
+    dims = record["level"] == "dimension"
+    record.loc[dims, "method"] = "ahp:eigenvector"
+    record.loc[dims, "cr"] = 0.0123
+    record.loc[dims, "lambda_max"] = 6.0612
+    record.loc[dims, "random_index_table"] = "saaty1980"
+    variant = dataclasses.replace(result, extra={**result.extra, "weighting": record},
+                                  provenance={**result.provenance, "weight_method": "ahp"})
+    spec = ahp_table(variant, "zh")
+    assert len(spec.rows) == 1 and spec.rows[0][1] == 6
+    assert spec.rows[0][4] == pytest.approx(1.24)  # Saaty (1980) RI(6)
+    text = pdf_text(render_city_pdf(variant, tmp_path / "ahp.pdf", lang="zh"))
+    assert "层次分析法（AHP，特征向量法）" in text and "0.01" in text and "Saaty (1980)" in text
+    wb = openpyxl.load_workbook(render_city_xlsx(variant, tmp_path / "ahp.xlsx", lang="en"))
+    flat = [c.value for row in wb["Methodology and weights"].iter_rows() for c in row if c.value is not None]
+    assert 0.0123 in flat and "analytic hierarchy process (AHP, eigenvector method)" in flat
+
+
+def test_without_robustness_tables(tmp_path):
+    bare = make_result(n_departments=8, robustness=False)
+    text = pdf_text(render_city_pdf(bare, tmp_path / "bare.pdf"))
+    assert "综合排名" in text and "排名的敏感性分析" not in text and "漏斗图" not in text
+    wb = openpyxl.load_workbook(render_city_xlsx(bare, tmp_path / "bare.xlsx"))
+    assert wb.sheetnames == ["排名", "维度", "指标", "数据质量", "方法与权重", "清单"]
