@@ -107,7 +107,10 @@ def ranking_table(result, lang: str, *, history=None) -> TableSpec:
 
 
 def appendix_table(result, lang: str, *, history=None) -> TableSpec:
-    """The printed appendix: ranking order, intervals shown as text ranges, tie groups as group numbers."""
+    """The printed appendix: ranking order, intervals shown as text ranges, tie groups as group numbers.
+
+    Sample sizes are in the data-quality table; the workbook's ranking sheet has every figure.
+    """
     d = _ordered(result, lang)
 
     def span(low, high, digits):
@@ -138,8 +141,6 @@ def appendix_table(result, lang: str, *, history=None) -> TableSpec:
         (label("rank_in_category", lang), "int", d.get("rank_in_category")),
         (label("rank_interval", lang) + " ", "text", span("rank_in_category_low", "rank_in_category_high", 0)),
         (label("change_short", lang), "points", list(change) if change is not None else None),
-        (label("n_survey", lang), "int", d.get("n_survey")),
-        (label("n_callback", lang), "int", d.get("n_callback")),
     ]
     cols = [c for c in cols if c[2] is not None]
     rows = [list(r) for r in zip(*[list(c[2]) for c in cols])]

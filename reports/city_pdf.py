@@ -33,10 +33,10 @@ def _heatmap_flowable(spec: TableSpec, styles, width):
 
 
 def _table(spec: TableSpec | None, s, width, *, flexible=(0,), lang: str):
-    """A TableSpec with widths fitted to its content; None stays None."""
+    """A TableSpec with widths fitted to its content (smaller type if it must); None stays None."""
     if spec is None or not spec.rows:
         return None
-    return layout.pdf_table(spec, s, layout.auto_widths(spec, width, flexible=list(flexible), lang=lang))
+    return layout.fitted_table(spec, s, width, flexible=list(flexible), lang=lang)
 
 
 def _scope_section(result, s, width, lang: str) -> list:
@@ -232,8 +232,7 @@ def _quality_section(result, s, width, lang: str) -> list:
     if facts:
         story += [layout.fact_table(facts, s, width, columns=3), Spacer(1, 4)]
     qspec = sections.quality_table(result, lang)
-    n_cols = len(qspec.headers)
-    story.append(layout.pdf_table(qspec, s, layout.auto_widths(qspec, width, flexible=[0, n_cols - 1], lang=lang)))
+    story.append(layout.fitted_table(qspec, s, width, flexible=[0], lang=lang))
     flags = flag_summary(result, lang)
     if flags.rows:
         story += [Spacer(1, 6), layout.pdf_table(flags, s, [width * 0.2, width * 0.15, width * 0.65])]
@@ -275,8 +274,8 @@ def render_city_pdf(result, path: str | Path, *, lang: str = "zh", history=None)
     app = appendix_table(result, lang, history=history)
     legend = ("；" if lang == "zh" else "; ").join(f"{c} {n}" for c, n in sorted(cats.items()))
     story += [layout.P(label("sec_appendix", lang), s["h1"]),
-              layout.pdf_table(app, s, layout.auto_widths(app, width, flexible=[app.headers.index(
-                  label("department", lang))], lang=lang)),
+              layout.fitted_table(app, s, width, flexible=[app.headers.index(label("department", lang))],
+                                  lang=lang),
               Spacer(1, 3), layout.P(f"{label('category', lang)}: {legend}", s["note"])]
 
     footer = label("footer", lang, version=prov.get("toolkit_version", ""), hash=layout.manifest_hash(prov)[:12])

@@ -467,7 +467,7 @@ def funnel_drawing(funnel: pd.DataFrame, limits: pd.DataFrame | None, width: flo
         x, y = px(r.n), py(min(max(r.index, ylo), yhi))
         drawing.add(Circle(x, y, 2.2, fillColor=_color(color), strokeColor=_color("#FFFFFF"), strokeWidth=0.3))
         if position != "within" and names is not None:
-            text = _fit(str(names.get(r.department_id, r.department_id)), 6.0, 90)
+            text = _fit(str(names.get(r.department_id, r.department_id)), 6.0, 170)
             w = text_width(text, 6.0)
             for dx, dy in ((4, -2), (4, 4), (-4 - w, -2), (-4 - w, 4), (4, -9), (-4 - w, -9)):
                 box = (x + dx, y + dy, x + dx + w, y + dy + 6)

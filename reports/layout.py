@@ -270,7 +270,7 @@ def P(text: object, style, *, raw: bool = False):
 
 
 def grid_table(rows: list[list], widths: list[float], *, header_rows: int = 1, repeat: bool = True,
-               extra: list | None = None, zebra: bool = True):
+               extra: list | None = None, zebra: bool = True, size: float = 7.5):
     """A table in the house style: light grid, grey header, optional zebra rows."""
     from reportlab.lib import colors
     from reportlab.platypus import Table, TableStyle
@@ -282,8 +282,8 @@ def grid_table(rows: list[list], widths: list[float], *, header_rows: int = 1, r
         # plain-string cells would otherwise be set in (unembedded) Helvetica
         ("FONTNAME", (0, 0), (-1, -1), register_reportlab()[0]),
         # numbers are plain strings (a Paragraph per number is the main cost of a page): right-aligned
-        ("FONTSIZE", (0, 0), (-1, -1), 7.5),
-        ("LEADING", (0, 0), (-1, -1), 9.5),
+        ("FONTSIZE", (0, 0), (-1, -1), size),
+        ("LEADING", (0, 0), (-1, -1), size + 2),
         ("ALIGN", (0, 0), (-1, -1), "RIGHT"),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#CCCCCC")),
@@ -391,19 +391,34 @@ class TableSpec:
 
 
 def pdf_table(spec: TableSpec, styles: dict, widths: list[float], *, extra: list | None = None,
-              bold_rows: set[int] | None = None):
-    """Render a :class:`TableSpec` as a reportlab table (numbers right-aligned)."""
-    rows = [[P(h, styles["head"]) for h in spec.headers]]
+              bold_rows: set[int] | None = None, size: float = 7.5):
+    """Render a :class:`TableSpec` as a reportlab table (numbers right-aligned), text at ``size`` points."""
+    from reportlab.lib.styles import ParagraphStyle
+
+    def sized(name):
+        base = styles[name]
+        if size == base.fontSize:
+            return base
+        return ParagraphStyle(f"{name}_{size:g}", parent=base, fontSize=size, leading=size + 2)
+
+    head, cell, bold = sized("head"), sized("cell"), sized("cell_bold")
+    rows = [[P(h, head) for h in spec.headers]]
     for i, row in enumerate(spec.rows):
         cells = []
         for value, kind in zip(row, spec.kinds):
             if kind != "text":
                 cells.append(fmt(value, kind))
                 continue
-            style = styles["cell_bold"] if bold_rows and i in bold_rows else styles["cell"]
-            cells.append(P(fmt(value, kind), style))
+            cells.append(P(fmt(value, kind), bold if bold_rows and i in bold_rows else cell))
         rows.append(cells)
-    return grid_table(rows, widths, extra=extra)
+    return grid_table(rows, widths, extra=extra, size=size)
+
+
+def fitted_table(spec: TableSpec, styles: dict, width: float, *, flexible: list[int], lang: str,
+                 sizes=(7.5, 6.8, 6.2)):
+    """:func:`pdf_table` with :func:`auto_widths`, in the largest of ``sizes`` at which every column fits."""
+    size = next((x for x in sizes if natural_fits(spec, width, flexible=flexible, lang=lang, size=x)), sizes[-1])
+    return pdf_table(spec, styles, auto_widths(spec, width, flexible=flexible, lang=lang, size=size), size=size)
 
 
 def auto_widths(spec: TableSpec, width: float, *, flexible: list[int], lang: str, size: float = 7.5) -> list[float]:
@@ -412,6 +427,29 @@ def auto_widths(spec: TableSpec, width: float, *, flexible: list[int], lang: str
     A head may wrap: in Chinese anywhere (half its width suffices), in English
     only between words (its longest word must fit).
     """
+    natural = _natural_widths(spec, flexible=flexible, lang=lang, size=size)
+    flex_min = {j: min(natural[j], 0.2 * width) for j in flexible}
+    fixed = sum(w for j, w in enumerate(natural) if j not in flexible)
+    if fixed + sum(flex_min.values()) > width:
+        scale = (width - sum(flex_min.values())) / fixed
+        natural = [w if j in flexible else w * scale for j, w in enumerate(natural)]
+        fixed = width - sum(flex_min.values())
+    rest = width - fixed
+    flex_total = sum(natural[j] for j in flexible) or 1.0
+    out = list(natural)
+    if rest > 1.25 * flex_total and fixed > 0:
+        # More room than the flexible columns need: share it out so that no column sprawls.
+        spare = rest - 1.25 * flex_total
+        for j in range(len(out)):
+            out[j] = natural[j] * 1.25 if j in flexible else natural[j] + spare * natural[j] / fixed
+        return out
+    for j in flexible:
+        out[j] = rest * natural[j] / flex_total
+    return out
+
+
+def _natural_widths(spec: TableSpec, *, flexible: list[int], lang: str, size: float) -> list[float]:
+    """Width each column needs for its numbers and head words at ``size`` points."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
     from reports.fonts import register_reportlab
@@ -431,21 +469,10 @@ def auto_widths(spec: TableSpec, width: float, *, flexible: list[int], lang: str
         natural.append(max(head_w, cells) + pad)
         if kind == "text" and j not in flexible:
             natural[-1] = min(natural[-1], 62.0)  # long texts wrap rather than starve the name column
-    flex_min = {j: min(natural[j], 0.2 * width) for j in flexible}
-    fixed = sum(w for j, w in enumerate(natural) if j not in flexible)
-    if fixed + sum(flex_min.values()) > width:
-        scale = (width - sum(flex_min.values())) / fixed
-        natural = [w if j in flexible else w * scale for j, w in enumerate(natural)]
-        fixed = width - sum(flex_min.values())
-    rest = width - fixed
-    flex_total = sum(natural[j] for j in flexible) or 1.0
-    out = list(natural)
-    if rest > 1.25 * flex_total and fixed > 0:
-        # More room than the flexible columns need: share it out so that no column sprawls.
-        spare = rest - 1.25 * flex_total
-        for j in range(len(out)):
-            out[j] = natural[j] * 1.25 if j in flexible else natural[j] + spare * natural[j] / fixed
-        return out
-    for j in flexible:
-        out[j] = rest * natural[j] / flex_total
-    return out
+    return natural
+
+
+def natural_fits(spec: TableSpec, width: float, *, flexible: list[int], lang: str, size: float = 7.5) -> bool:
+    """Whether every column gets its natural width at ``size`` (flexible ones at least 20% of ``width``)."""
+    natural = _natural_widths(spec, flexible=flexible, lang=lang, size=size)
+    return sum(w if j not in flexible else min(w, 0.2 * width) for j, w in enumerate(natural)) <= width
