@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from reports import city_sections as sections
@@ -35,7 +34,8 @@ def _names(frame: pd.DataFrame, base: str, lang: str) -> pd.Series:
     return frame[name_column(base, lang)].astype(str)
 
 
-def _category_names(departments: pd.DataFrame, lang: str) -> dict:
+def category_names(departments: pd.DataFrame, lang: str) -> dict:
+    """Category code -> category name in ``lang``."""
     first = departments.drop_duplicates("category")
     return dict(zip(first["category"].astype(str), _names(first, "category_name", lang)))
 
@@ -222,7 +222,7 @@ def render_city_xlsx(result, path: str | Path, *, lang: str = "zh", history=None
     from openpyxl.utils import get_column_letter
 
     from reports.charts import GRADE_COLORS
-    from reports.safety import set_cell, sheet_title
+    from reports.safety import sheet_title
 
     check_lang(lang)
     year = int(getattr(result, "year", 0))
@@ -391,5 +391,14 @@ def city_summary(result, lang: str = "zh") -> list[Fact]:
     return facts + [Fact(f"{label('grade', lang)} {g}", int(counts[g].sum()), "int") for g in counts.columns]
 
 
-__all__ = ["render_city_pdf", "render_city_xlsx", "ranking_table", "appendix_table", "dimension_table",
-           "weights_table", "flag_summary", "city_summary", "method_facts"]
+__all__ = [
+    "appendix_table",
+    "city_summary",
+    "dimension_table",
+    "flag_summary",
+    "method_facts",
+    "ranking_table",
+    "render_city_pdf",
+    "render_city_xlsx",
+    "weights_table",
+]

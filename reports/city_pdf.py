@@ -9,7 +9,7 @@ import numpy as np
 from reports import city_sections as sections
 from reports import layout
 from reports.charts import grade_counts, ranking_data
-from reports.city import (_category_names, appendix_table, city_summary, dimension_table, flag_summary, method_facts,
+from reports.city import (appendix_table, category_names, city_summary, dimension_table, flag_summary, method_facts,
                           weights_table)
 from reports.extras import extra, tie_groups
 from reports.labels import check_lang, label, name_column
@@ -189,7 +189,6 @@ def _trends_section(result, history, s, width, lang: str) -> list:
     from reportlab.platypus import CondPageBreak, PageBreak, Spacer
 
     from reports.drawings import ranking_drawing
-
     from reports.history import adjustment_label, history_frame
 
     if history is None:
@@ -218,7 +217,7 @@ def _trends_section(result, history, s, width, lang: str) -> list:
         story += [CondPageBreak(200), layout.P(label("change_chart_title", lang, level=level), s["h2"]),
                   ranking_drawing(data, width, lang=lang, row_height=min(11.0, 480 / max(1, len(data))),
                                   x_range=(-span, span), edges=(), reference=0.0, signed=True,
-                                  group_names=_category_names(result.departments, lang))]
+                                  group_names=category_names(result.departments, lang))]
     story.append(layout.P(label("trends_note_adjusted", lang, level=level, method=adjustment_label(history, lang))
                           if adjusted else label("trends_note_plain", lang, level=level), s["note"]))
     return story + [PageBreak()]
@@ -250,7 +249,7 @@ def render_city_pdf(result, path: str | Path, *, lang: str = "zh", history=None)
     width = layout.content_width()
     deps = result.departments
     year = int(getattr(result, "year", 0))
-    cats = _category_names(deps, lang)
+    cats = category_names(deps, lang)
     n_dims = result.dimensions["dimension_id"].nunique()
     n_inds = result.indicators["indicator_id"].nunique()
     prov = layout.provenance(result)

@@ -33,6 +33,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "interval": ("{level}置信区间", "{level} interval"),
     "grade": ("等级", "Grade"),
     "borderline": ("临界", "borderline"),
+    "is_borderline": ("是否临界", "Borderline"),
     "borderline_note": ("临界：置信区间跨越等级分界线，等级判定存在不确定性。",
                         "Borderline: the interval straddles a grade boundary, so the grade is uncertain."),
     "rank_overall": ("全市排名", "Rank in city"),
@@ -166,6 +167,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "quad_keep_up": ("继续保持区", "Keep up"),
     "quad_low_priority": ("次要改进区", "Low priority"),
     "quad_possible_overkill": ("过度投入区", "Possible overkill"),
+    "importance_short": ("重要性（%）", "Importance (%)"),
     "importance_lmg": ("重要性（对总体满意度的解释份额，%）", "Importance (share of overall satisfaction explained, %)"),
     "quad_note": ("重要性：问卷各项对总体满意度（D1.1）的解释份额（{model}加权回归，LMG分解）；表现：本部门得分；"
                   "参考线为各项平均值（GB/T 19038四象限图）。",
@@ -214,7 +216,6 @@ LABELS: dict[str, tuple[str, str]] = {
                                    "Priorities: the three indicators with the most points to gain, "
                                    "weight × (100 − score)."),
     "method_weights": ("权重方法：{method}。", "Weighting method: {method}."),
-    "weight_method_default": ("框架规定的专家权重", "expert weights fixed by the framework"),
     "own_data_note": ("本成绩单仅列示本部门的分项数据；其他部门仅以全市汇总和排名出现。",
                       "This scorecard shows only this department's own detailed data; other departments "
                       "appear only in city aggregates and the ranking."),
@@ -415,7 +416,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "sec_effective_weights": ("名义权重与实际影响", "Nominal weights and effective influence"),
     "nominal_weight": ("名义权重", "Nominal weight"),
     "variance_share": ("对指数差异的贡献", "Share of index variance"),
-    "score_sd": ("得分标准差", "Score SD"),
     "ew_note": ("名义权重为框架规定的权重；“对指数差异的贡献”为该指标在各部门综合指数差异（方差）中所占的份额。"
                 "两者相差较大，说明该指标对排名的实际影响与名义权重不一致。",
                 "Nominal weight: the framework's weight; share of index variance: the indicator's share of the "

@@ -64,7 +64,12 @@ def render_reports(result, out_dir: str | Path, *, lang: str = "zh", history=Non
     ----------
     result : EvaluationResult-like
         Frames ``departments``, ``dimensions``, ``indicators`` (and optionally
-        ``quality``, ``priorities``), ``year``, ``provenance``, ``framework``.
+        ``quality``), ``year``, ``provenance``, ``framework``, and the
+        robustness tables in ``extra`` (``rank_uncertainty``, ``drivers``,
+        ``priorities``, ``sensitivity``, ``sensitivity_summary``, ``funnel``,
+        ``funnel_limits``, ``shrinkage``, ``weighting``, ``weights``,
+        ``reliability``, ``interrater``, ``agreement``); each part of a
+        document whose table is absent is left out.
     out_dir : path
         Files go to ``out_dir/report/<lang>/``: ``city_report.pdf``,
         ``city_report.xlsx`` and ``departments/<department_id>.pdf|.xlsx``.
@@ -72,9 +77,13 @@ def render_reports(result, out_dir: str | Path, *, lang: str = "zh", history=Non
     lang : {"zh", "en"}
         Language of every document; English documents use the ``*_en`` names
         and contain no Chinese.
-    history : DataFrame or results, optional
-        Earlier years' indices (``year``, ``department_id``, ``index``) for the
-        change since last year and trend lines.
+    history : optional
+        Earlier years for the change since last year, the trend lines and the
+        city report's trends section: a frame ``year, department_id, index``
+        (optionally ``se``) mapped through the crosswalk, the history store's
+        frames, the output of :func:`evaluation.trends.trends` (its tested,
+        crosswalked changes are then shown as they are), or earlier results
+        (see :mod:`reports.history`).
     departments : list of str, optional
         Render scorecards only for these ids (default: all).
     manifest_hash : str, optional

@@ -175,7 +175,8 @@ def scorecard_content(result, department_id: str, *, lang: str = "zh", history=N
         Fact(label("ci_high", lang), row.get("ci_high"), "score"),
         Fact(label("se", lang), row.get("se"), "score"),
         Fact(label("grade", lang), f"{row.get('grade', '')} {grade_name}".strip(), "text"),
-        Fact(label("borderline", lang), label("yes" if bool(row.get("borderline", False)) else "no", lang), "text"),
+        Fact(label("is_borderline", lang), label("yes" if bool(row.get("borderline", False)) else "no", lang),
+             "text"),
     ]
     for scope, key, prefix in (("overall", "rank_overall", "rank"), ("category", "rank_in_category",
                                                                        "rank_in_category")):
@@ -370,7 +371,7 @@ def render_scorecard_xlsx(result, department_id: str, path: str | Path, *, lang:
     gain_key = "priority_gap" if c.priorities.attrs.get("basis") == "supplied" else "priority_gain"
     pcols = [("indicator_id", "id", "text"), ("name", "indicator", "text"), ("score", "score", "score"),
              ("weight", "weight", "weight"), ("category_best", "category_best_score", "score"),
-             ("gain", gain_key, "score"), ("quadrant", "quadrant", "text")]
+             ("gain", gain_key, "coef"), ("quadrant", "quadrant", "text")]
 
     def quad(code):
         return label(f"quad_{code}", lang) if isinstance(code, str) and code else None
@@ -382,8 +383,7 @@ def render_scorecard_xlsx(result, department_id: str, path: str | Path, *, lang:
     q = c.quadrant
     start = len(rows) + 3
     set_cell(ws.cell(row=start, column=1), label("quadrant_title", lang))
-    imp_key = "importance_lmg" if q.attrs.get("basis") == "drivers" else "importance"
-    workbook.write_table(ws, [label("id", lang), label("indicator", lang), label(imp_key, lang),
+    workbook.write_table(ws, [label("id", lang), label("indicator", lang), label("importance_short", lang),
                               label("performance", lang), label("quadrant", lang)],
                          [[r.indicator_id, r.name, r.importance, r.performance, quad(r.quadrant)]
                           for r in q.itertuples(index=False)], ["text", "text", "score", "score", "text"],
