@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from surveys.aggregate import N_SUFFIX, department_sums
 from surveys.framework import Framework, Indicator
 from surveys.schema import TABLES, ChannelData
 
@@ -283,17 +284,24 @@ def _borrow_for_single_units(frame: pd.DataFrame, ind: Indicator) -> pd.DataFram
 
 
 def _census(df: pd.DataFrame, inds: list[Indicator], nominal) -> pd.DataFrame:
+    """Census indicators per department from the records or their sufficient statistics.
+
+    A ratio is Σ field / Σ denominator (``n`` = records with a denominator),
+    a mean Σ field / records with the field; :func:`surveys.aggregate.department_sums`
+    gives the sums from either form, so both give the same values.
+    """
     out = []
-    g = df.groupby("department_id", sort=True)
+    fields = list(dict.fromkeys(f for ind in inds for f in (ind.field, ind.denominator)
+                                if f and (ind.measure == "ratio" or f == ind.field)))
+    s = department_sums(df, fields)
     for ind in inds:
         if ind.measure == "ratio":
-            num = g[ind.field].sum(min_count=1)
-            den = g[ind.denominator].sum(min_count=1)
-            raw = num / den.where(den > 0)
-            n = g[ind.denominator].count()
+            den = s[ind.denominator]
+            raw = s[ind.field] / den.where(den > 0)
+            n = s[ind.denominator + N_SUFFIX]
         else:
-            raw = g[ind.field].mean()
-            n = g[ind.field].count()
+            n = s[ind.field + N_SUFFIX]
+            raw = s[ind.field] / n.where(n > 0)
         frame = pd.DataFrame({"department_id": raw.index, "raw_value": raw.to_numpy(float), "raw_se": 0.0,
                               "n": n.reindex(raw.index).to_numpy()})
         frame = frame[np.isfinite(frame["raw_value"])]

@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from surveys.aggregate import COUNT, department_sums, is_aggregated, rating_terms
 from surveys.callbacks import final_dispositions
 from surveys.schema import ChannelData
 
@@ -69,24 +70,28 @@ def haocha_quality(data: ChannelData) -> pd.DataFrame:
     r = data.tables.get("ratings")
     if r is None or r.empty:
         return pd.DataFrame(columns=["department_id"])
-    good = (r["level"] >= 4).astype(float)
-    default = r["default_rating"].fillna(0).astype(float) if "default_rating" in r.columns else 0.0 * good
-    frame = pd.DataFrame({"department_id": r["department_id"], "good": good, "default": default,
-                          "active_good": good * (1 - default), "active": 1 - default, "bad": r["is_bad"],
-                          "on_time": r["rectified_on_time"], "called": r["rectification_called_back"],
-                          "satisfied": r["rectification_satisfied"]})
-    s = frame.groupby("department_id").sum()
-    n = frame.groupby("department_id").size()
-    bad = s["bad"].where(s["bad"] > 0)
+    # The records or their sufficient statistics (surveys.aggregate): every figure is a ratio of sums.
+    if not is_aggregated(r):
+        r = pd.concat([r, rating_terms(r)], axis=1)
+        if "default_rating" not in r.columns:
+            r["default_rating"] = 0.0
+    fields = ["good", "active_good", "default_rating", "is_bad", "rectified_on_time", "rectification_called_back",
+              "rectification_satisfied"]
+    s = department_sums(r, fields).fillna({f: 0.0 for f in fields})
+    n = s[COUNT]
+    default = s["default_rating"]
+    active = n - default
+    bad = s["is_bad"].where(s["is_bad"] > 0)
     out = pd.DataFrame({
         "haocha_n": n,
         "haocha_good_rate": s["good"] / n,
-        "haocha_active_good_rate": s["active_good"] / s["active"].where(s["active"] > 0),
-        "haocha_default_share": s["default"] / n,
-        "haocha_bad_rate": s["bad"] / n,
-        "rectified_on_time_rate": s["on_time"] / bad,
-        "rectification_callback_rate": s["called"] / bad,
-        "rectification_satisfaction": s["satisfied"] / s["called"].where(s["called"] > 0),
+        "haocha_active_good_rate": s["active_good"] / active.where(active > 0),
+        "haocha_default_share": default / n,
+        "haocha_bad_rate": s["is_bad"] / n,
+        "rectified_on_time_rate": s["rectified_on_time"] / bad,
+        "rectification_callback_rate": s["rectification_called_back"] / bad,
+        "rectification_satisfaction": s["rectification_satisfied"] / s["rectification_called_back"].where(
+            s["rectification_called_back"] > 0),
     })
     out.index.name = "department_id"
     return out.reset_index()

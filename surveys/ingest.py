@@ -19,18 +19,22 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import derive, screens
+from . import aggregate, derive, screens
 from .errors import DataValidationError, MinpingWarning, Problem
 from .framework import Framework
 from .ledger import Ledger
 from .normalize import parse_codes, parse_dates, parse_numbers
 from .privacy import hash_phone, mask_phone, scrub_text
 from .project import InputSpec, Project
-from .readers import read_table
+from .readers import PARQUET_SUFFIXES, RawTable, read_table
 from .schema import TABLES, ChannelData, TableSpec
 
 #: share of rows whose department must match the register, below which the column is a structural problem
 MIN_DEPARTMENT_MATCH = 0.5
+#: tables reduced to sufficient statistics (:mod:`surveys.aggregate`) while streamed from Parquet
+STREAMED_TABLES = ("ratings",)
+#: records per batch of a streamed table
+BATCH_ROWS = 1 << 20
 
 
 @dataclass
@@ -46,16 +50,42 @@ class YearInput:
         return self.data.tables
 
 
-def load_year(project: Project, framework: Framework, year: int) -> YearInput:
-    """Read, validate and derive every input table of ``year``."""
+def load_year(project: Project, framework: Framework, year: int, *, stream: bool = True,
+              batch_rows: int = BATCH_ROWS) -> YearInput:
+    """Read, validate and derive every input table of ``year``.
+
+    With ``stream``, a table of :data:`STREAMED_TABLES` whose inputs are all
+    Parquet is read in record batches of ``batch_rows`` records; each batch
+    passes the same per-row rules, is derived and is reduced to sufficient
+    statistics (:mod:`surveys.aggregate`), so memory does not grow with its
+    records.  That table is then the aggregate (one row per department and
+    month, with ``_count``), which evaluation accepts in place of the records;
+    the ledger is the same as without streaming.
+    """
     ledger = Ledger()
     problems: list[Problem] = []
     parts: dict[str, list[pd.DataFrame]] = {}
     designs: dict[str, dict] = {}
     files = []
-    lookup = framework.name_lookup()
+    # Both sides in NFKC: a register name with full-width brackets must match the same name typed half-width.
+    lookup = {_norm_header(k): v for k, v in framework.name_lookup().items()}
     period = project.periods.get(year)
-    for spec in project.inputs_for(year):
+    specs = project.inputs_for(year)
+    streamed = {t for t in STREAMED_TABLES if stream and
+                {s.path.suffix.lower() in PARQUET_SUFFIXES for s in specs if s.table == t} == {True}}
+    aggregated: dict[str, pd.DataFrame | None] = {}
+    for spec in specs:
+        if spec.table in streamed:
+            if spec.table not in aggregated:
+                group = [s for s in specs if s.table == spec.table]
+                aggregated[spec.table] = _stream_table(group, [_label(s.path, project.root) for s in group],
+                                                       framework, lookup, year, period, ledger, problems,
+                                                       project.salt, batch_rows)
+            if aggregated[spec.table] is not None:
+                files.append({"year": year, "table": spec.table, "path": str(spec.path)})
+                if spec.design:
+                    designs[spec.table] = dict(spec.design)
+            continue
         try:
             df = _load_file(spec, framework, lookup, year, period, ledger, problems, project.salt,
                             label=_label(spec.path, project.root))
@@ -80,6 +110,7 @@ def load_year(project: Project, framework: Framework, year: int) -> YearInput:
     tables = derive.derive_all(tables)
     for name, df in tables.items():
         tables[name] = df.drop(columns=["_file", "_row", "_dept_text"], errors="ignore")
+    tables.update(aggregated)
     return YearInput(ChannelData(year, tables, designs), ledger, files)
 
 
@@ -92,14 +123,7 @@ def _norm_header(name: str) -> str:
 
 def _map_columns(raw: pd.DataFrame, spec: InputSpec, table: TableSpec, problems: list[Problem]) -> pd.DataFrame:
     """Rename the file's columns to canonical names (mapping, canonical name, or template header)."""
-    mapping = {_norm_header(k): v for k, v in spec.columns.items()}
-    by_zh = {_norm_header(c.zh): c.name for c in table.columns if c.zh}
-    rename = {}
-    for col in raw.columns:
-        key = _norm_header(col)
-        target = mapping.get(key) or (key if key in table.names else None) or by_zh.get(key)
-        if target:
-            rename[col] = target
+    rename = _column_targets(raw.columns, spec, table)
     ignored = [c for c in raw.columns if c not in rename]
     if ignored:
         # Not an error: field files often carry interviewer or note columns.  Named,
@@ -132,86 +156,107 @@ def _label(path, root) -> str:
 
 def _load_file(spec, framework, lookup, year, period, ledger: Ledger, problems, salt, *, label: str):
     table = TABLES[spec.table]
-    raw = read_table(spec.path, sheet=spec.sheet, header_rows=spec.header_rows, delimiter=spec.delimiter,
-                     encoding=spec.encoding)
+    raw = _read(spec, table)
     n_before = len(problems)
     df = _map_columns(raw.frame, spec, table, problems)
     if len(problems) > n_before:
         return None
+    used = _check_rows(df, raw.source_rows, spec, framework, lookup, year, period, ledger, problems, salt,
+                       label=label)
+    if used is not None:
+        ledger.count(file=label, table=spec.table, rows_in=len(df), rows_used=len(used), blank_rows=raw.blank_rows)
+    return used
+
+
+def _check_rows(df, source_rows, spec, framework, lookup, year, period, ledger: Ledger, problems, salt, *,
+                label: str, keys: aggregate.KeyBook | None = None, tally: _Tally | None = None, columns=None):
+    """The per-row rules of one file (or one record batch of it): parse, quarantine, return the used rows.
+
+    Every value is parsed; a row that breaks a rule is quarantined in the
+    ledger with the first reason found.  ``keys`` and ``tally`` carry what a
+    streamed file's batches share (repeated keys, the department match);
+    without them the file is checked whole.  ``columns``: only these of the
+    used rows are returned.  None when the department column is a structural
+    problem.
+    """
+    table = TABLES[spec.table]
     fname = label
     df = df.copy()
     df["_file"] = fname
-    df["_row"] = np.asarray(raw.source_rows)
-    bad_reason = pd.Series("", index=df.index, dtype=object)
-    bad_detail = pd.Series("", index=df.index, dtype=object)
+    df["_row"] = np.asarray(source_rows)
+    marks = _Marks(len(df))
+    mark = marks.mark
 
-    def mark(mask: pd.Series, code: str, detail) -> None:
-        mask = mask & (bad_reason == "")
-        if mask.any():
-            bad_reason[mask] = code
-            bad_detail[mask] = detail[mask] if isinstance(detail, pd.Series) else detail
+    # department (parsed once per distinct text)
+    codes, uniques = pd.factorize(_text(df["department_id"]))
+    norm = np.array([unicodedata.normalize("NFKC", v).strip() for v in uniques], dtype=object)
+    ids = np.array([lookup.get(v) for v in norm], dtype=object)
+    active = {d.id for d in framework.departments if d.active(year)}
+    nonblank = _spread(codes, norm != "", False)
+    known = _spread(codes, ~pd.isna(ids), False)
 
-    # department
-    dept_text = df["department_id"].astype("string").map(
-        lambda v: unicodedata.normalize("NFKC", v).strip() if isinstance(v, str) else v)
-    dept_id = dept_text.map(lookup)
+    def dept_text(idx):
+        return norm[codes[idx]]
+
     df["_dept_text"] = df["department_id"]
-    known = dept_id.notna()
-    nonblank = dept_text.notna() & (dept_text != "")
-    if nonblank.sum() and known.sum() < MIN_DEPARTMENT_MATCH * nonblank.sum():
-        examples = ", ".join(repr(x) for x in dept_text[nonblank & ~known].unique()[:5])
-        problems.append(Problem(
-            f"only {int(known.sum())} of {int(nonblank.sum())} rows name a department in the register "
-            f"(e.g. {examples})", file=str(spec.path), column="department_id",
-            fix="map the right column to department_id, or add the names as aliases in the framework's register"))
+    unmatched = list(dict.fromkeys(norm[(norm != "") & pd.isna(ids)]))
+    if tally is not None:
+        tally.add(int(nonblank.sum()), int(known.sum()), unmatched)
+    elif nonblank.sum() and known.sum() < MIN_DEPARTMENT_MATCH * nonblank.sum():
+        problems.append(_match_problem(spec, int(known.sum()), int(nonblank.sum()), unmatched))
         return None
     mark(~nonblank, "missing_required", "部门/department")
-    mark(nonblank & ~known, "unknown_department", dept_text.astype(object))
-    active = {d.id for d in framework.departments if d.active(year)}
-    mark(known & ~dept_id.isin(active), "department_not_active", dept_text.astype(object))
-    df["department_id"] = dept_id
+    mark(nonblank & ~known, "unknown_department", dept_text)
+    mark(known & ~_spread(codes, np.array([v in active for v in ids], dtype=bool), False),
+         "department_not_active", dept_text)
+    df["department_id"] = _take(ids, codes, "str", df.index)
 
     for col in table.columns:
         if col.name not in df.columns or col.name == "department_id":
             continue
         s = df[col.name]
-        text = s.astype("string").str.strip()
-        blank = text.isna() | (text == "")
+        # Typed columns (numbers, timestamps from Parquet) are never blank text; text is stripped once.
+        text = _text(s)
+        blank = (s.isna() if text is None else text.isna() | (text == "")).to_numpy()
+        cell = _cells(s, text, col.name)
         if col.required:
             mark(blank, "missing_required", col.name)
         if col.kind in ("number", "count"):
             values, bad = parse_numbers(s)
-            mark(bad, "not_a_number", col.name + "=" + text.fillna("").astype(object))
+            mark(bad, "not_a_number", cell)
             df[col.name] = values
         elif col.kind == "code":
             scale = framework.scales[col.scale]
-            codes, bad, _na = parse_codes(s, scale.labels, scale.codes, scale.na_codes)
-            mark(bad, "code_out_of_range", col.name + "=" + text.fillna("").astype(object))
-            df[col.name] = codes
+            values, bad, _na = parse_codes(s, scale.labels, scale.codes, scale.na_codes)
+            mark(bad, "code_out_of_range", cell)
+            df[col.name] = values
         elif col.kind == "date":
             values, bad = parse_dates(s)
-            mark(bad, "bad_date", col.name + "=" + text.fillna("").astype(object))
+            mark(bad, "bad_date", cell)
             df[col.name] = values
         elif col.kind == "month":
             values, bad = parse_dates(text.where(~text.str.fullmatch(r"\d{4}\D\d{1,2}\D?", na=False),
                                                  text.str.replace(r"\D", "-", regex=True).str.rstrip("-") + "-01"))
-            mark(bad, "bad_date", col.name + "=" + text.fillna("").astype(object))
-            df[col.name] = values.dt.strftime("%Y-%m").astype("string")
+            mark(bad, "bad_date", cell)
+            df[col.name] = _per_distinct(values, lambda u: u.dt.strftime("%Y-%m").astype("string"))
         elif col.kind == "category":
             labels = dict(col.labels)
             canon = set(labels.values())
-            norm = text.map(lambda v: unicodedata.normalize("NFKC", v).strip() if isinstance(v, str) else v)
-            mapped = norm.map(lambda v: labels.get(v, v if v in canon else None) if isinstance(v, str) else None)
-            mark(~blank & mapped.isna(), "bad_category", col.name + "=" + text.fillna("").astype(object))
-            df[col.name] = mapped.astype("string")
+            kcodes, kinds = pd.factorize(text)
+            mapped = np.array([labels.get(v, v if v in canon else None)
+                               for v in (unicodedata.normalize("NFKC", k).strip() for k in kinds)], dtype=object)
+            mark(~blank & pd.isna(_spread(kcodes, mapped, None)), "bad_category", cell)
             if col.name == "default_rating":
-                df[col.name] = pd.to_numeric(mapped, errors="coerce").astype("float64")
+                number = pd.to_numeric(pd.Series(mapped, dtype=object), errors="coerce").to_numpy(dtype=float)
+                df[col.name] = _spread(kcodes, number, np.nan)
+            else:
+                df[col.name] = _take(mapped, kcodes, "string", df.index)
         elif col.kind == "phone":
             df["phone_hash"] = hash_phone(s, salt)
             df["phone_masked"] = mask_phone(s)
             df = df.drop(columns=[col.name])
         elif col.kind == "text":
-            df[col.name] = scrub_text(text)
+            df[col.name] = _per_distinct(text, scrub_text)
         elif col.kind == "id":
             df[col.name] = text
 
@@ -221,25 +266,104 @@ def _load_file(spec, framework, lookup, year, period, ledger: Ledger, problems, 
         d = df[table.date_column]
         outside = d.notna() & ((d < pd.Timestamp(period[0])) | (d > pd.Timestamp(period[1]) + pd.Timedelta(days=1)))
         if mode == "quarantine":
-            mark(outside, "outside_period", table.date_column + "=" + d.dt.strftime("%Y-%m-%d").fillna(""))
+            mark(outside.to_numpy(), "outside_period",
+                 lambda idx: (table.date_column + "=" + d.iloc[idx].dt.strftime("%Y-%m-%d").fillna("")).tolist())
 
-    # duplicate keys within the file (first kept)
+    # duplicate keys within the file (first kept); across files when streamed
     key = [k for k in table.key if k in df.columns]
     if key:
-        ok = bad_reason == ""
-        dup = df[key].duplicated(keep="first") & ok
-        mark(dup, "duplicate_id", df[key[0]].astype("string").fillna("").astype(object))
+        first = keys.repeated_rows(df[key]) if keys is not None else df[key].duplicated(keep="first").to_numpy()
+        mark(first & marks.ok(), "duplicate_id", lambda idx: df[key[0]].iloc[idx].astype("string").fillna("").tolist())
+        if keys is not None:
+            later, kept = keys.across(df[key], marks.ok(), fname)
+            mark(later, "duplicate_id", lambda idx: [f"{kept[i]}:{v}" for i, v in zip(idx, df[key[0]].iloc[idx])])
 
-    bad = bad_reason != ""
-    if bad.any():
-        q = df.loc[bad]
-        for code, grp in q.groupby(bad_reason[bad], sort=True):
-            ledger.quarantine(file=fname, table=spec.table, source_rows=grp["_row"].tolist(),
-                              departments=grp["_dept_text"].tolist(), code=code,
-                              detail=bad_detail[grp.index].tolist())
-    used = df.loc[~bad].reset_index(drop=True)
-    ledger.count(file=fname, table=spec.table, rows_in=len(df), rows_used=len(used), blank_rows=raw.blank_rows)
-    return used
+    rows = df["_row"].to_numpy()
+    for code, idx, detail in marks.by_code():
+        ledger.quarantine(file=fname, table=spec.table, source_rows=rows[idx].tolist(),
+                          departments=df["_dept_text"].iloc[idx].tolist(), code=code, detail=detail)
+    ok = marks.ok()
+    return df.loc[ok, columns if columns is not None else df.columns].reset_index(drop=True)
+
+
+class _Marks:
+    """The first reason each row breaks, with its detail; details are built only for the rows marked."""
+
+    def __init__(self, n: int):
+        self.reason = np.zeros(n, dtype=np.int16)
+        self.found: list[tuple[str, np.ndarray, list]] = []
+
+    def ok(self) -> np.ndarray:
+        return self.reason == 0
+
+    def mark(self, mask, code: str, detail) -> None:
+        """Mark rows of ``mask`` not marked yet; ``detail`` is a text or a function of their positions."""
+        idx = np.flatnonzero(np.asarray(mask, dtype=bool) & (self.reason == 0))
+        if not len(idx):
+            return
+        self.found.append((code, idx, list(detail(idx)) if callable(detail) else [detail] * len(idx)))
+        self.reason[idx] = len(self.found)
+
+    def by_code(self):
+        """(code, positions, details) per reason code, codes in sorted order and positions ascending."""
+        for code in sorted({c for c, _, _ in self.found}):
+            parts = [(i, d) for c, i, d in self.found if c == code]
+            idx = np.concatenate([i for i, _ in parts])
+            detail = [x for _, d in parts for x in d]
+            order = np.argsort(idx, kind="stable")
+            yield code, idx[order], [detail[k] for k in order]
+
+
+def _spread(codes: np.ndarray, values: np.ndarray, fill) -> np.ndarray:
+    """Per-distinct ``values`` broadcast to rows by factor ``codes`` (``fill`` where the code is -1)."""
+    return np.append(values, np.array([fill], dtype=values.dtype))[codes]
+
+
+def _take(values: np.ndarray, codes: np.ndarray, dtype: str, index: pd.Index) -> pd.Series:
+    """A text column from per-distinct ``values`` (None = missing) and factor ``codes`` (-1 = missing)."""
+    return pd.Series(pd.array(list(values) + [None], dtype=dtype).take(np.where(codes < 0, len(values), codes)),
+                     index=index)
+
+
+def _per_distinct(s: pd.Series, fn) -> pd.Series:
+    """``fn`` applied to the distinct values of ``s`` only, broadcast back (missing stays missing)."""
+    codes, uniques = pd.factorize(s)
+    out = fn(pd.Series(uniques, dtype=s.dtype))
+    return pd.Series(out.array.take(codes, allow_fill=True), index=s.index)
+
+
+def _text(s: pd.Series) -> pd.Series | None:
+    """The stripped text of a text column (categorical when it came so, :func:`_typed_frame`); None for
+    typed numbers and timestamps."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        stripped = s.cat.categories.str.strip()
+        if stripped.is_unique and (stripped != "").all():
+            return s.cat.rename_categories(stripped)
+    if isinstance(s.dtype, pd.StringDtype) or s.dtype == object:
+        return s.astype("string").str.strip()
+    return None
+
+
+def _cells(s: pd.Series, text: pd.Series | None, name: str):
+    """Detail of a bad cell, ``name=<cell as the reader shows it>``, for the given positions."""
+    def detail(idx):
+        if text is not None:
+            return (name + "=" + text.iloc[idx].astype("string").fillna("")).tolist()
+        import pyarrow as pa
+
+        from .readers import _arrow_text
+
+        shown = _arrow_text(pa.array(s.iloc[idx].to_numpy(), from_pandas=True))
+        return [name + "=" + ("" if v is None else v) for v in shown.to_pylist()]
+    return detail
+
+
+def _match_problem(spec, known: int, nonblank: int, unmatched: list) -> Problem:
+    examples = ", ".join(repr(x) for x in unmatched[:5])
+    return Problem(
+        f"only {known} of {nonblank} rows name a department in the register (e.g. {examples})",
+        file=str(spec.path), column="department_id",
+        fix="map the right column to department_id, or add the names as aliases in the framework's register")
 
 
 def _drop_duplicate_keys(df: pd.DataFrame, table: TableSpec, ledger: Ledger) -> pd.DataFrame:
@@ -265,3 +389,184 @@ def _drop_duplicate_keys(df: pd.DataFrame, table: TableSpec, ledger: Ledger) -> 
                     rec["rows_used"] -= int(n)
                     rec["rows_quarantined"] += int(n)
     return df.loc[~dup].reset_index(drop=True)
+
+
+# --------------------------------------------------------------- Parquet, typed and streamed
+
+
+def _column_targets(columns, spec: InputSpec, table: TableSpec) -> dict:
+    """File column -> canonical name (by the project's mapping, the canonical name, or the template header)."""
+    mapping = {_norm_header(k): v for k, v in spec.columns.items()}
+    by_zh = {_norm_header(c.zh): c.name for c in table.columns if c.zh}
+    rename = {}
+    for col in columns:
+        key = _norm_header(col)
+        target = mapping.get(key) or (key if key in table.names else None) or by_zh.get(key)
+        if target:
+            rename[col] = target
+    return rename
+
+
+def _read(spec: InputSpec, table: TableSpec) -> RawTable:
+    """The file's cells as :func:`~surveys.readers.read_table` gives them, except Parquet numbers and timestamps.
+
+    A Parquet column that maps to a number, count or code column and holds
+    numbers, or to a date column and holds timestamps or dates, stays typed:
+    parsing its text again would cost more than reading it, and gives the
+    same values.  Every other Parquet column is the reader's text.
+    """
+    if spec.path.suffix.lower() not in PARQUET_SUFFIXES:
+        return read_table(spec.path, sheet=spec.sheet, header_rows=spec.header_rows, delimiter=spec.delimiter,
+                          encoding=spec.encoding)
+    pf = _parquet_file(spec.path)
+    names = [str(n).strip() for n in pf.schema_arrow.names]
+    kinds = {n: table.column(c).kind for n, c in _column_targets(names, spec, table).items()}
+    frame = _typed_frame(pf.read(), kinds)
+    return RawTable(frame, spec.path, np.arange(2, len(frame) + 2, dtype=np.int64), None, None, 0)
+
+
+def _parquet_file(path):
+    """An open Parquet file whose columns are table cells; else the reader's structural problem is raised."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .readers import _arrow_text
+
+    try:
+        pf = pq.ParquetFile(path)
+        names = [str(n).strip() for n in pf.schema_arrow.names]
+        sound = (len(set(names)) == len(names) and pf.metadata.num_rows > 0
+                 and all(_arrow_text(pa.array([], type=f.type)) is not None for f in pf.schema_arrow))
+    except (pa.ArrowException, OSError, ValueError):
+        sound = False
+    if not sound:
+        read_table(path)  # names the problem, with its fix
+        raise DataValidationError(f"cannot read {path}", [Problem(
+            "the Parquet file cannot be read in record batches", file=str(path), code="corrupt_file",
+            fix="export the table again")])
+    return pf
+
+
+def _typed_frame(data, kinds: dict[str, str]) -> pd.DataFrame:
+    """A Parquet table or record batch as rows to check (typing rule in :func:`_read`)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .readers import _arrow_text, _text_column
+
+    columns = {}
+    for name, column in zip(data.schema.names, data.columns):
+        name = str(name).strip()
+        kind, kind_of = kinds.get(name), column.type
+        if kind in ("number", "count", "code") and (pa.types.is_integer(kind_of) or pa.types.is_floating(kind_of)):
+            columns[name] = pd.Series(pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False))
+            continue
+        if kind == "date" and (pa.types.is_timestamp(kind_of) or pa.types.is_date(kind_of)):
+            try:
+                stamps = column.cast(pa.timestamp("ms")) if pa.types.is_date(kind_of) else column
+                stamps = pd.Series(stamps.to_pandas())
+                if stamps.dt.tz is not None:
+                    stamps = stamps.dt.tz_localize(None)  # wall-clock time, as the text reader keeps it
+                columns[name] = stamps.astype("datetime64[ns]")
+                continue
+            except (pd.errors.OutOfBoundsDatetime, OverflowError, pa.ArrowInvalid):
+                pass  # outside the nanosecond range: as text, where it is a bad date
+        if kind in ("department", "category") and pa.types.is_dictionary(kind_of):
+            # Few distinct names over many records: clean the dictionary, keep the codes.
+            column = column.unify_dictionaries().combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+            values = _text_column(_arrow_text(column.dictionary))
+            if values.notna().all() and values.is_unique:
+                codes = pc.fill_null(column.indices, -1).to_numpy(zero_copy_only=False)
+                columns[name] = pd.Series(pd.Categorical.from_codes(codes, categories=values.astype(object)))
+                continue
+        columns[name] = _text_column(_arrow_text(column))
+    return pd.DataFrame(columns)
+
+
+def _stream_table(specs, labels, framework, lookup, year, period, ledger: Ledger, problems, salt,
+                  batch_rows: int) -> pd.DataFrame | None:
+    """Check a table's Parquet files record batch by record batch and reduce them to sufficient statistics.
+
+    Each batch passes :func:`_check_rows` (the rules of an in-memory file),
+    is derived (:mod:`surveys.derive`) and reduced by
+    :func:`surveys.aggregate.sufficient_statistics`; the statistics are added
+    up as they come.  Duplicate keys within and across the files are found
+    exactly (:class:`_KeyBook`); the department-match check counts over the
+    whole file.  None when a file has a structural problem.
+    """
+    table = TABLES[specs[0].table]
+    n_before = len(problems)
+    sources = []
+    for spec, label in zip(specs, labels):
+        try:
+            pf = _parquet_file(spec.path)
+        except DataValidationError as exc:
+            problems.extend(exc.problems or [Problem(exc.summary, file=str(spec.path))])
+            continue
+        names = [str(n).strip() for n in pf.schema_arrow.names]
+        k = len(problems)
+        _map_columns(pd.DataFrame(columns=names), spec, table, problems)  # warnings and problems, once a file
+        if len(problems) == k:
+            targets = _column_targets(names, spec, table)
+            read = [orig for orig, name in zip(pf.schema_arrow.names, names) if name in targets]
+            sources.append((spec, label, pf, targets, read))
+    if len(problems) > n_before:
+        return None
+    book = _key_book(sources, table, batch_rows)
+    total = None
+    for spec, label, pf, targets, read in sources:
+        kinds = {n: table.column(c).kind for n, c in targets.items()}
+        # What derivation and aggregation read (ids and free text are done with once the rows are checked).
+        keep = [c for c in targets.values() if table.column(c).kind not in ("id", "text", "phone")]
+        tally = _Tally()
+        book.start_file()
+        rows_in = rows_used = 0
+        for batch in pf.iter_batches(batch_size=batch_rows, columns=read):
+            frame = _typed_frame(batch, kinds).rename(columns=targets)
+            rows = np.arange(rows_in + 2, rows_in + 2 + len(frame), dtype=np.int64)
+            rows_in += len(frame)
+            used = _check_rows(frame, rows, spec, framework, lookup, year, period, ledger, problems, salt,
+                               label=label, keys=book, tally=tally, columns=keep)
+            rows_used += len(used)
+            stats = aggregate.sufficient_statistics(derive.derive_all({table.name: used})[table.name], table.name)
+            total = stats if total is None else aggregate.combine([total, stats])
+        if tally.problem(spec) is not None:
+            problems.append(tally.problem(spec))
+            continue
+        ledger.count(file=label, table=table.name, rows_in=rows_in, rows_used=rows_used, blank_rows=0)
+    if len(problems) > n_before:
+        return None
+    return total if total is not None else aggregate.combine([])
+
+
+class _Tally:
+    """The department-match check of a streamed file, counted over its batches."""
+
+    def __init__(self):
+        self.nonblank = self.known = 0
+        self.unmatched: list[str] = []
+
+    def add(self, nonblank: int, known: int, unmatched: list) -> None:
+        self.nonblank += nonblank
+        self.known += known
+        self.unmatched += [u for u in unmatched if u not in self.unmatched][:5]
+
+    def problem(self, spec) -> Problem | None:
+        if self.nonblank and self.known < MIN_DEPARTMENT_MATCH * self.nonblank:
+            return _match_problem(spec, self.known, self.nonblank, self.unmatched)
+        return None
+
+
+def _key_book(sources, table: TableSpec, batch_rows: int) -> aggregate.KeyBook:
+    """The duplicate-key book of a streamed table: a first pass over the key's id columns of every file."""
+    ids = [k for k in table.key if table.column(k).kind == "id"]
+    common = [k for k in ids if all(k in targets.values() for _, _, _, targets, _ in sources)]
+
+    def frames():
+        for _, _, pf, targets, _ in sources:
+            back = {c: n for n, c in targets.items()}
+            names = {str(o).strip(): o for o in pf.schema_arrow.names}
+            for batch in pf.iter_batches(batch_size=batch_rows, columns=[names[back[k]] for k in common]):
+                yield _typed_frame(batch, {}).rename(columns=targets)
+
+    return aggregate.KeyBook.from_frames(common, frames(), sum(pf.metadata.num_rows for _, _, pf, _, _ in sources))
