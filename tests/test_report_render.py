@@ -65,6 +65,31 @@ def test_english_documents_have_no_cjk(result, tmp_path):
             assert text and not has_cjk(text), path.name
 
 
+# Names of methods, standards and the toolkit that Chinese documents cite as they are.
+CITED = {"minping", "AAPOR", "LMG", "GB", "OECD", "JRC", "Saltelli", "Jansen", "Cronbach", "McDonald",
+         "Krippendorff", "ICC", "Pearson", "Spearman", "Bland", "Altman", "Fay", "Herriot", "Dirichlet", "Holm",
+         "Saaty", "Donegan", "Dodd", "Benjamini", "Hochberg", "fgf", "default", "RR"}
+
+
+def test_chinese_documents_have_no_english_words(result, tmp_path):
+    import re
+
+    import openpyxl
+
+    files = render_reports(result, tmp_path, lang="zh", departments=SUBSET, history=make_history(result))
+    for path in files:
+        if path.suffix == ".pdf":
+            text = pdf_text(path)
+        else:
+            wb = openpyxl.load_workbook(path)
+            text = " ".join(c.value for ws in wb for row in ws.iter_rows() for c in row
+                            if isinstance(c.value, str) and ws.title != "清单")  # the manifest keeps its keys
+        text = re.sub(r"\b[0-9a-f]{12,64}\b", " ", text)  # manifest hashes
+        # whole words only: item codes (q_overall) and symbols (λmax) are not prose
+        words = {w for w in re.findall(r"(?<![\w\u03bb])[A-Za-z]{3,}(?!\w)", text, re.ASCII) if w not in CITED}
+        assert not words, (path.name, sorted(words)[:20])
+
+
 def test_ids_with_path_characters_are_refused(result, tmp_path):
     deps = result.departments.copy()
     deps.loc[0, "department_id"] = "../escape"
