@@ -115,13 +115,15 @@ def _write_manifest(run: YearRun, manifest: dict) -> None:
                                                encoding="utf-8")
 
 
-def year_history(history: dict, year: int, *, level: float, seed: int) -> pd.DataFrame | None:
-    """Earlier years' indices for the documents (``year, department_id, index, se``).
+def year_history(history: dict, year: int, *, level: float, seed: int) -> dict | None:
+    """Earlier years for the documents: the store's frames plus the tested changes.
 
-    Rows of earlier years keep their own department ids; the previous year is
-    also given under this year's ids through the crosswalk (renames and
-    merges, predecessors combined by case volume, :func:`evaluation.trends.trends`),
-    so a renamed or merged department shows its change and trend line.
+    Returns ``{"departments": earlier years' department rows, "trends": ...}``
+    where ``trends`` is :func:`evaluation.trends.trends` for the previous
+    recorded year and ``year``: changes through the crosswalk (renames and
+    merges combined by case volume), Holm-adjusted tests and comparability,
+    which the documents show as they are.  ``None`` when no earlier year is
+    recorded.
     """
     deps = history.get("departments")
     if deps is None or deps.empty:
@@ -129,18 +131,14 @@ def year_history(history: dict, year: int, *, level: float, seed: int) -> pd.Dat
     earlier = sorted(y for y in deps["year"].unique() if y < year)
     if not earlier:
         return None
-    frame = deps[deps["year"] <= year][["year", "department_id", "index", "se"]].copy()
+    out = {"departments": deps[deps["year"] <= year]}
     from evaluation.trends import trends
 
     try:
-        t = trends(history, [earlier[-1], year], level=level, seed=seed)["trends"]
+        out["trends"] = trends(history, [earlier[-1], year], level=level, seed=seed)["trends"]
     except MinpingError:
-        return frame
-    prev = t[(t["measure"] == "index") & (t["year"] == year) & t["previous_estimate"].notna()]
-    mapped = pd.DataFrame({"year": earlier[-1], "department_id": prev["department_id"],
-                           "index": prev["previous_estimate"], "se": prev["previous_se"]})
-    mapped = mapped[~mapped["department_id"].isin(frame.loc[frame["year"] == earlier[-1], "department_id"])]
-    return pd.concat([frame, mapped], ignore_index=True).sort_values(["department_id", "year"]).reset_index(drop=True)
+        pass
+    return out
 
 
 def _manifest(project: Project, framework: Framework, run: YearRun, inputs: dict) -> dict:
