@@ -58,14 +58,46 @@ class IndicatorEstimates:
     values: dict[str, pd.DataFrame] = None  # table -> rows with design columns and each indicator's item values
 
 
+def with_frame_sizes(data: ChannelData, table: str, rows: pd.DataFrame) -> pd.DataFrame:
+    """Add ``_frame_N`` and ``_frame_weight`` when the table's design asks for frame sizes.
+
+    ``N_d`` = cases received by the department in the year (sum of
+    ``admin_monthly.cases_received``), ``n_d`` = rows of the department in the
+    table, weight ``N_d / n_d`` (the completed interviews stand for the
+    department's cases: a uniform non-response adjustment within department).
+    When a department has no administrative data (or fewer cases than rows),
+    it keeps weight 1 and the table gets no finite population correction.
+    """
+    spec = data.designs.get(table, {})
+    admin = data.tables.get("admin_monthly")
+    if spec.get("population") != "admin_cases" or admin is None or admin.empty:
+        return rows
+    big_n = admin.groupby("department_id")["cases_received"].sum()
+    n = rows.groupby("department_id")["department_id"].transform("size")
+    frame_n = rows["department_id"].map(big_n)
+    rows = rows.copy()
+    frame_n = frame_n.where(frame_n >= n)
+    rows["_frame_weight"] = (frame_n / n).fillna(1.0)
+    if frame_n.notna().all():
+        rows["_frame_N"] = frame_n
+    return rows
+
+
 def table_design(data: ChannelData, table: str, rows: pd.DataFrame) -> Design:
     """The declared design of ``table`` or the documented default.
 
     Default: each department a stratum, no clusters, weights 1, sampling with
     replacement (no finite population correction); a stratum with a single PSU
     is centred at the grand mean (R ``survey``'s ``lonely.psu = "adjust"``).
+    ``population = "admin_cases"`` derives the design from frame sizes: the
+    department's cases received in the administrative data ``N_d`` over the
+    rows used ``n_d`` as the weight, and ``N_d`` as the finite population
+    correction (sampling without replacement; see :func:`with_frame_sizes`).
     """
     spec = dict(data.designs.get(table, {}))
+    if spec.get("population") == "admin_cases" and "_frame_weight" in rows.columns:
+        spec.setdefault("weights", "_frame_weight")
+        spec.setdefault("fpc", "_frame_N")
     weights = spec.get("weights") if spec.get("weights") in rows.columns else None
     cluster = spec.get("cluster") if spec.get("cluster") in rows.columns else None
     strata = spec.get("strata") if spec.get("strata") in rows.columns else "department_id"
@@ -129,6 +161,7 @@ def estimate_indicators(data: ChannelData, framework: Framework, *, level: float
             continue
         if table == "visits":
             df = _visit_rows(df)
+        df = with_frame_sizes(data, table, df)
         design = table_design(data, table, df)
         cols = ["department_id"] + [c for c in (design.weights, design.strata, design.cluster, design.fpc)
                                     if c and c != "department_id"]

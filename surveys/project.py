@@ -27,6 +27,8 @@ Format::
     cluster = "cluster"
     strata = "stratum"
     fpc = "population"
+    # or, e.g. for callbacks drawn from each department's case records:
+    # population = "admin_cases"        # weight N_d / n_d and fpc N_d from admin cases received
 
 Unknown keys are reported together with every other problem.
 """
@@ -153,8 +155,11 @@ def load_project(path: str | Path = "project.toml") -> Project:
                         f"map it to one of {list(spec.names)} or remove it")
         design = {str(k): str(v) for k, v in item.get("design", {}).items()}
         for k in design:
-            if k not in ("weights", "strata", "cluster", "fpc"):
-                problem(f"{where}: unknown design key '{k}'", "use weights, strata, cluster or fpc")
+            if k not in ("weights", "strata", "cluster", "fpc", "population"):
+                problem(f"{where}: unknown design key '{k}'", "use weights, strata, cluster, fpc or population")
+        if design.get("population", "admin_cases") != "admin_cases":
+            problem(f"{where}: population = '{design['population']}'",
+                    "use population = \"admin_cases\" (frame sizes from the administrative data) or leave it out")
         inputs.append(InputSpec(year, table, file_path, columns, item.get("encoding"), item.get("sheet"),
                                 int(item.get("header_rows", 1)), item.get("delimiter"), design))
     if problems:

@@ -145,3 +145,22 @@ def test_a_single_visit_borrows_the_pooled_variance():
     assert out.loc["A", "raw_se"] == 4.0 and not out.loc["A", "borrowed"]
     share = load().indicator("D5.1")
     assert not _borrow_for_single_units(frame, share)["borrowed"].any()
+
+
+def test_frame_sizes_give_weights_and_finite_population_correction():
+    from evaluation.indicators import table_design, with_frame_sizes
+    from surveys.schema import ChannelData
+
+    admin = pd.DataFrame({"department_id": ["A", "A", "B"], "cases_received": [60, 40, 50]})
+    rows = pd.DataFrame({"department_id": ["A"] * 4 + ["B"] * 2, "y": [1.0, 2, 3, 4, 5, 6]})
+    data = ChannelData(2024, {"admin_monthly": admin}, {"callback_interviews": {"population": "admin_cases"}})
+    out = with_frame_sizes(data, "callback_interviews", rows)
+    assert out["_frame_weight"].tolist() == [25.0] * 4 + [25.0] * 2
+    assert out["_frame_N"].tolist() == [100] * 4 + [50] * 2
+    design = table_design(data, "callback_interviews", out)
+    assert design.weights == "_frame_weight" and design.fpc == "_frame_N"
+    from evaluation.design import design_mean
+
+    est = design_mean(out, "y", design, by="department_id").set_index("department_id")
+    # SRS without replacement within A: s^2 / n * (1 - n / N) with s^2 = 5/3, n = 4, N = 100
+    assert est.loc["A", "se"] == pytest.approx(np.sqrt(5 / 3 / 4 * (1 - 4 / 100)))
