@@ -113,8 +113,12 @@ def sufficient_statistics(df: pd.DataFrame, table: str) -> pd.DataFrame:
         x = (np.full(len(df), np.nan) if source is None else
              pd.to_numeric(source, errors="coerce").to_numpy(dtype=float, na_value=np.nan))
         present = ~np.isnan(x)
-        out[f] = np.bincount(group, weights=np.where(present, x, 0.0), minlength=len(count))[cells]
-        out[f + N_SUFFIX] = np.bincount(group, weights=present, minlength=len(count))[cells].astype(np.int64)
+        if present.all():
+            out[f] = np.bincount(group, weights=x, minlength=len(count))[cells]
+            out[f + N_SUFFIX] = out[COUNT]
+        else:
+            out[f] = np.bincount(group, weights=np.where(present, x, 0.0), minlength=len(count))[cells]
+            out[f + N_SUFFIX] = np.bincount(group, weights=present, minlength=len(count))[cells].astype(np.int64)
     frame = pd.DataFrame(out)
     frame.insert(0, "department_id", np.asarray(depts, dtype=object)[cell_month[0][cells]])
     frame.insert(1, "_month", cell_month[1][cells])
@@ -223,21 +227,20 @@ class KeyBook:
     """Duplicate keys of a streamed table, found exactly while holding only keys that can repeat.
 
     A first pass hashes the key's id columns of every record of the table
-    (8 bytes a record, released before the records are checked).  A record
+    (16 bytes a record while it runs, then one bit a record).  A record
     whose hash occurs once cannot share its key with another; the records
     whose hash repeats are compared by their actual keys, in file order, as
     ``DataFrame.duplicated(keep="first")`` within a file and the cross-file
-    rule of :func:`surveys.ingest._drop_duplicate_keys` would.  ``repeated``:
-    the sorted repeated hashes (None: nothing hashed, every key compared);
-    ``columns``: the key columns hashed.
+    rule of :func:`surveys.ingest._drop_duplicate_keys` would.  The records
+    must then come to :meth:`repeated_rows` in the order the first pass saw
+    them.  ``maybe``: packed bits, one a record, set where its hash repeats
+    (None: nothing hashed, every key is compared); ``columns``: the key
+    columns hashed.
     """
 
-    def __init__(self, repeated: np.ndarray | None, columns: list[str]):
-        self.repeated, self.columns = repeated, columns
-        if repeated is not None:
-            # Low bits of the repeated hashes: most records are ruled out by one look-up.
-            self.bits = np.zeros(1 << 22, dtype=bool)
-            self.bits[(repeated & np.uint64((1 << 22) - 1)).astype(np.int64)] = True
+    def __init__(self, maybe: np.ndarray | None, columns: list[str], n_rows: int = 0):
+        self.maybe, self.columns, self.n_rows = maybe, columns, n_rows
+        self.at = 0
         self.first_file: dict = {}
         self.in_file: set = set()
         self._last: tuple = (np.zeros(0, dtype=np.int64), [])
@@ -253,22 +256,34 @@ class KeyBook:
             hashes[at:at + len(frame)] = key_hash(frame, columns)
             at += len(frame)
         hashes = hashes[:at]
-        hashes.sort()
-        return cls(np.unique(hashes[1:][hashes[1:] == hashes[:-1]]), columns)
+        ordered = np.sort(hashes)
+        repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+        del ordered
+        # Low bits of the repeated hashes rule most records out with one look-up; the rest are compared whole.
+        low = np.uint64((1 << 22) - 1)
+        bits = np.zeros(1 << 22, dtype=bool)
+        bits[(repeated & low).astype(np.int64)] = True
+        maybe = bits[(hashes & low).astype(np.int64)]
+        near = np.flatnonzero(maybe)
+        if len(repeated):
+            spot = np.minimum(np.searchsorted(repeated, hashes[near]), len(repeated) - 1)
+            maybe[near] = repeated[spot] == hashes[near]
+        return cls(np.packbits(maybe), columns, at)
 
     def start_file(self) -> None:
         self.in_file = set()
 
     def repeated_rows(self, keys: pd.DataFrame) -> np.ndarray:
         """Rows whose key an earlier row of the same file has (every row of the file counts)."""
-        if self.repeated is None:
+        if self.maybe is None:
             maybe = np.ones(len(keys), dtype=bool)
         else:
-            h = key_hash(keys, self.columns)
-            maybe = self.bits[(h & np.uint64((1 << 22) - 1)).astype(np.int64)]
-            near = np.flatnonzero(maybe)
-            at = np.minimum(np.searchsorted(self.repeated, h[near]), len(self.repeated) - 1)
-            maybe[near] = self.repeated[at] == h[near]
+            if self.at + len(keys) > self.n_rows:
+                raise ValueError(f"the first pass saw {self.n_rows} records, asked about record {self.at + len(keys)}")
+            first, last = self.at // 8, -(-(self.at + len(keys)) // 8)
+            bits = np.unpackbits(self.maybe[first:last])
+            maybe = bits[self.at - 8 * first:self.at - 8 * first + len(keys)].astype(bool)
+        self.at += len(keys)
         idx = np.flatnonzero(maybe)
         values = [tuple(None if pd.isna(v) else v for v in row)
                   for row in keys.iloc[idx].itertuples(index=False, name=None)]
@@ -321,11 +336,13 @@ def _text_hash(text: pd.Series) -> np.ndarray:
     words = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
     lengths = np.diff(offs)
     at = offs[:-1].copy()
-    h = _mix(lengths.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15))
+    h = lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
     for k in range((int(lengths.max()) + 7) // 8):
-        h = _mix(h ^ (words[np.minimum(at, len(words) - 1)] & _WORD_MASKS[np.clip(lengths - 8 * k, 0, 8)]))
+        h ^= words[np.minimum(at, len(words) - 1)] & _WORD_MASKS[np.clip(lengths - 8 * k, 0, 8)]
+        h *= np.uint64(0xFF51AFD7ED558CCD)
+        h ^= h >> np.uint64(29)
         at += 8
-    return np.where(text.isna().to_numpy(), np.uint64(0x5851F42D4C957F2D), h)
+    return np.where(text.isna().to_numpy(), np.uint64(0x5851F42D4C957F2D), _mix(h))
 
 
 def _mix(h: np.ndarray) -> np.ndarray:

@@ -181,7 +181,6 @@ def _check_rows(df, source_rows, spec, framework, lookup, year, period, ledger: 
     """
     table = TABLES[spec.table]
     fname = label
-    df = df.copy()
     df["_file"] = fname
     df["_row"] = np.asarray(source_rows)
     marks = _Marks(len(df))
@@ -521,8 +520,7 @@ def _stream_table(specs, labels, framework, lookup, year, period, ledger: Ledger
         tally = _Tally()
         book.start_file()
         rows_in = rows_used = 0
-        for batch in pf.iter_batches(batch_size=batch_rows, columns=read):
-            frame = _typed_frame(batch, kinds).rename(columns=targets)
+        for frame in _read_ahead(pf.iter_batches(batch_size=batch_rows, columns=read), kinds, targets):
             rows = np.arange(rows_in + 2, rows_in + 2 + len(frame), dtype=np.int64)
             rows_in += len(frame)
             used = _check_rows(frame, rows, spec, framework, lookup, year, period, ledger, problems, salt,
@@ -537,6 +535,27 @@ def _stream_table(specs, labels, framework, lookup, year, period, ledger: Ledger
     if len(problems) > n_before:
         return None
     return total if total is not None else aggregate.combine([])
+
+
+def _read_ahead(batches, kinds: dict, targets: dict):
+    """Typed frames of the record batches, the next one decoded in a thread while the caller checks this one.
+
+    Parquet decoding and Arrow conversions release the GIL, so reading
+    overlaps with checking on a second core; one batch ahead bounds memory.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    batches = iter(batches)
+
+    def next_frame():
+        batch = next(batches, None)
+        return None if batch is None else _typed_frame(batch, kinds).rename(columns=targets)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ahead = pool.submit(next_frame)
+        while (frame := ahead.result()) is not None:
+            ahead = pool.submit(next_frame)
+            yield frame
 
 
 class _Tally:
@@ -566,7 +585,7 @@ def _key_book(sources, table: TableSpec, batch_rows: int) -> aggregate.KeyBook:
         for _, _, pf, targets, _ in sources:
             back = {c: n for n, c in targets.items()}
             names = {str(o).strip(): o for o in pf.schema_arrow.names}
-            for batch in pf.iter_batches(batch_size=batch_rows, columns=[names[back[k]] for k in common]):
-                yield _typed_frame(batch, {}).rename(columns=targets)
+            yield from _read_ahead(pf.iter_batches(batch_size=batch_rows, columns=[names[back[k]] for k in common]),
+                                   {}, targets)
 
     return aggregate.KeyBook.from_frames(common, frames(), sum(pf.metadata.num_rows for _, _, pf, _, _ in sources))

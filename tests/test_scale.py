@@ -1,0 +1,182 @@
+"""Out-of-core 好差评: streamed batches give the books and figures of the in-memory load; the scale benchmark's summary."""
+
+from __future__ import annotations
+
+import importlib.util
+import warnings
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from conftest import ROOT
+
+from evaluation.indicators import estimate_indicators
+from evaluation.quality import quality_table
+from surveys import aggregate
+from surveys.errors import DataValidationError
+from surveys.ingest import load_year
+from surveys.project import load_project
+
+TINY = {"departments": 40, "totals": {"survey": 3000, "callback_cases": 1200, "visits": 100, "ratings": 12000}}
+
+
+@pytest.fixture(scope="module")
+def tiny_project(tmp_path_factory):
+    """A tiny province-style Parquet project whose 好差评 come in two files.
+
+    The second file repeats ids of the first (cross-file duplicates) and the
+    generator plants a repeated id, a bad level and a date of last year in
+    each (within-file duplicates land in later batches than their originals).
+    """
+    from minping.synthetic.province import province_config, write_parquet_project
+
+    folder = tmp_path_factory.mktemp("tiny")
+    path = write_parquet_project(folder, province_config(1.0, departments=TINY["departments"],
+                                                         totals=TINY["totals"]))
+    data = folder / "data" / "2024"
+    table = pq.read_table(data / "ratings.parquet")
+    half = table.num_rows // 2
+    first, second = table.slice(0, half), table.slice(half)
+    again = first.take([3, 500, half - 1])          # used ids of the first file, again in the second
+    pq.write_table(first, data / "ratings.parquet")
+    pq.write_table(pa.concat_tables([second.slice(0, 100), again, second.slice(100)]), data / "ratings_b.parquet")
+    text = path.read_text(encoding="utf-8")
+    block = text[text.index('[[inputs]]\nyear = 2024\ntable = "ratings"'):]
+    path.write_text(text.rstrip("\n") + "\n\n" + block.replace("ratings.parquet", "ratings_b.parquet"),
+                    encoding="utf-8")
+    return path
+
+
+def _load(path, **kw):
+    project = load_project(path)
+    framework = project.load_framework()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load_year(project, framework, 2024, **kw), framework
+
+
+def test_streamed_batches_keep_the_books_and_the_figures(tiny_project):
+    whole, framework = _load(tiny_project, stream=False)
+    streamed, _ = _load(tiny_project, stream=True, batch_rows=997)
+    assert not aggregate.is_aggregated(whole.tables["ratings"])
+    assert aggregate.is_aggregated(streamed.tables["ratings"])
+    assert len(streamed.tables["ratings"]) < len(whole.tables["ratings"]) / 10
+
+    ledger = whole.ledger.frame()
+    pd.testing.assert_frame_equal(streamed.ledger.frame(), ledger)
+    reasons = ledger[ledger["table"] == "ratings"].groupby(["file", "reason_code"]).size()
+    assert reasons.loc[("data/2024/ratings_b.parquet", "duplicate_id")] >= 3   # the cross-file repeats
+    assert {"code_out_of_range", "outside_period"} <= set(reasons.index.get_level_values(1))
+    counts = lambda y: y.ledger.counts_frame().sort_values("file").reset_index(drop=True)
+    pd.testing.assert_frame_equal(counts(streamed), counts(whole))
+
+    est_whole = estimate_indicators(whole.data, framework).frame
+    est_streamed = estimate_indicators(streamed.data, framework).frame
+    pd.testing.assert_frame_equal(est_streamed, est_whole)
+    assert (est_whole["channel"] == "H").sum() > 0
+    pd.testing.assert_frame_equal(quality_table(streamed.data, est_streamed), quality_table(whole.data, est_whole))
+
+
+def test_sufficient_statistics_by_hand():
+    records = pd.DataFrame({
+        "department_id": ["A", "A", "A", "B", "B"],
+        "rated_at": pd.to_datetime(["2024-01-05", "2024-01-20", "2024-02-01", "2024-01-09", "2024-01-10"]),
+        "level": [5.0, 1.0, 4.0, 2.0, np.nan],
+        "default_rating": [1.0, 0.0, np.nan, 0.0, 0.0],
+        "callback_level": [np.nan, 4.0, np.nan, 2.0, np.nan],
+        "is_bad": [0.0, 1.0, 0.0, 1.0, 0.0],
+    })
+    stats = aggregate.sufficient_statistics(records, "ratings").set_index(["department_id", "month"])
+    jan = stats.loc[("A", "2024-01")]
+    assert jan["_count"] == 2 and jan["level"] == 6.0 and jan["level__n"] == 2
+    assert jan["good"] == 1.0 and jan["active_good"] == 0.0             # the only good rating is a default
+    assert jan["callback_level"] == 4.0 and jan["callback_level__n"] == 1
+    assert stats.loc[("A", "2024-02"), "active_good"] == 1.0            # no default flag: active
+    b = stats.loc[("B", "2024-01")]
+    assert b["_count"] == 2 and b["level__n"] == 1 and b["is_bad"] == 1.0 and b["good"] == 0.0
+    # batches added up, and records or statistics, give the same department sums
+    halves = aggregate.combine([aggregate.sufficient_statistics(records.iloc[:2], "ratings"),
+                                aggregate.sufficient_statistics(records.iloc[2:], "ratings")])
+    pd.testing.assert_frame_equal(halves, aggregate.combine([aggregate.sufficient_statistics(records, "ratings")]))
+    fields = ["level", "callback_level", "is_bad"]
+    by_rows = aggregate.department_sums(records, fields)
+    pd.testing.assert_frame_equal(aggregate.department_sums(halves, fields), by_rows, check_dtype=False)
+    assert by_rows.loc["B", "callback_level"] == 2.0 and np.isnan(aggregate.department_sums(
+        records.assign(callback_level=np.nan), fields).loc["A", "callback_level"])
+
+
+def test_key_book_is_exact_even_when_every_hash_collides(monkeypatch):
+    rng = np.random.default_rng(7)
+    ids = [f"R{k}" for k in range(60)]
+    files = {name: pd.DataFrame({"rating_id": pd.array(rng.choice(ids, n), dtype="string")})
+             for name, n in (("a", 400), ("b", 300))}
+    files["a"].loc[[5, 77], "rating_id"] = pd.NA
+    # A hash that only sees the length: most distinct ids collide, so exactness rests on the key comparison.
+    monkeypatch.setattr(aggregate, "_text_hash", lambda text: text.str.len().fillna(-1).to_numpy().astype(np.uint64))
+    book = aggregate.KeyBook.from_frames(["rating_id"], [files["a"], files["b"]], 700)
+    first_used = {}
+    for name, keys in files.items():
+        book.start_file()
+        repeated, later = [], []
+        for k in range(0, len(keys), 64):
+            batch = keys.iloc[k:k + 64]
+            dup = book.repeated_rows(batch)
+            repeated.append(dup)
+            later.append(book.across(batch, ~dup, name)[0])
+        repeated, later = np.concatenate(repeated), np.concatenate(later)
+        np.testing.assert_array_equal(repeated, keys.duplicated(keep="first").to_numpy())
+        used = keys["rating_id"].where(~repeated)
+        expected = used.notna() & used.isin([k for k, f in first_used.items() if f != name])
+        np.testing.assert_array_equal(later, expected.to_numpy())
+        for key in used.dropna():
+            first_used.setdefault(key, name)
+    assert later.sum() > 0
+
+
+def test_department_match_problem_is_the_same_streamed(tmp_path):
+    (tmp_path / "data").mkdir()
+    pq.write_table(pa.table({"评价编号": ["R1", "R2", "R3"], "部门": ["某某局", "另一局", "不存在局"],
+                             "评价时间": pa.array(pd.to_datetime(["2024-03-01"] * 3)),
+                             "评价等级": pa.array([5, 4, 1], type=pa.int8())}), tmp_path / "data" / "r.parquet")
+    (tmp_path / "project.toml").write_text(
+        '[project]\nyears = [2024]\nsalt = "s"\n\n[[inputs]]\nyear = 2024\ntable = "ratings"\n'
+        'path = "data/r.parquet"\n[inputs.columns]\n"评价编号" = "rating_id"\n"部门" = "department_id"\n'
+        '"评价时间" = "rated_at"\n"评价等级" = "level"\n', encoding="utf-8")
+    messages = []
+    for stream in (False, True):
+        with pytest.raises(DataValidationError) as exc:
+            _load(tmp_path / "project.toml", stream=stream)
+        messages.append([p.message for p in exc.value.problems])
+    assert messages[0] == messages[1] and "only 0 of 3 rows" in messages[0][0]
+
+
+def test_sql_names_every_statistic():
+    sql = aggregate.sufficient_statistics_sql()
+    for f in aggregate.SUMMED["ratings"]:
+        assert f" AS {f}," in sql and f" AS {f}__n" in sql
+    assert "GROUP BY 1, 2" in sql and "COUNT(*) AS _count" in sql
+
+
+def test_small_benchmark_summary_shape(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("scale_benchmark", ROOT / "benchmarks" / "scale.py")
+    scale = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scale)
+    monkeypatch.setattr(scale, "SMALL", TINY)
+    monkeypatch.setattr(scale, "GROWTH_STAGES", ("read_validate",))   # the whole run once is enough here
+    stages = ("read_validate", "estimation", "ranks_1000", "run_no_documents")
+    summary = scale.benchmark(tmp_path, small=True, growth=True, stages=stages, in_process=True, log=lambda m: None)
+    assert summary["mode"] == "small" and summary["machine"]["cpus"] >= 1
+    assert summary["data"]["rows"]["ratings"] > 0 and summary["io_floor_s"] > 0
+    assert set(summary["stages"]) == set(stages)
+    assert all(r["seconds"] > 0 and r["peak_rss_mb"] > 0 for r in summary["stages"].values())
+    assert summary["stages"]["run_no_documents"]["exit_code"] == 0
+    assert set(summary["targets"]) == {"run_over_io_floor", "run_within_3x_floor", "run_peak_rss_mb", "run_within_4gb"}
+    points = summary["ratings_out_of_core"]
+    assert [p["streamed"] for p in points.values()] == [True, True, False]
+    assert points["streamed_x1"]["records"] > points["streamed_x0.1"]["records"]
+    growth = summary["growth"]
+    assert growth["factors"] == [0.5, 1.0, 2.0] and set(growth["exponent"]) == {"io_floor", "read_validate"}
+    assert all(len(v) == 3 for v in growth["seconds"].values())
+    assert np.isclose(scale.exponent([1, 2, 4], [3, 6, 12]), 1.0) and np.isclose(scale.exponent([1, 2], [1, 4]), 2.0)
