@@ -174,7 +174,9 @@ def sufficient_statistics_sql(table: str = "ratings", source: str | None = None)
     share, except the month: ``strftime`` is DuckDB's spelling
     (``date_format(rated_at, 'yyyy-MM')`` in Spark SQL,
     ``format_datetime(rated_at, 'yyyy-MM')`` in Trino).  ``good`` and
-    ``active_good`` are written as their record definitions.
+    ``active_good`` are written as their record definitions; a sum over no
+    present value is 0, as in :func:`sufficient_statistics` (SQL's ``SUM``
+    would give NULL).
     """
     date = TABLES[table].date_column
     expr = {"good": "CASE WHEN level >= 4 THEN 1.0 ELSE 0.0 END",
@@ -182,7 +184,7 @@ def sufficient_statistics_sql(table: str = "ratings", source: str | None = None)
     lines = ["SELECT department_id", f"     , strftime({date}, '%Y-%m') AS month", f"     , COUNT(*) AS {COUNT}"]
     for f in SUMMED[table]:
         e = expr.get(f, f)
-        lines.append(f"     , SUM({e}) AS {f}, COUNT({'level' if f in expr else f}) AS {f}{N_SUFFIX}")
+        lines.append(f"     , COALESCE(SUM({e}), 0) AS {f}, COUNT({'*' if f in expr else f}) AS {f}{N_SUFFIX}")
     lines += [f"FROM {source or table}", "GROUP BY 1, 2"]
     return "\n".join(lines)
 
@@ -227,20 +229,22 @@ class KeyBook:
     """Duplicate keys of a streamed table, found exactly while holding only keys that can repeat.
 
     A first pass hashes the key's id columns of every record of the table
-    (16 bytes a record while it runs, then one bit a record).  A record
-    whose hash occurs once cannot share its key with another; the records
-    whose hash repeats are compared by their actual keys, in file order, as
+    and keeps the hashes that occur more than once (8 bytes a record while
+    it runs, sorted in place; then only the repeated ones).  A record whose
+    hash occurs once cannot share its key with another; the records whose
+    hash repeats are compared by their actual keys, in file order, as
     ``DataFrame.duplicated(keep="first")`` within a file and the cross-file
-    rule of :func:`surveys.ingest._drop_duplicate_keys` would.  The records
-    must then come to :meth:`repeated_rows` in the order the first pass saw
-    them.  ``maybe``: packed bits, one a record, set where its hash repeats
-    (None: nothing hashed, every key is compared); ``columns``: the key
-    columns hashed.
+    rule of :func:`surveys.ingest._drop_duplicate_keys` would.
+    ``repeated``: the sorted repeated hashes (None: nothing hashed, every key
+    is compared); ``columns``: the key columns hashed.
     """
 
-    def __init__(self, maybe: np.ndarray | None, columns: list[str], n_rows: int = 0):
-        self.maybe, self.columns, self.n_rows = maybe, columns, n_rows
-        self.at = 0
+    def __init__(self, repeated: np.ndarray | None, columns: list[str]):
+        self.repeated, self.columns = repeated, columns
+        if repeated is not None:
+            # Low bits of the repeated hashes: most records are ruled out by one look-up.
+            self.bits = np.zeros(_LOW + 1, dtype=bool)
+            self.bits[(repeated & np.uint64(_LOW)).astype(np.int64)] = True
         self.first_file: dict = {}
         self.in_file: set = set()
         self._last: tuple = (np.zeros(0, dtype=np.int64), [])
@@ -256,34 +260,23 @@ class KeyBook:
             hashes[at:at + len(frame)] = key_hash(frame, columns)
             at += len(frame)
         hashes = hashes[:at]
-        ordered = np.sort(hashes)
-        repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
-        del ordered
-        # Low bits of the repeated hashes rule most records out with one look-up; the rest are compared whole.
-        low = np.uint64((1 << 22) - 1)
-        bits = np.zeros(1 << 22, dtype=bool)
-        bits[(repeated & low).astype(np.int64)] = True
-        maybe = bits[(hashes & low).astype(np.int64)]
-        near = np.flatnonzero(maybe)
-        if len(repeated):
-            spot = np.minimum(np.searchsorted(repeated, hashes[near]), len(repeated) - 1)
-            maybe[near] = repeated[spot] == hashes[near]
-        return cls(np.packbits(maybe), columns, at)
+        hashes.sort()
+        return cls(np.unique(hashes[1:][hashes[1:] == hashes[:-1]]), columns)
 
     def start_file(self) -> None:
         self.in_file = set()
 
     def repeated_rows(self, keys: pd.DataFrame) -> np.ndarray:
         """Rows whose key an earlier row of the same file has (every row of the file counts)."""
-        if self.maybe is None:
+        if self.repeated is None:
             maybe = np.ones(len(keys), dtype=bool)
         else:
-            if self.at + len(keys) > self.n_rows:
-                raise ValueError(f"the first pass saw {self.n_rows} records, asked about record {self.at + len(keys)}")
-            first, last = self.at // 8, -(-(self.at + len(keys)) // 8)
-            bits = np.unpackbits(self.maybe[first:last])
-            maybe = bits[self.at - 8 * first:self.at - 8 * first + len(keys)].astype(bool)
-        self.at += len(keys)
+            h = key_hash(keys, self.columns)
+            maybe = self.bits[(h & np.uint64(_LOW)).astype(np.int64)]
+            near = np.flatnonzero(maybe)
+            if len(near):
+                spot = np.minimum(np.searchsorted(self.repeated, h[near]), len(self.repeated) - 1)
+                maybe[near] = self.repeated[spot] == h[near]
         idx = np.flatnonzero(maybe)
         values = [tuple(None if pd.isna(v) else v for v in row)
                   for row in keys.iloc[idx].itertuples(index=False, name=None)]
@@ -307,6 +300,7 @@ class KeyBook:
         return out, kept
 
 
+_LOW = (1 << 22) - 1
 _WORD_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
 
 

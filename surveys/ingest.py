@@ -34,7 +34,7 @@ MIN_DEPARTMENT_MATCH = 0.5
 #: tables reduced to sufficient statistics (:mod:`surveys.aggregate`) while streamed from Parquet
 STREAMED_TABLES = ("ratings",)
 #: records per batch of a streamed table
-BATCH_ROWS = 1 << 20
+BATCH_ROWS = 1 << 19
 
 
 @dataclass
@@ -432,7 +432,8 @@ def _parquet_file(path):
     from .readers import _arrow_text
 
     try:
-        pf = pq.ParquetFile(path)
+        # Read page by page: pre-buffering would hold every requested column chunk of the file at once.
+        pf = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 22)
         names = [str(n).strip() for n in pf.schema_arrow.names]
         sound = (len(set(names)) == len(names) and pf.metadata.num_rows > 0
                  and all(_arrow_text(pa.array([], type=f.type)) is not None for f in pf.schema_arrow))
