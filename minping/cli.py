@@ -64,8 +64,7 @@ def cmd_validate(args) -> int:
         print(counts_table(run).to_string())
         flags = run.input.ledger.flags_frame()
         if len(flags):
-            summary = flags.groupby(["flag", "detail"])["n"].agg(["count", "sum"]).rename(
-                columns={"count": "departments", "sum": "rows"})
+            summary = flags.groupby("flag").agg(departments=("department_id", "nunique"), rows=("n", "sum"))
             print(f"{year}: quality screens")
             print(summary.to_string())
         q = run.input.ledger.frame()
