@@ -92,6 +92,21 @@ def _sampling_and_reliability(result, s, width, lang: str) -> list:
     return story + [Spacer(1, 4)]
 
 
+#: rows of a ranking-type chart on one page; longer lists (a province's hundreds of
+#: departments) continue over several charts instead of shrinking rows past legibility
+ROWS_PER_CHART = 55
+
+
+def _chunks(frame: pd.DataFrame, size: int = ROWS_PER_CHART) -> list[pd.DataFrame]:
+    return [frame.iloc[i:i + size] for i in range(0, len(frame), size)] or [frame]
+
+
+def _value_range(data: pd.DataFrame) -> tuple[float, float]:
+    lo = np.floor(np.nanmin(data[["ci_low", "index"]].to_numpy(float))) - 0.5
+    hi = np.ceil(np.nanmax(data[["ci_high", "index"]].to_numpy(float))) + 0.5
+    return lo, hi
+
+
 def _ranking_section(result, s, width, lang: str, cats: dict) -> list:
     from reportlab.platypus import KeepTogether, PageBreak
 
@@ -102,19 +117,23 @@ def _ranking_section(result, s, width, lang: str, cats: dict) -> list:
     data = ranking_data(deps, lang=lang, ties=tie_groups(result, "overall"))
     has_ties = data["tie_group"].notna().any()
     note = label("ranking_note" if has_ties else "ranking_title", lang, level=level)
-    story = [layout.P(label("sec_ranking", lang), s["h1"]), layout.P(note, s["note"]),
-             ranking_drawing(data, width, lang=lang, group_names=cats,
-                             row_height=min(13.0, 620 / max(1, len(data)))),
-             PageBreak(), layout.P(label("sec_ranking_category", lang), s["h1"]), layout.P(note, s["note"])]
     label_width = min(width * 0.36, max(text_width(str(n), 7.0) for n in data["name"]) + 22)
-    lo = np.floor(np.nanmin(data[["ci_low", "index"]].to_numpy(float))) - 0.5
-    hi = np.ceil(np.nanmax(data[["ci_high", "index"]].to_numpy(float))) + 0.5
+    lo, hi = _value_range(data)
+    story = [layout.P(label("sec_ranking", lang), s["h1"]), layout.P(note, s["note"])]
+    if len(data) <= ROWS_PER_CHART:
+        story.append(ranking_drawing(data, width, lang=lang, group_names=cats,
+                                     row_height=min(13.0, 620 / max(1, len(data)))))
+    else:
+        story += [ranking_drawing(part, width, lang=lang, group_names=cats, row_height=11.0, x_range=(lo, hi),
+                                  label_width=label_width) for part in _chunks(data)]
+    story += [PageBreak(), layout.P(label("sec_ranking_category", lang), s["h1"]), layout.P(note, s["note"])]
     cat_ties = tie_groups(result, "category")
     for cat in sorted(cats, key=str):
         sub = ranking_data(deps, lang=lang, category=cat, ties=cat_ties)
-        story.append(KeepTogether([layout.P(f"{cat} {cats[cat]}", s["h2"]),
-                                   ranking_drawing(sub, width, lang=lang, x_range=(lo, hi), row_height=11.0,
-                                                   label_width=label_width, rank_column="rank_in_category")]))
+        charts = [ranking_drawing(part, width, lang=lang, x_range=(lo, hi), row_height=11.0,
+                                  label_width=label_width, rank_column="rank_in_category") for part in _chunks(sub)]
+        story.append(KeepTogether([layout.P(f"{cat} {cats[cat]}", s["h2"]), charts[0]]))
+        story += charts[1:]
     return story
 
 
@@ -180,8 +199,9 @@ def _sensitivity_section(result, s, width, lang: str) -> list:
     if bands is not None:
         story += [CondPageBreak(240), layout.P(label("sens_band_title", lang), s["h2"]),
                   layout.P(label("sens_band_legend", lang), s["note"]),
-                  rank_band_drawing(bands, width, n_departments=len(result.departments), lang=lang,
-                                    row_height=min(10.5, 560 / max(1, len(bands))))]
+                  *[rank_band_drawing(part, width, n_departments=len(result.departments), lang=lang,
+                                      row_height=min(10.5, 560 / max(1, len(part))))
+                    for part in _chunks(bands)]]
     return story + [PageBreak()]
 
 
@@ -214,10 +234,11 @@ def _trends_section(result, history, s, width, lang: str) -> list:
     if data is not None:
         span = np.nanmax(np.abs(data[["ci_low", "ci_high", "index"]].to_numpy(float)))
         span = float(np.ceil(span + 0.5)) if np.isfinite(span) else 5.0
-        story += [CondPageBreak(200), layout.P(label("change_chart_title", lang, level=level), s["h2"]),
-                  ranking_drawing(data, width, lang=lang, row_height=min(11.0, 480 / max(1, len(data))),
+        story += [CondPageBreak(200), layout.P(label("change_chart_title", lang, level=level), s["h2"])]
+        story += [ranking_drawing(part, width, lang=lang, row_height=min(11.0, 480 / max(1, len(part))),
                                   x_range=(-span, span), edges=(), reference=0.0, signed=True,
-                                  group_names=category_names(result.departments, lang))]
+                                  group_names=category_names(result.departments, lang))
+                  for part in _chunks(data, 43)]
     story.append(layout.P(label("trends_note_adjusted", lang, level=level, method=adjustment_label(history, lang))
                           if adjusted else label("trends_note_plain", lang, level=level), s["note"]))
     return story + [PageBreak()]

@@ -210,3 +210,15 @@ def test_without_robustness_tables(tmp_path):
     assert "综合排名" in text and "排名的敏感性分析" not in text and "漏斗图" not in text
     wb = openpyxl.load_workbook(render_city_xlsx(bare, tmp_path / "bare.xlsx"))
     assert wb.sheetnames == ["排名", "维度", "指标", "数据质量", "方法与权重", "清单"]
+
+
+def test_long_rankings_continue_over_several_charts():
+    import pandas as pd
+
+    from reports.city_pdf import ROWS_PER_CHART, _chunks
+
+    frame = pd.DataFrame({"x": range(300)})
+    parts = _chunks(frame)
+    assert len(parts) == 6 and all(len(p) <= ROWS_PER_CHART for p in parts)
+    assert pd.concat(parts)["x"].tolist() == list(range(300))
+    assert len(_chunks(frame.iloc[:0])) == 1
