@@ -35,9 +35,21 @@ from .replicates import bootstrap_weights
 from .transforms import score
 
 
+#: replicate weights are generated in blocks of at most this many cells (rows x replicates),
+#: so that two million respondents and 500 replicates never need one 8 GB matrix
+BLOCK_CELLS = 20_000_000
+
+
 def bootstrap_scores(est: IndicatorEstimates, framework: Framework, *, n_replicates: int = 500,
                      seed: int = 0) -> tuple[pd.Index, dict[str, np.ndarray]]:
-    """Replicate scores: ``(departments, {indicator_id: array (n_departments, R)})``."""
+    """Replicate scores: ``(departments, {indicator_id: array (n_departments, R)})``.
+
+    Replicates are drawn in blocks (:data:`BLOCK_CELLS`) and summed per
+    department with a sparse indicator matrix, so memory stays bounded
+    whatever the number of rows.
+    """
+    from scipy import sparse
+
     rng = np.random.default_rng(seed)
     ind = est.frame
     departments = pd.Index(sorted(ind["department_id"].unique()))
@@ -46,23 +58,30 @@ def bootstrap_scores(est: IndicatorEstimates, framework: Framework, *, n_replica
     meta = {i.id: i for i in framework.indicators}
     for table in sorted(est.values or {}):
         rows = est.values[table]
-        reps = bootstrap_weights(rows, est.designs[table], n_replicates, rng).weights
         dept = departments.get_indexer(rows["department_id"])
         ok = dept >= 0
-        for iid in [c for c in rows.columns if c in meta]:
-            y = rows[iid].to_numpy(float)
-            a = ok & ~np.isnan(y)
-            yv = np.where(a, y, 0.0)
-            num = np.zeros((len(departments), n_replicates))
-            den = np.zeros((len(departments), n_replicates))
-            np.add.at(num, dept[a], reps[a] * yv[a, None])
-            np.add.at(den, dept[a], reps[a])
+        onehot = sparse.csr_matrix((np.ones(int(ok.sum())), (dept[ok], np.flatnonzero(ok))),
+                                   shape=(len(departments), len(rows)))
+        iids = [c for c in rows.columns if c in meta]
+        values = {i: rows[i].to_numpy(float) for i in iids}
+        num = {i: np.zeros((len(departments), n_replicates)) for i in iids}
+        den = {i: np.zeros((len(departments), n_replicates)) for i in iids}
+        block = max(2, min(n_replicates, BLOCK_CELLS // max(1, len(rows))))
+        for start in range(0, n_replicates, block):
+            stop = min(n_replicates, start + block)
+            reps = bootstrap_weights(rows, est.designs[table], max(2, stop - start), rng).weights[:, :stop - start]
+            for iid in iids:
+                y = values[iid]
+                a = ~np.isnan(y)
+                num[iid][:, start:stop] = onehot @ (reps * np.where(a, y, 0.0)[:, None])
+                den[iid][:, start:stop] = onehot @ (reps * a[:, None])
+            del reps
+        for iid in iids:
             with np.errstate(invalid="ignore", divide="ignore"):
-                raw = num / den
+                raw = num[iid] / den[iid]
             sc = score(meta[iid].transform, raw)
             base = full.reindex(pd.MultiIndex.from_product([departments, [iid]])).to_numpy()
-            sc = np.where(np.isfinite(sc), sc, base[:, None])
-            out[iid] = sc
+            out[iid] = np.where(np.isfinite(sc), sc, base[:, None])
     for iid in ind.loc[ind["census"].astype(bool), "indicator_id"].unique():
         base = full.reindex(pd.MultiIndex.from_product([departments, [iid]])).to_numpy()
         out[iid] = np.repeat(base[:, None], n_replicates, axis=1)
