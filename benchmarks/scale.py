@@ -6,7 +6,7 @@ project with every channel in Parquet: about 300 departments, 2,000,000
 survey completes, 600,000 callback cases, 30,000 site visits and 20,000,000
 好差评 records (``--factor`` scales every count).  Generated projects are
 cached under ``--data`` and reused.  Then, each in its own process so that
-its peak resident memory (``ru_maxrss``) is its own (``VmHWM``), it times
+its peak resident memory (``VmHWM``) is its own, it times
 
 - ``read_validate``: :func:`surveys.ingest.load_year` (read, validate, derive;
   好差评 streamed and reduced to sufficient statistics);
@@ -35,7 +35,7 @@ repository root::
 
     python benchmarks/scale.py                      # full scale, cached data in /tmp/minping-scale
     python benchmarks/scale.py --growth             # also 0.5x and 2x (2x needs ~14 GB to generate)
-    python benchmarks/scale.py --small              # 40 departments, 20,000x smaller; under a minute
+    python benchmarks/scale.py --small              # 40 departments, 1/50 of the counts; under a minute
 """
 
 from __future__ import annotations
