@@ -9,8 +9,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-SHARED = ROOT.parent / "shared"
-REFERENCE = SHARED / "reference"
+#: reference data vendored with the tests (sources and licences in tests/reference/README.md)
+REFERENCE = ROOT / "tests" / "reference"
 
 import pytest  # noqa: E402
 

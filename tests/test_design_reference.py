@@ -1,8 +1,8 @@
 """Design-based estimation against R ``survey`` 4.1.1 (reference README, section 1).
 
-Every golden number below is copied from ``shared/reference/README.md`` with the
+Every golden number below is copied from the reference README of the shared evaluation brief with the
 R call that produced it; tolerance 1e-8 relative, as the README states.  Data:
-the California API samples shipped with R ``survey`` (``shared/reference/survey``).
+the California API samples shipped with R ``survey`` (``tests/reference/survey``, see ``tests/reference/README.md``).
 
 R designs::
 

@@ -84,7 +84,7 @@ def visits_from(matrix: list[str], column: str) -> pd.DataFrame:
 
 
 def test_interrater_reproduces_krippendorff_2011_interval_alpha():
-    # Krippendorff (2011), 4 coders x 12 units: interval alpha 0.849107 (shared/reference/README.md, case 3)
+    # Krippendorff (2011), 4 coders x 12 units: interval alpha 0.849107 (reference case 3, tests/reference/README.md)
     data = ["1 2 3 3 2 1 4 1 2 . . .",
             "1 2 3 3 2 2 4 1 2 5 . 3",
             ". 3 3 3 2 3 4 2 2 5 1 .",
