@@ -19,7 +19,7 @@ Callbacks (one final disposition per drawn case, :mod:`surveys.callbacks`):
   the deadline / bad reviews; ``rectification_callback_rate`` bad reviews called
   back / bad reviews; ``rectification_satisfaction`` callbacks rated 3-5 / callbacks.
 - ``g2_gap`` (percentage points) = 好差评 good rate - callback top-2-box rate of
-  overall satisfaction (indicator ``g2_indicator``, D1.2 by default) (gate G2).
+  overall satisfaction (the framework's ``[roles] inflation_indicator``) (gate G2).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import pandas as pd
 
 from surveys.aggregate import COUNT, department_sums, is_aggregated, rating_terms
 from surveys.callbacks import final_dispositions
+from surveys.framework import Framework
 from surveys.schema import ChannelData
 
 from .outcome_rates import outcome_rates_by_group
@@ -97,16 +98,16 @@ def haocha_quality(data: ChannelData) -> pd.DataFrame:
     return out.reset_index()
 
 
-def quality_table(data: ChannelData, indicators: pd.DataFrame, *, g2_indicator: str = "D1.2",
-                  objective: dict[str, str] | None = None) -> pd.DataFrame:
+def quality_table(data: ChannelData, indicators: pd.DataFrame, framework: Framework) -> pd.DataFrame:
     """All quality figures per department, plus G2 and the objective reform figures.
 
-    ``objective`` maps output column -> indicator id whose raw value is reported
-    (default: online rate D3.1, time compression D2.1, document reduction D3.2,
-    one-trip rate D3.3, on-time completion D2.2).
+    G2 compares the 好差评 good-review rate with the top-2-box rate of the
+    framework's ``[roles] inflation_indicator``; the objective reform figures
+    are the raw values of the indicators named in ``[roles] reform_figures``
+    (one column per figure name).  A role the framework does not declare
+    gives no column (G2: ``callback_top2`` and ``g2_gap`` stay empty).
     """
-    objective = objective or {"online_rate": "D3.1", "time_compression": "D2.1", "docs_reduction": "D3.2",
-                              "one_trip_rate": "D3.3", "on_time_rate": "D2.2"}
+    roles = framework.roles
     cb = callback_quality(data)
     hc = haocha_quality(data)
     depts = sorted(set(indicators["department_id"]) | set(cb.get("department_id", [])) |
@@ -114,12 +115,13 @@ def quality_table(data: ChannelData, indicators: pd.DataFrame, *, g2_indicator: 
     out = pd.DataFrame({"department_id": depts, "year": data.year})
     out = out.merge(cb, on="department_id", how="left").merge(hc, on="department_id", how="left")
     raw = indicators.set_index(["department_id", "indicator_id"])
-    top2 = raw["top2"].xs(g2_indicator, level="indicator_id") if g2_indicator in raw.index.get_level_values(1) \
-        else pd.Series(dtype=float)
-    out["callback_top2"] = out["department_id"].map(top2)
+    present = set(raw.index.get_level_values(1))
+
+    def of(iid: str | None, column: str) -> pd.Series:
+        return raw[column].xs(iid, level="indicator_id") if iid in present else pd.Series(dtype=float)
+
+    out["callback_top2"] = out["department_id"].map(of(roles.inflation_indicator, "top2"))
     out["g2_gap"] = 100.0 * (out.get("haocha_good_rate", np.nan) - out["callback_top2"])
-    for col, iid in objective.items():
-        vals = raw["raw_value"].xs(iid, level="indicator_id") if iid in raw.index.get_level_values(1) \
-            else pd.Series(dtype=float)
-        out[col] = out["department_id"].map(vals)
+    for col, iid in roles.reform_figures.items():
+        out[col] = out["department_id"].map(of(iid, "raw_value"))
     return out

@@ -248,6 +248,7 @@ LABELS: dict[str, tuple[str, str]] = {
     # --- change since last year ---------------------------------------------------------------------------
     "change_interval": ("{level}区间 {interval}", "{level} interval {interval}"),
     "significant": ("变化显著", "significant"),
+    "basis_comparable": ("按口径未变的指标计", "on unchanged indicators"),
     "not_significant": ("变化不显著", "not significant"),
     "not_comparable": ("口径调整，不可比", "not comparable"),
     "previous_index": ("上年指数", "Previous index"),

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import FrameworkError, NormalisedWeightsWarning, Problem
+from .normalize import name_key
 from .schema import CHANNELS, TABLES, table_fields
 
 DEFAULT_FRAMEWORK = Path(__file__).with_name("frameworks") / "default.toml"
@@ -37,6 +38,9 @@ SCALE_KINDS = ("likert", "binary", "count", "checklist")
 SCREEN_MODES = ("flag", "quarantine", "off")
 TIERS = ("H", "M", "L")
 WEIGHT_TOLERANCE = 0.01
+#: the confidence level of every interval when a framework does not set ``confidence_level``: the only
+#: default level in the toolkit (every other step takes the level it is given)
+DEFAULT_CONFIDENCE_LEVEL = 0.95
 
 
 @dataclass(frozen=True)
@@ -183,6 +187,30 @@ class WeightingSpec:
 
 
 @dataclass(frozen=True)
+class Roles:
+    """What some indicators stand for, where the toolkit needs to know it (declared, never assumed from ids).
+
+    ``outcome``: the survey Likert indicator of overall satisfaction that the
+    drivers analysis explains (:mod:`evaluation.drivers`); ``outcomes``: every
+    indicator that measures an outcome rather than something a department
+    does (never offered as an improvement action); ``inflation_indicator``:
+    the callback Likert indicator whose top-2-box rate gate G2 compares with
+    the 好差评 good-review rate; ``agreement``: pairs ``(survey, callback)``
+    of indicators measuring the same thing on two channels, compared across
+    departments; ``reform_figures``: the objective reform figures reported
+    beside the index, name -> indicator whose raw value is shown.  A role a
+    framework does not declare is skipped with a stated reason, never
+    computed from something else.
+    """
+
+    outcome: str | None = None
+    outcomes: tuple[str, ...] = ()
+    inflation_indicator: str | None = None
+    agreement: tuple[tuple[str, str], ...] = ()
+    reform_figures: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Framework:
     """A loaded, validated evaluation framework (immutable).
 
@@ -208,6 +236,7 @@ class Framework:
     crosswalk: tuple[CrosswalkEntry, ...] = ()
     screens: Screens = Screens()
     weighting: WeightingSpec = WeightingSpec()
+    roles: Roles = Roles()
     source: str = ""
     sha256: str = ""
 
@@ -231,11 +260,11 @@ class Framework:
         )
 
     def name_lookup(self) -> dict[str, str]:
-        """Map every id, name and alias (stripped) to the department id."""
+        """Map every id, name and alias, in matching form (:func:`surveys.normalize.name_key`), to the id."""
         out: dict[str, str] = {}
         for d in self.departments:
             for key in (d.id, d.name, d.name_en, *d.aliases):
-                out[key.strip()] = d.id
+                out[name_key(key)] = d.id
         return out
 
     def nominal_weights(self) -> dict[str, float]:
@@ -436,10 +465,11 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
             problem(f"screen '{k}' = '{v}'", f"use one of {list(SCREEN_MODES)}")
 
     weighting = _parse_weighting(data.get("weighting", {}), {d.id for d in dims}, inds, problem)
+    roles = _parse_roles(data.get("roles", {}), {i.id: i for i in inds}, problem)
 
-    level = float(head.get("confidence_level", 0.95))
+    level = float(head.get("confidence_level", DEFAULT_CONFIDENCE_LEVEL))
     if not 0.5 <= level < 1:
-        problem(f"confidence_level {level} is outside [0.5, 1)", "use e.g. 0.95")
+        problem(f"confidence_level {level} is outside [0.5, 1)", f"use e.g. {DEFAULT_CONFIDENCE_LEVEL}")
 
     if problems:
         raise FrameworkError(f"The framework {source} is invalid", problems)
@@ -449,7 +479,8 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
         likert_presets=presets, confidence_level=level,
         missing_dimension_flag=float(head.get("missing_dimension_flag", 0.30)), scales=scales,
         dimensions=tuple(dims), indicators=tuple(inds), gates=gates, grades=grades, categories=cats,
-        departments=tuple(deps), crosswalk=tuple(crosswalk), screens=screens, weighting=weighting, source=source,
+        departments=tuple(deps), crosswalk=tuple(crosswalk), screens=screens, weighting=weighting, roles=roles,
+        source=source,
     )
 
 
@@ -486,6 +517,48 @@ def _parse_weighting(w: dict, dim_ids: set[str], inds, problem) -> WeightingSpec
                          random_index=w.get("random_index", "saaty1980"), max_cr=float(w.get("max_cr", 0.1)),
                          allow_inconsistent=bool(w.get("allow_inconsistent", False)),
                          dimension_comparisons=dims, indicator_comparisons=per_dim)
+
+
+ROLE_KEYS = ("outcome", "outcomes", "inflation_indicator", "agreement", "reform_figures")
+
+
+def _parse_roles(r: dict, inds: dict[str, Indicator], problem) -> Roles:
+    """``[roles]``: every id must be an indicator of the framework, of the kind the role needs."""
+    for key in r:
+        if key not in ROLE_KEYS:
+            problem(f"[roles] has unknown key '{key}'", f"use one of {list(ROLE_KEYS)}")
+
+    def known(iid, where: str, *, channel: str | None = None, likert: bool = False) -> str | None:
+        ind = inds.get(str(iid))
+        if ind is None:
+            problem(f"[roles] {where}: '{iid}' is not an indicator of the framework",
+                    f"use one of {sorted(inds)} or remove the role")
+            return None
+        if channel and ind.channel != channel:
+            problem(f"[roles] {where}: indicator {iid} reads channel {ind.channel}, the role needs {channel}",
+                    f"name an indicator of channel {channel}")
+        if likert and ind.measure != "likert":
+            problem(f"[roles] {where}: indicator {iid} is not a Likert indicator", "name a Likert indicator")
+        return str(iid)
+
+    outcome = known(r["outcome"], "outcome", channel="S", likert=True) if "outcome" in r else None
+    outcomes = tuple(x for x in (known(i, "outcomes") for i in r.get("outcomes", ())) if x)
+    inflation = (known(r["inflation_indicator"], "inflation_indicator", channel="C", likert=True)
+                 if "inflation_indicator" in r else None)
+    pairs = []
+    for pair in r.get("agreement", ()):
+        if not (isinstance(pair, (list, tuple)) and len(pair) == 2):
+            problem(f"[roles] agreement: {pair!r} is not a pair", 'write each as ["<survey id>", "<callback id>"]')
+            continue
+        a, b = known(pair[0], "agreement", channel="S"), known(pair[1], "agreement", channel="C")
+        if a and b:
+            pairs.append((a, b))
+    figures = {}
+    for name, iid in (r.get("reform_figures", {}) or {}).items():
+        if known(iid, f"reform_figures.{name}"):
+            figures[str(name)] = str(iid)
+    return Roles(outcome=outcome, outcomes=outcomes, inflation_indicator=inflation, agreement=tuple(pairs),
+                 reform_figures=figures)
 
 
 def _opt_float(x: Any) -> float | None:

@@ -41,7 +41,6 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from .errors import FrameworkError, Problem
 from .framework import Framework, load_framework
