@@ -21,12 +21,13 @@ from surveys.framework import Framework
 from surveys.schema import ChannelData
 
 from .bootstrap import bootstrap_index
+from .coverage import channel_coverage, checks, collected_channels
 from .gates import apply_gates
 from .index import aggregate, effective_weights, variance_shares
 from .indicators import estimate_indicators
 from .quality import quality_table
 from .ranking import rank_uncertainty
-from .result import DEPARTMENT_COLUMNS, EvaluationResult, Provenance, Ranking, Weighting, toolkit_version
+from .result import DEPARTMENT_COLUMNS, Coverage, EvaluationResult, Provenance, Ranking, Weighting, toolkit_version
 from .robustness import robustness_tables
 from .seeds import stream
 from .weighting import apply_framework_weighting
@@ -136,7 +137,7 @@ def evaluate(data: ChannelData, framework: Framework, *, seed: int, level: float
     sizes = sample_sizes(data)
     for c in ("n_survey", "n_callback", "n_visit"):
         deps[c] = deps["department_id"].map(sizes[c] if c in sizes else pd.Series(dtype=float)).fillna(0).astype(int)
-    deps = apply_gates(deps, quality, framework, adjustments)
+    deps = apply_gates(deps, quality, framework, adjustments, collected=collected_channels(data))
     # A department without an index is listed, not dropped: no gate verdicts, the reason in words.
     unscored = deps["index"].isna()
     deps.loc[unscored, "flags"] = "not_evaluated"
@@ -163,6 +164,7 @@ def evaluate(data: ChannelData, framework: Framework, *, seed: int, level: float
         dimensions=dims, indicators=est.frame, quality=quality, ranking=Ranking(rank_uncertainty=ranks),
         weighting=Weighting(effective=effective_weights(est.frame, framework),
                             variance_shares=variance_shares(est.frame, index, framework), record=record),
+        coverage=Coverage(channels=channel_coverage(data, framework), checks=checks(data, framework)),
         provenance=prov)
     if not robustness:
         return result

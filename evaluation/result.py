@@ -13,6 +13,7 @@ dimensions              ``evaluation.index.DIMENSION_COLUMNS``  department x dim
 indicators              ``evaluation.indicators.INDICATOR_COLUMNS``  department x indicator estimates
 quality                 :data:`QUALITY_KEY` first               callback, 好差评 and objective figures
 ranking.rank_uncertainty  ``evaluation.ranking.RANK_UNCERTAINTY_COLUMNS``  marginal and simultaneous rank intervals
+coverage.*              ``evaluation.coverage`` constants       channels collected, checks made or not (why)
 weighting.effective     :data:`EFFECTIVE_WEIGHT_COLUMNS`        weights after renormalisation
 weighting.variance_shares  :data:`VARIANCE_SHARE_COLUMNS`      nominal weight and share of the index variance
 weighting.record        :data:`WEIGHTING_RECORD_COLUMNS`        how the weights were set (explicit or AHP)
@@ -40,6 +41,7 @@ import pandas as pd
 
 from surveys.framework import Framework
 
+from .coverage import CHANNEL_COLUMNS, CHECK_COLUMNS
 from .drivers import DRIVER_COLUMNS, PRIORITY_COLUMNS
 from .index import DIMENSION_COLUMNS
 from .indicators import INDICATOR_COLUMNS
@@ -79,6 +81,20 @@ class Ranking(TableGroup):
 
     rank_uncertainty: pd.DataFrame
     CONTRACT = {"rank_uncertainty": ("rank_uncertainty", RANK_UNCERTAINTY_COLUMNS)}
+
+
+@dataclass(frozen=True)
+class Coverage(TableGroup):
+    """What the year's evaluation rests on (:mod:`evaluation.coverage`).
+
+    ``channels``: every channel of the framework, collected this year or not,
+    with its tables, rows, indicators and nominal weight; ``checks``: every
+    gate and role-based analysis, made or not, with the reason.
+    """
+
+    channels: pd.DataFrame
+    checks: pd.DataFrame
+    CONTRACT = {"channels": ("channels", CHANNEL_COLUMNS), "checks": ("checks", CHECK_COLUMNS)}
 
 
 @dataclass(frozen=True)
@@ -190,7 +206,7 @@ class EvaluationResult:
         any channel; ``no_scored_indicator``: rows, but no indicator with a valid answer)
     dimensions, indicators : department x dimension / indicator estimates
     quality : per department callback, 好差评 and objective figures
-    ranking, weighting : always computed
+    ranking, weighting, coverage : always computed (coverage: the channels collected, the checks made)
     robustness, reliability, priorities : None when not asked for
     trends : None until earlier years are attached
     provenance : :class:`Provenance`
@@ -205,6 +221,7 @@ class EvaluationResult:
     quality: pd.DataFrame
     ranking: Ranking
     weighting: Weighting
+    coverage: Coverage
     provenance: Provenance
     robustness: Robustness | None = None
     reliability: Reliability | None = None
@@ -250,7 +267,8 @@ class EvaluationResult:
                "indicators": self.indicators.drop(columns=[c for c in INTERNAL_INDICATOR_COLUMNS
                                                            if c in self.indicators.columns]),
                "quality": self.quality}
-        for group in (self.ranking, self.weighting, self.robustness, self.reliability, self.priorities):
+        for group in (self.ranking, self.weighting, self.coverage, self.robustness, self.reliability,
+                      self.priorities):
             if group is not None:
                 out.update(group.tables())
         return out
