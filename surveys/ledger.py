@@ -3,6 +3,13 @@
 For every file, ``rows_in = rows_used + rows_quarantined`` (blank lines are not
 rows and are counted separately).  A row with several problems is listed once
 per problem but counted once.
+
+The ledger is the privacy gate of everything it records: the department
+text and the detail of every entry, and the detail of every flag, pass
+through :func:`surveys.privacy.mask_text` as they are recorded, so a phone or
+ID number typed into any column (a department, an answer, an id) never
+reaches ``quarantine.csv`` or the flag table.  Details quoting a cell are cut
+to :data:`MAX_DETAIL_CHARS` characters (after masking).
 """
 
 from __future__ import annotations
@@ -10,6 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pandas as pd
+
+from .privacy import mask_text
+
+#: longest detail (a quoted cell) kept in the ledger; a longer one is cut and ends with "…"
+MAX_DETAIL_CHARS = 200
 
 #: reason code -> (readable reason zh, readable reason en)
 REASONS: dict[str, tuple[str, str]] = {
@@ -42,9 +54,10 @@ class Ledger:
         zh, en = REASONS[code]
         details = detail if detail is not None else [""] * len(source_rows)
         for row, dept, det in zip(source_rows, departments, details):
+            det = safe_text(det)
             self.entries.append({
                 "file": file, "table": table, "source_row": int(row),
-                "department": "" if pd.isna(dept) else str(dept),
+                "department": "" if pd.isna(dept) else safe_text(dept),
                 "reason_code": code, "reason": zh + (f"：{det}" if det else ""),
                 "reason_en": en + (f": {det}" if det else ""),
             })
@@ -68,7 +81,7 @@ class Ledger:
 
     def flag(self, *, table: str, department_id: str, code: str, n: int, detail: str = "") -> None:
         self.flags.append({"table": table, "department_id": department_id, "flag": code, "n": int(n),
-                           "detail": detail})
+                           "detail": safe_text(detail)})
 
     def frame(self) -> pd.DataFrame:
         cols = ["file", "table", "source_row", "department", "reason_code", "reason", "reason_en"]
@@ -81,3 +94,12 @@ class Ledger:
 
     def flags_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.flags, columns=["table", "department_id", "flag", "n", "detail"])
+
+
+def safe_text(value) -> str:
+    """The text of ``value`` as the ledger records it: masked (:func:`surveys.privacy.mask_text`), then cut
+    to :data:`MAX_DETAIL_CHARS` characters; "" for a missing value."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    text = mask_text(str(value))
+    return text if len(text) <= MAX_DETAIL_CHARS else text[:MAX_DETAIL_CHARS - 1] + "…"
