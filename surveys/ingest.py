@@ -26,7 +26,7 @@ from .ledger import Ledger
 from .normalize import parse_codes, parse_dates, parse_numbers
 from .privacy import hash_phone, mask_phone, scrub_text
 from .project import InputSpec, Project
-from .readers import PARQUET_SUFFIXES, RawTable, read_table
+from .readers import PARQUET_SUFFIXES, RawTable, ReadLimits, read_table
 from .schema import TABLES, ChannelData, TableSpec
 
 #: share of rows whose department must match the register, below which the column is a structural problem
@@ -51,8 +51,11 @@ class YearInput:
 
 
 def load_year(project: Project, framework: Framework, year: int, *, stream: bool = True,
-              batch_rows: int = BATCH_ROWS) -> YearInput:
+              batch_rows: int = BATCH_ROWS, limits: ReadLimits | None = None) -> YearInput:
     """Read, validate and derive every input table of ``year``.
+
+    ``limits`` bounds what reading each file may cost
+    (:class:`~surveys.readers.ReadLimits`; the documented defaults when None).
 
     With ``stream``, a table of :data:`STREAMED_TABLES` whose inputs are all
     Parquet is read in record batches of ``batch_rows`` records; each batch
@@ -88,7 +91,7 @@ def load_year(project: Project, framework: Framework, year: int, *, stream: bool
             continue
         try:
             df = _load_file(spec, framework, lookup, year, period, ledger, problems, project.salt,
-                            label=_label(spec.path, project.root))
+                            label=_label(spec.path, project.root), limits=limits)
         except DataValidationError as exc:
             problems.extend(exc.problems or [Problem(exc.summary, file=str(spec.path))])
             continue
@@ -154,9 +157,10 @@ def _label(path, root) -> str:
         return path.name
 
 
-def _load_file(spec, framework, lookup, year, period, ledger: Ledger, problems, salt, *, label: str):
+def _load_file(spec, framework, lookup, year, period, ledger: Ledger, problems, salt, *, label: str,
+               limits: ReadLimits | None = None):
     table = TABLES[spec.table]
-    raw = _read(spec, table)
+    raw = _read(spec, table, limits)
     n_before = len(problems)
     df = _map_columns(raw.frame, spec, table, problems)
     if len(problems) > n_before:
@@ -406,7 +410,7 @@ def _column_targets(columns, spec: InputSpec, table: TableSpec) -> dict:
     return rename
 
 
-def _read(spec: InputSpec, table: TableSpec) -> RawTable:
+def _read(spec: InputSpec, table: TableSpec, limits: ReadLimits | None = None) -> RawTable:
     """The file's cells as :func:`~surveys.readers.read_table` gives them, except Parquet numbers and timestamps.
 
     A Parquet column that maps to a number, count or code column and holds
@@ -416,7 +420,7 @@ def _read(spec: InputSpec, table: TableSpec) -> RawTable:
     """
     if spec.path.suffix.lower() not in PARQUET_SUFFIXES:
         return read_table(spec.path, sheet=spec.sheet, header_rows=spec.header_rows, delimiter=spec.delimiter,
-                          encoding=spec.encoding)
+                          encoding=spec.encoding, limits=limits)
     pf = _parquet_file(spec.path)
     names = [str(n).strip() for n in pf.schema_arrow.names]
     kinds = {n: table.column(c).kind for n, c in _column_targets(names, spec, table).items()}

@@ -15,6 +15,30 @@ Structural problems (an empty file, a header without data, binary data, a
 wrong delimiter, duplicate or unnamed columns, a corrupt workbook) raise
 :class:`~surveys.errors.DataValidationError`; every problem names the file and
 says how to fix it.  No decoding or parsing exception escapes raw.
+
+Limits
+------
+What a file may cost to read is bounded (:class:`ReadLimits`), so that a
+malformed or hostile file stops with a problem naming the file, the place and
+the limit instead of exhausting memory:
+
+=========================  ===============  =====================================================
+limit                      default          applies to
+=========================  ===============  =====================================================
+``max_cell_chars``         262,144          every cell (``cell_too_long``, with row and column)
+``max_columns``            1,024            every table (``too_many_columns``)
+``max_cells``              50,000,000       a worksheet's rows x columns, as declared in the
+                                            sheet's dimension and as read (``too_many_cells``)
+``max_uncompressed_bytes`` 1 GiB            a workbook's zip parts together (``too_large``)
+``max_compression_ratio``  100              each zip part above 1 MiB (``compression_ratio``)
+=========================  ===============  =====================================================
+
+Python's csv module refuses fields over 131,072 characters; while a file is
+read its limit is raised above ``max_cell_chars`` (and restored after), so a
+long free-text answer is read whole and one beyond the limit is reported as
+too long, never as a quoting or delimiter problem.  A genuine file beyond a
+limit is read with ``read_table(..., limits=ReadLimits(...))``; a large
+workbook can also be saved as CSV, which has no decompression limits.
 """
 
 from __future__ import annotations
@@ -23,6 +47,7 @@ import csv
 import dataclasses
 import io
 import re
+import sys
 import unicodedata
 from array import array
 from collections import Counter
@@ -35,7 +60,8 @@ import pandas as pd
 
 from .errors import DataValidationError, Problem
 
-__all__ = ["EXCEL_SUFFIXES", "PARQUET_SUFFIXES", "TEXT_SUFFIXES", "RawTable", "detect_encoding", "read_table"]
+__all__ = ["DEFAULT_LIMITS", "EXCEL_SUFFIXES", "PARQUET_SUFFIXES", "TEXT_SUFFIXES", "RawTable", "ReadLimits",
+           "detect_encoding", "read_table"]
 
 TEXT_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
 EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm"})
@@ -73,6 +99,47 @@ _BOMS = (
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _EXPORT_FIX = "export the table again as CSV (UTF-8) or .xlsx"
 _QUOTE_FIX = "close the quote or remove the stray '\"' at the start of the value, or " + _EXPORT_FIX
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """Bounds on what reading one file may cost (see the module's Limits section).
+
+    Attributes
+    ----------
+    max_cell_chars : int
+        Longest cell in characters: 262,144 (2**18), twice Python's csv
+        default of 131,072 and eight times Excel's own 32,767-character cell
+        limit; no free-text answer comes near it.
+    max_columns : int
+        Most columns a table may have: 1,024.  The widest canonical table
+        has 33 columns; exports carry extra columns, but not a thousand.
+    max_cells : int
+        Workbooks: most cells a sheet may span, rows x columns, both as its
+        dimension declares and as read: 50,000,000, a full Excel sheet of
+        1,048,576 rows by 48 columns.
+    max_uncompressed_bytes : int
+        Workbooks: most bytes all parts of the zip archive may expand to:
+        1 GiB (2**30).
+    max_compression_ratio : float
+        Workbooks: highest uncompressed / compressed size of a zip part of
+        more than 1 MiB: 100.  Real sheets compress 5-20 times; a
+        decompression bomb about 1,000 times.
+    """
+
+    max_cell_chars: int = 1 << 18
+    max_columns: int = 1024
+    max_cells: int = 50_000_000
+    max_uncompressed_bytes: int = 1 << 30
+    max_compression_ratio: float = 100.0
+
+
+#: the limits :func:`read_table` applies unless told otherwise
+DEFAULT_LIMITS = ReadLimits()
+#: what Python's csv module may hold in one field while a file is read (our own cell limit applies after)
+_CSV_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
+_RAISE_FIX = ("if the file is genuine, split it into several files (each an [[inputs]] entry of the project), or "
+              "read it from Python with read_table(..., limits=ReadLimits(...)) or load_year(..., limits=...)")
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,6 +189,7 @@ def read_table(
     header_rows: int = 1,
     delimiter: str | None = None,
     encoding: str | None = None,
+    limits: ReadLimits | None = None,
 ) -> RawTable:
     """Read a CSV/TSV/TXT, XLSX or Parquet file into a :class:`RawTable`.
 
@@ -143,6 +211,10 @@ def read_table(
         Text files: field delimiter; sniffed among ``, \\t ; |`` when None.
     encoding : str or None
         Text files: encoding; detected by :func:`detect_encoding` when None.
+    limits : ReadLimits or None
+        Size limits (:data:`DEFAULT_LIMITS` when None): ``max_cell_chars``,
+        ``max_columns``, and for workbooks ``max_cells``,
+        ``max_uncompressed_bytes`` and ``max_compression_ratio``.
 
     Returns
     -------
@@ -156,7 +228,9 @@ def read_table(
         ``empty_file``, ``no_data_rows``, ``binary_file``, ``encoding``,
         ``bad_delimiter``, ``unclosed_quote``, ``ragged_row``,
         ``unnamed_column``, ``duplicate_columns``, ``corrupt_file``,
-        ``sheet_not_found``, ``unsupported_column``).
+        ``sheet_not_found``, ``unsupported_column``, ``cell_too_long``,
+        ``too_many_columns``, ``too_many_cells``, ``too_large``,
+        ``compression_ratio``, ``uncalculated_formulas``).
 
     Notes
     -----
@@ -182,13 +256,17 @@ def read_table(
     `` 14:30:00`` when they have a time, rounded to the second), booleans as
     ``TRUE``/``FALSE``.  A date typed into a general-format cell stays the
     number Excel stores (``45356``) for :func:`surveys.normalize.parse_dates`.
-    Formulas give their cached value.  Parquet values are converted the same
+    Formulas give the value the spreadsheet program calculated and stored
+    with them; a formula cell without one (a workbook written by a program
+    that never calculated it) is an ``uncalculated_formulas`` problem naming
+    the sheet and cells, never read as blank.  Parquet values are converted the same
     way and losslessly (floats in shortest round-trip form, timestamps with
     their fraction of a second and time-zone offset when present); Parquet
     rows are numbered as if the file were opened in a spreadsheet (first data
     row 2).
     """
     path = Path(path)
+    limits = limits or DEFAULT_LIMITS
     if header_rows < 1:
         raise ValueError(f"header_rows must be at least 1, got {header_rows}")
     suffix = path.suffix.lower()
@@ -208,7 +286,7 @@ def read_table(
         # Imported here: surveys.workbooks builds on this module's shared layout.
         from .workbooks import read_xlsx
 
-        name, frame, source_rows, blanks = read_xlsx(path, raw, sheet, header_rows)
+        name, frame, source_rows, blanks = read_xlsx(path, raw, sheet, header_rows, limits)
         return RawTable(frame, path, source_rows, None, name, blanks)
     if suffix in PARQUET_SUFFIXES:
         frame = _read_parquet(path, raw)
@@ -218,9 +296,14 @@ def read_table(
     except DataValidationError as exc:
         raise _error(path, *exc.problems) from None
     sep = delimiter or _sniff(text)
-    rows = _text_rows(path, text, sep)
-    frame, source_rows, blanks = _assemble(path, rows, header_rows, None, ragged_as_rows=True,
-                                           delimiter=sep)
+    # Python's csv field limit (131,072 characters by default, process-wide) is raised while the file is
+    # read and restored after: a long cell reaches _assemble, which checks it against limits.max_cell_chars.
+    previous = csv.field_size_limit(_CSV_FIELD_LIMIT)
+    try:
+        frame, source_rows, blanks = _assemble(path, _text_rows(path, text, sep), header_rows, None,
+                                               ragged_as_rows=True, delimiter=sep, limits=limits)
+    finally:
+        csv.field_size_limit(previous)
     return RawTable(frame, path, source_rows, used, None, blanks, sep)
 
 
@@ -393,8 +476,14 @@ def _assemble(
     *,
     ragged_as_rows: bool,
     delimiter: str | None = None,
+    limits: ReadLimits = DEFAULT_LIMITS,
+    max_cells: int | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray, int]:
     """Header, data rows and row numbers from numbered rows of cell texts ("" when empty).
+
+    Every cell is checked against ``limits.max_cell_chars`` and the table's
+    width against ``limits.max_columns``; with ``max_cells`` (workbooks) the
+    data rows times the width may not pass it either.
 
     ``merges`` are a workbook's merged ranges as (first row, last row, first
     column, last column), rows numbered from 1, columns from 0; None when
@@ -404,6 +493,7 @@ def _assemble(
     millions of rows a 好差评 export holds.
     """
     rows = iter(rows)
+    row_limit = sys.maxsize  # data rows the sheet may have at the table's width (max_cells)
     header: list[list[str]] = []
     header_numbers: list[int] = []
     for number, cells in rows:
@@ -415,6 +505,10 @@ def _assemble(
     if not header:
         raise _error(path, Problem("the file holds no table, only blank rows", fix=_EXPORT_FIX, code="empty_file"))
     width = max(map(len, header))
+    if width > limits.max_columns:
+        raise _error(path, _too_many_columns(width, limits, header_numbers[-1]))
+    if max_cells is not None:
+        row_limit = max_cells // width
     if delimiter is not None and width == 1 and (problems := _delimiter_problems(header[0][0], delimiter)):
         raise _error(path, *problems)
     spans = None
@@ -444,6 +538,7 @@ def _assemble(
             column = [cells[j] for cells in batch]
             if names[j]:
                 chunks[j].append(pa.array(column, type=pa.large_string()))
+                _check_lengths(path, chunks[j][-1], batch_numbers, names[j], limits)
             elif "".join(column).strip():
                 unnamed.add(j)
 
@@ -456,6 +551,9 @@ def _assemble(
         blanks, pending = blanks + pending, 0
         batch.append(cells)
         numbers.append(number)
+        if len(numbers) > row_limit:
+            raise _error(path, _too_many_cells(f"{len(numbers):,} data rows (to row {number}) by {width} columns",
+                                               limits))
         if len(batch) == _BATCH_ROWS:
             flush(batch, numbers[-_BATCH_ROWS:])
             batch = []
@@ -563,6 +661,38 @@ def _letter(j: int) -> str:
         j, r = divmod(j - 1, 26)
         out = chr(65 + r) + out
     return out
+
+
+def _check_lengths(path: Path, values, numbers: Sequence[int], name: str, limits: ReadLimits) -> None:
+    """Raise ``cell_too_long`` for the first cell of ``values`` (a pyarrow text array) over the limit."""
+    import pyarrow.compute as pc
+
+    # Bytes are at least characters: the cheap byte count settles nearly every batch.
+    longest = pc.max(pc.binary_length(values)).as_py()
+    if longest is None or longest <= limits.max_cell_chars:
+        return
+    lengths = pc.utf8_length(values).to_numpy(zero_copy_only=False)
+    over = np.flatnonzero(lengths > limits.max_cell_chars)
+    if len(over):
+        k = int(over[0])
+        raise _error(path, Problem(
+            f"the cell holds {int(lengths[k]):,} characters, more than the limit of {limits.max_cell_chars:,} "
+            f"(ReadLimits.max_cell_chars)", row=int(numbers[k]), column=name, code="cell_too_long",
+            fix="shorten the text (a spreadsheet holds at most 32,767 characters in a cell); " + _RAISE_FIX))
+
+
+def _too_many_columns(width: int, limits: ReadLimits, row: int) -> Problem:
+    return Problem(f"the table has {width:,} columns (to column {_letter(width - 1)}), more than the limit of "
+                   f"{limits.max_columns:,} (ReadLimits.max_columns)", row=row, code="too_many_columns",
+                   fix="delete the columns that do not belong to the table (stray cells far to the right of it "
+                       "count too); " + _RAISE_FIX)
+
+
+def _too_many_cells(what: str, limits: ReadLimits) -> Problem:
+    return Problem(f"the sheet spans {what}, more than the limit of {limits.max_cells:,} cells "
+                   f"(ReadLimits.max_cells)", code="too_many_cells",
+                   fix="delete the empty but used rows and columns below and right of the table (Ctrl+End in "
+                       "Excel shows where the sheet ends) and save, or save the sheet as CSV UTF-8; " + _RAISE_FIX)
 
 
 def _unsupported(suffix: str) -> Problem:
