@@ -110,8 +110,11 @@ class NormalisedWeightsWarning(MinpingWarning):
     """Weights did not sum as documented and were rescaled."""
 
 
-def listing(items: Sequence, shown: int = 2) -> str:
+def listing(items: Sequence, shown: int = 2, total: int | None = None) -> str:
     """``C5, C9 and 12 more``: the first ``shown`` items and how many others there are.
+
+    ``total`` is the number of items when ``items`` holds only the first
+    of them.
 
     Examples
     --------
@@ -121,6 +124,8 @@ def listing(items: Sequence, shown: int = 2) -> str:
     '4 and 7'
     """
     items = [str(x) for x in items]
-    if len(items) <= shown:
+    total = len(items) if total is None else total
+    if total <= shown and total == len(items):
         return " and ".join(([", ".join(items[:-1])] if len(items) > 1 else []) + items[-1:])
-    return f"{', '.join(items[:shown])} and {len(items) - shown} more"
+    shown = min(shown, len(items))
+    return f"{', '.join(items[:shown])} and {total - shown} more"

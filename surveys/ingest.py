@@ -4,8 +4,10 @@
 columns onto the canonical table, parses every value, and sorts every row
 into *used* or *quarantined* (with a reason code) in a :class:`Ledger`.
 Structural problems (unreadable file, missing required column, a department
-column that matches the register for hardly any row, ...) are collected over
-all files and raised together as one :class:`DataValidationError`.
+column that matches the register for hardly any row, a design column the
+table does not have, ...) are collected over all files and raised together
+as one :class:`DataValidationError`, with the rows that plausibility rules in
+``stop`` mode found (:mod:`surveys.plausibility`).
 
 Phone numbers are hashed and masked here, at the door (:mod:`surveys.privacy`).
 """
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import aggregate, derive, screens
+from . import aggregate, derive, plausibility, screens
 from .errors import DataValidationError, MinpingWarning, Problem
 from .framework import Framework
 from .ledger import Ledger
@@ -35,6 +37,8 @@ MIN_DEPARTMENT_MATCH = 0.5
 STREAMED_TABLES = ("ratings",)
 #: records per batch of a streamed table
 BATCH_ROWS = 1 << 19
+#: keys of [inputs.design] that name a column of the table
+DESIGN_COLUMNS = ("weights", "strata", "cluster", "fpc")
 
 
 @dataclass
@@ -67,6 +71,9 @@ def load_year(project: Project, framework: Framework, year: int, *, stream: bool
     """
     ledger = Ledger()
     problems: list[Problem] = []
+    checker = plausibility.Checker(framework.plausibility, ledger,
+                                   {_label(s.path, project.root): str(s.path) for s in project.inputs_for(year)})
+    failed: set[str] = set()  # tables with a file that could not be used
     parts: dict[str, list[pd.DataFrame]] = {}
     designs: dict[str, dict] = {}
     files = []
@@ -83,7 +90,7 @@ def load_year(project: Project, framework: Framework, year: int, *, stream: bool
                 group = [s for s in specs if s.table == spec.table]
                 aggregated[spec.table] = _stream_table(group, [_label(s.path, project.root) for s in group],
                                                        framework, lookup, year, period, ledger, problems,
-                                                       project.salt, batch_rows)
+                                                       project.salt, batch_rows, checker)
             if aggregated[spec.table] is not None:
                 files.append({"year": year, "table": spec.table, "path": str(spec.path)})
                 if spec.design:
@@ -91,24 +98,31 @@ def load_year(project: Project, framework: Framework, year: int, *, stream: bool
             continue
         try:
             df = _load_file(spec, framework, lookup, year, period, ledger, problems, project.salt,
-                            label=_label(spec.path, project.root), limits=limits)
+                            label=_label(spec.path, project.root), limits=limits, checker=checker)
         except DataValidationError as exc:
             problems.extend(exc.problems or [Problem(exc.summary, file=str(spec.path))])
+            failed.add(spec.table)
             continue
         if df is None:
+            failed.add(spec.table)
             continue
         files.append({"year": year, "table": spec.table, "path": str(spec.path)})
         parts.setdefault(spec.table, []).append(df)
         if spec.design:
             designs[spec.table] = dict(spec.design)
-    if problems:
-        raise DataValidationError(f"The inputs for {year} cannot be used", problems)
     tables = {}
     for name, dfs in parts.items():
         df = pd.concat(dfs, ignore_index=True) if len(dfs) > 1 else dfs[0]
         if len(dfs) > 1:
             df = _drop_duplicate_keys(df, TABLES[name], ledger)
         tables[name] = df
+    if "callback_interviews" in tables and "callback_attempts" not in tables and any(
+            s.table == "callback_attempts" for s in specs):
+        failed.add("callback_attempts")  # declared, but no file of it could be used
+    tables = checker.check_tables(tables, designs, skip=failed)
+    problems += checker.problems()
+    if problems:
+        raise DataValidationError(f"The inputs for {year} cannot be used", problems)
     tables = screens.apply(tables, framework, ledger)
     tables = derive.derive_all(tables)
     for name, df in tables.items():
@@ -146,6 +160,17 @@ def _map_columns(raw: pd.DataFrame, spec: InputSpec, table: TableSpec, problems:
         problems.append(Problem(
             f"required column '{c}' ({col.zh}) is missing", file=str(spec.path), column=c,
             fix=f"add the column, or map the file's column to '{c}' under [inputs.columns] in project.toml"))
+    for role in DESIGN_COLUMNS:
+        name = spec.design.get(role)
+        if name and name not in df.columns:
+            # Without this, the design would silently fall back to its default (e.g. equal weights).
+            have = [c.name for c in table.columns if c.kind in ("number", "text", "id")]
+            problems.append(Problem(
+                f"[inputs.design] names '{name}' as {role}, but the file has no column '{name}' after mapping",
+                file=str(spec.path), column=name, code="design_column_missing",
+                fix=f"map the file's {role} column to one of table '{table.name}''s columns ({', '.join(have)}) "
+                    f"under [inputs.columns] and name that column in [inputs.design], or remove {role} from "
+                    "[inputs.design]"))
     return df.loc[:, ~df.columns.duplicated()]
 
 
@@ -158,7 +183,7 @@ def _label(path, root) -> str:
 
 
 def _load_file(spec, framework, lookup, year, period, ledger: Ledger, problems, salt, *, label: str,
-               limits: ReadLimits | None = None):
+               checker: plausibility.Checker, limits: ReadLimits | None = None):
     table = TABLES[spec.table]
     raw = _read(spec, table, limits)
     n_before = len(problems)
@@ -166,18 +191,22 @@ def _load_file(spec, framework, lookup, year, period, ledger: Ledger, problems, 
     if len(problems) > n_before:
         return None
     used = _check_rows(df, raw.source_rows, spec, framework, lookup, year, period, ledger, problems, salt,
-                       label=label)
+                       label=label, checker=checker)
     if used is not None:
         ledger.count(file=label, table=spec.table, rows_in=len(df), rows_used=len(used), blank_rows=raw.blank_rows)
     return used
 
 
 def _check_rows(df, source_rows, spec, framework, lookup, year, period, ledger: Ledger, problems, salt, *,
-                label: str, keys: aggregate.KeyBook | None = None, tally: _Tally | None = None, columns=None):
+                label: str, checker: plausibility.Checker, keys: aggregate.KeyBook | None = None,
+                tally: _Tally | None = None, columns=None):
     """The per-row rules of one file (or one record batch of it): parse, quarantine, return the used rows.
 
     Every value is parsed; a row that breaks a rule is quarantined in the
-    ledger with the first reason found.  ``keys`` and ``tally`` carry what a
+    ledger with the first reason found.  The plausibility row rules
+    (:mod:`surveys.plausibility`) run on the rows still in use after the
+    parsing rules and the period screen, before duplicate keys; ``checker``
+    settles them and collects what stops the year.  ``keys`` and ``tally`` carry what a
     streamed file's batches share (repeated keys, the department match);
     without them the file is checked whole.  ``columns``: only these of the
     used rows are returned.  None when the department column is a structural
@@ -185,6 +214,7 @@ def _check_rows(df, source_rows, spec, framework, lookup, year, period, ledger: 
     """
     table = TABLES[spec.table]
     fname = label
+    stamps: dict[str, pd.Series] = {}  # date and month columns as timestamps, for the plausibility rules
     df["_file"] = fname
     df["_row"] = np.asarray(source_rows)
     marks = _Marks(len(df))
@@ -236,11 +266,12 @@ def _check_rows(df, source_rows, spec, framework, lookup, year, period, ledger: 
         elif col.kind == "date":
             values, bad = parse_dates(s)
             mark(bad, "bad_date", cell)
-            df[col.name] = values
+            df[col.name] = stamps[col.name] = values
         elif col.kind == "month":
             values, bad = parse_dates(text.where(~text.str.fullmatch(r"\d{4}\D\d{1,2}\D?", na=False),
                                                  text.str.replace(r"\D", "-", regex=True).str.rstrip("-") + "-01"))
             mark(bad, "bad_date", cell)
+            stamps[col.name] = values
             df[col.name] = _per_distinct(values, lambda u: u.dt.strftime("%Y-%m").astype("string"))
         elif col.kind == "category":
             labels = dict(col.labels)
@@ -271,6 +302,9 @@ def _check_rows(df, source_rows, spec, framework, lookup, year, period, ledger: 
         if mode == "quarantine":
             mark(outside.to_numpy(), "outside_period",
                  lambda idx: (table.date_column + "=" + d.iloc[idx].dt.strftime("%Y-%m-%d").fillna("")).tolist())
+
+    # values that parse but cannot be true: stopped, quarantined or flagged as the framework says
+    checker.check_rows(df, table, spec.design, period, stamps, ok=marks.ok, quarantine=mark)
 
     # duplicate keys within the file (first kept); across files when streamed
     key = [k for k in table.key if k in df.columns]
@@ -488,7 +522,7 @@ def _typed_frame(data, kinds: dict[str, str]) -> pd.DataFrame:
 
 
 def _stream_table(specs, labels, framework, lookup, year, period, ledger: Ledger, problems, salt,
-                  batch_rows: int) -> pd.DataFrame | None:
+                  batch_rows: int, checker: plausibility.Checker) -> pd.DataFrame | None:
     """Check a table's Parquet files record batch by record batch and reduce them to sufficient statistics.
 
     Each batch passes :func:`_check_rows` (the rules of an in-memory file),
@@ -529,7 +563,7 @@ def _stream_table(specs, labels, framework, lookup, year, period, ledger: Ledger
             rows = np.arange(rows_in + 2, rows_in + 2 + len(frame), dtype=np.int64)
             rows_in += len(frame)
             used = _check_rows(frame, rows, spec, framework, lookup, year, period, ledger, problems, salt,
-                               label=label, keys=book, tally=tally, columns=keep)
+                               label=label, keys=book, tally=tally, columns=keep, checker=checker)
             rows_used += len(used)
             stats = aggregate.sufficient_statistics(derive.derive_all({table.name: used})[table.name], table.name)
             total = stats if total is None else aggregate.combine([total, stats])

@@ -38,6 +38,17 @@ REASONS: dict[str, tuple[str, str]] = {
     "screened_speeder": ("答题时间过短", "completed faster than the speeder threshold"),
     "no_final_disposition": ("回访问卷无对应的成功拨打记录", "callback interview without a completed call"),
     "bad_category": ("分类字段取值无法识别", "unrecognised category value"),
+    # plausibility rules (surveys.plausibility): also the flag codes of rules in flag mode
+    "weight_invalid": ("权重缺失、非正数、非有限值或大于10亿", "design weight missing, not finite, not positive or above 1e9"),
+    "weight_outlier": ("权重偏离所在部门（层）中位数过远，疑似小数点错误",
+                       "design weight far from its department's (stratum's) median: a misplaced decimal point?"),
+    "negative_number": ("数量、天数、时长或材料数为负数", "negative count, volume, number of days or minutes"),
+    "rate_above_100": ("子项数大于总数（比率超过100%）", "a subset above its whole (a rate above 100%)"),
+    "promised_above_statutory": ("承诺时限长于法定时限", "promised days above statutory days"),
+    "docs_increased": ("现行材料数多于改革前", "more documents required now than at the baseline"),
+    "implausible_date": ("日期早于最早可信日期或晚于评估期", "date before the earliest plausible date or after the period"),
+    "rectified_before_rating": ("整改完成时间早于评价时间", "rectified before the rating was given"),
+    "no_call_record": ("回访问卷无对应的拨打记录", "callback interview without a call record"),
 }
 
 
@@ -78,6 +89,24 @@ class Ledger:
     def count(self, *, file: str, table: str, rows_in: int, rows_used: int, blank_rows: int = 0) -> None:
         self.counts.append({"file": file, "table": table, "rows_in": int(rows_in), "rows_used": int(rows_used),
                             "rows_quarantined": int(rows_in - rows_used), "blank_rows": int(blank_rows)})
+
+    def flag_rows(self, *, table: str, code: str, departments, examples: dict) -> None:
+        """Flag the department of each row (``departments``, one per row) with ``code``, keeping the rows.
+
+        One flag per table, department and code: ``n`` adds up over calls
+        (files, record batches) and ``detail`` is ``kept; e.g. <example>``
+        with the department's first example (``examples``: department ->
+        text).
+        """
+        counts = pd.Series(departments).value_counts(sort=False)
+        for dept, n in counts.items():
+            for rec in self.flags:
+                if (rec["table"], rec["department_id"], rec["flag"]) == (table, dept, code):
+                    rec["n"] += int(n)
+                    break
+            else:
+                self.flag(table=table, department_id=dept, code=code, n=int(n),
+                          detail=f"kept; e.g. {examples.get(dept, '')}")
 
     def flag(self, *, table: str, department_id: str, code: str, n: int, detail: str = "") -> None:
         self.flags.append({"table": table, "department_id": department_id, "flag": code, "n": int(n),

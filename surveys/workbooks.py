@@ -282,7 +282,7 @@ def _check_sheet(path: Path, name: str, scan: _SheetScan, limits: ReadLimits) ->
             problems.append(_too_many_cells(f"{scan.dimension} ({rows:,} rows by {columns:,} columns, as the "
                                             f"sheet '{name}' declares)", limits))
     if scan.n_uncalculated:
-        cells = listing(scan.uncalculated + [""] * (scan.n_uncalculated - len(scan.uncalculated)), shown=2)
+        cells = listing(scan.uncalculated, shown=2, total=scan.n_uncalculated)
         problems.append(Problem(
             f"sheet '{name}': {scan.n_uncalculated} formula cell(s) have no calculated value ({cells}); the "
             "workbook was written by a program that never calculated its formulas, and they would read as blank",
