@@ -39,14 +39,16 @@ REASONS: dict[str, tuple[str, str]] = {
     "no_final_disposition": ("回访问卷无对应的成功拨打记录", "callback interview without a completed call"),
     "bad_category": ("分类字段取值无法识别", "unrecognised category value"),
     # plausibility rules (surveys.plausibility): also the flag codes of rules in flag mode
-    "weight_invalid": ("权重缺失、非正数、非有限值或大于10亿", "design weight missing, not finite, not positive or above 1e9"),
+    "weight_invalid": ("权重缺失、非正数、非有限值或大于10亿",
+                       "design weight missing, not finite, not positive or above 1e9"),
     "weight_outlier": ("权重偏离所在部门（层）中位数过远，疑似小数点错误",
                        "design weight far from its department's (stratum's) median: a misplaced decimal point?"),
     "negative_number": ("数量、天数、时长或材料数为负数", "negative count, volume, number of days or minutes"),
     "rate_above_100": ("子项数大于总数（比率超过100%）", "a subset above its whole (a rate above 100%)"),
     "promised_above_statutory": ("承诺时限长于法定时限", "promised days above statutory days"),
     "docs_increased": ("现行材料数多于改革前", "more documents required now than at the baseline"),
-    "implausible_date": ("日期早于最早可信日期或晚于评估期", "date before the earliest plausible date or after the period"),
+    "implausible_date": ("日期早于最早可信日期或晚于评估期",
+                         "date before the earliest plausible date or after the period"),
     "rectified_before_rating": ("整改完成时间早于评价时间", "rectified before the rating was given"),
     "no_call_record": ("回访问卷无对应的拨打记录", "callback interview without a call record"),
 }

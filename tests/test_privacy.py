@@ -274,3 +274,42 @@ def test_error_messages_quote_cells_masked(tmp_path):
     problem = Problem("value " + PLANTED["phone_hyphen"], value=13912345678, column=PLANTED["id_x"],
                       department=PLANTED["phone_fullwidth"])
     assert not planted_leaks(str(problem)) and not planted_leaks(repr(problem))
+
+
+def test_plausibility_details_flags_and_stops_are_masked(tmp_path):
+    """Ids and values quoted by the plausibility rules: in the ledger, in the flag table, in a stopping error."""
+    import dataclasses
+
+    from surveys.errors import DataValidationError
+    from surveys.ingest import load_year
+
+    rows = {
+        "callback_attempts": [["case_id", "department_id", "attempt_no", "outcome"],
+                              [PLANTED["id_x"], "税务局", "1", "拒访"]],
+        "callback_interviews": [["case_id", "department_id", "cb_overall"], [PLANTED["phone_spaced"], "税务局", "5"],
+                                [PLANTED["id_x"], "税务局", "4"]],
+        "survey": [["response_id", "department_id", "interview_date", "weight"]]
+        + [[f"S{i}", "税务局", "2024-03-05", "212.5"] for i in range(5)]
+        + [["S9", "税务局", "2024-03-05", _digits(PLANTED["phone_fullwidth"])]],
+    }
+    lines = ['[project]\nname = "p"\nframework = "default"\nyears = [2024]\nsalt = "s"']
+    for name, table in rows.items():
+        with open(tmp_path / f"{name}.csv", "w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle).writerows(table)
+        lines.append(f'[[inputs]]\nyear = 2024\ntable = "{name}"\npath = "{name}.csv"')
+    lines.append('[inputs.design]\nweights = "weight"')
+    (tmp_path / "project.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    project = load_project(tmp_path / "project.toml")
+    framework = project.load_framework()
+    with pytest.raises(DataValidationError) as info:
+        load_year(project, framework, 2024)
+    # a phone number in the weight column is above any population: weight_invalid
+    assert "weight_invalid" in str(info.value) and not planted_leaks(str(info.value))
+    for mode in ("quarantine", "flag"):
+        rules = dataclasses.replace(framework.plausibility, weight_invalid=mode, weight_outlier=mode,
+                                    no_call_record=mode, no_final_disposition=mode)
+        loaded = load_year(project, dataclasses.replace(framework, plausibility=rules), 2024)
+        ledger, flags = loaded.ledger.frame(), loaded.ledger.flags_frame()
+        assert len(ledger) + len(flags) >= 3 - (mode == "flag")
+        text = ledger.to_csv() + flags.to_csv()
+        assert "****" in text and not planted_leaks(text), mode
