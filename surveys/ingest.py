@@ -116,9 +116,6 @@ def load_year(project: Project, framework: Framework, year: int, *, stream: bool
         if len(dfs) > 1:
             df = _drop_duplicate_keys(df, TABLES[name], ledger)
         tables[name] = df
-    if "callback_interviews" in tables and "callback_attempts" not in tables and any(
-            s.table == "callback_attempts" for s in specs):
-        failed.add("callback_attempts")  # declared, but no file of it could be used
     tables = checker.check_tables(tables, designs, skip=failed)
     problems += checker.problems()
     if problems:
@@ -298,10 +295,20 @@ def _check_rows(df, source_rows, spec, framework, lookup, year, period, ledger: 
     if table.date_column and table.date_column in df.columns and period is not None:
         mode = framework.screens.outside_period
         d = df[table.date_column]
-        outside = d.notna() & ((d < pd.Timestamp(period[0])) | (d > pd.Timestamp(period[1]) + pd.Timedelta(days=1)))
+        outside = d.notna() & ((d < pd.Timestamp(period[0])) | (d >= pd.Timestamp(period[1]) + pd.Timedelta(days=1)))
+
+        def shown(idx):
+            return (table.date_column + "=" + d.iloc[idx].dt.strftime("%Y-%m-%d").fillna("")).tolist()
         if mode == "quarantine":
-            mark(outside.to_numpy(), "outside_period",
-                 lambda idx: (table.date_column + "=" + d.iloc[idx].dt.strftime("%Y-%m-%d").fillna("")).tolist())
+            mark(outside.to_numpy(), "outside_period", shown)
+        elif mode == "flag" and (idx := np.flatnonzero(outside.to_numpy() & marks.ok())).size:
+            # kept, and said so: the department is flagged with the first example
+            depts = df["department_id"].to_numpy()[idx]
+            first = {dept: k for k, dept in reversed(list(enumerate(depts)))}
+            texts = shown(idx[list(first.values())])
+            ledger.flag_rows(table=spec.table, code="outside_period", departments=depts,
+                             examples={dept: f"{fname} row {df['_row'].iloc[idx[k]]}: {t}"
+                                       for (dept, k), t in zip(first.items(), texts, strict=True)})
 
     # values that parse but cannot be true: stopped, quarantined or flagged as the framework says
     checker.check_rows(df, table, spec.design, period, stamps, ok=marks.ok, quarantine=mark)

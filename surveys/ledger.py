@@ -100,12 +100,11 @@ class Ledger:
         with the department's first example (``examples``: department ->
         text).
         """
-        counts = pd.Series(departments).value_counts(sort=False)
-        for dept, n in counts.items():
-            for rec in self.flags:
-                if (rec["table"], rec["department_id"], rec["flag"]) == (table, dept, code):
-                    rec["n"] += int(n)
-                    break
+        known = {(rec["table"], rec["department_id"], rec["flag"]): rec for rec in self.flags}
+        for dept, n in pd.Series(departments).value_counts(sort=False).items():
+            rec = known.get((table, dept, code))
+            if rec is not None:
+                rec["n"] += int(n)
             else:
                 self.flag(table=table, department_id=dept, code=code, n=int(n),
                           detail=f"kept; e.g. {examples.get(dept, '')}")

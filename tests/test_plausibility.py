@@ -406,8 +406,16 @@ def test_dates_after_the_period_end(tmp_path, framework):
 def test_a_tables_own_date_column_is_left_to_the_period_screen(tmp_path, framework):
     rows = survey()
     rows[3][2] = "2025-06-01"
+    rows[6][2] = "2025-01-01"  # midnight after the last day is outside
     loaded = load(tmp_path, framework, {"survey": rows})
-    assert loaded.ledger.frame()["reason_code"].tolist() == ["outside_period"]
+    assert loaded.ledger.frame()["reason_code"].tolist() == ["outside_period"] * 2
+    # in flag mode the rows are kept and their department flagged (the flag mode used to do nothing)
+    flagging = dataclasses.replace(framework, screens=dataclasses.replace(framework.screens, outside_period="flag"))
+    loaded = load(tmp_path, flagging, {"survey": rows})
+    assert loaded.ledger.frame().empty and len(loaded.tables["survey"]) == 12
+    flags = loaded.ledger.flags_frame()
+    assert flags[["flag", "n"]].values.tolist() == [["outside_period", 2]]
+    assert flags["detail"].iloc[0] == "kept; e.g. survey.csv row 4: interview_date=2025-06-01"
 
 
 # ---------------------------------------------------------------- together
