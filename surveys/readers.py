@@ -25,8 +25,9 @@ the limit instead of exhausting memory:
 =========================  ===============  =====================================================
 limit                      default          applies to
 =========================  ===============  =====================================================
-``max_cell_chars``         262,144          every cell (``cell_too_long``, with row and column)
-``max_columns``            1,024            every table (``too_many_columns``)
+``max_cell_chars``         262,144          every cell of a text file or workbook (``cell_too_long``,
+                                            with row and column)
+``max_columns``            1,024            every text file or workbook (``too_many_columns``)
 ``max_cells``              50,000,000       a worksheet's rows x columns, as declared in the
                                             sheet's dimension and as read (``too_many_cells``)
 ``max_uncompressed_bytes`` 1 GiB            a workbook's zip parts together (``too_large``)
@@ -39,6 +40,8 @@ long free-text answer is read whole and one beyond the limit is reported as
 too long, never as a quoting or delimiter problem.  A genuine file beyond a
 limit is read with ``read_table(..., limits=ReadLimits(...))``; a large
 workbook can also be saved as CSV, which has no decompression limits.
+Parquet files are columnar and typed; what reading them costs is bounded by
+their size, and they are read (or streamed) without these limits.
 """
 
 from __future__ import annotations

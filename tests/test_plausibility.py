@@ -90,7 +90,9 @@ def test_defaults_are_declared_in_the_shipped_framework(framework):
     assert {getattr(rules, r) for r in rules.rules} <= set(PLAUSIBILITY_MODES)
     assert rules.weight_outlier == "stop" and rules.weight_invalid == "stop" and rules.implausible_date == "stop"
     assert rules.earliest_date == dt.date(2015, 1, 1) and rules.weight_ratio == 50 and rules.late_days == 90
-    text = (load_framework().source and open(load_framework().source, encoding="utf-8").read())
+    from surveys.framework import DEFAULT_FRAMEWORK
+
+    text = DEFAULT_FRAMEWORK.read_text(encoding="utf-8")
     section = text[text.index("[plausibility]"):text.index("[[categories]]")]
     for name in Plausibility.__dataclass_fields__:
         assert f"\n{name} = " in section, name  # every rule and setting is written out, with its comment
