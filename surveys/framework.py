@@ -15,10 +15,22 @@ refused, because it usually means a weight was mistyped.
 
 Loading collects every problem and raises one
 :class:`~surveys.errors.FrameworkError` listing them all, each with the fix.
+
+Plausibility rules
+------------------
+``[plausibility]`` declares what happens to values that parse but cannot be
+true (a weight with a lost decimal point, closed-on-time cases above closed
+cases, a rectification dated 1970): each rule's mode is ``stop``,
+``quarantine`` or ``flag``.  The rules, their defaults and the reasons for
+them are documented in :mod:`surveys.plausibility` and in the shipped
+``frameworks/default.toml``; they load into the frozen :class:`Plausibility`.
+An unknown key is an error with a did-you-mean suggestion.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import difflib
 import hashlib
 import tomllib
 import warnings
@@ -167,6 +179,72 @@ class Screens:
     phone_on_many_cases_min: int = 3
 
 
+#: what a plausibility rule does with the rows it finds (rules in :mod:`surveys.plausibility`)
+PLAUSIBILITY_MODES = ("stop", "quarantine", "flag")
+
+
+@dataclass(frozen=True)
+class Plausibility:
+    """The ``[plausibility]`` section: one mode per rule, and the rules' settings.
+
+    Every ``str`` field is a rule, named as its ledger reason code and flag
+    code, whose mode is one of :data:`PLAUSIBILITY_MODES`: ``stop`` (the
+    run stops with a :class:`~surveys.errors.DataValidationError` naming
+    file, rows, column, values and the fix), ``quarantine`` (the rows go to
+    the ledger with the rule as reason) or ``flag`` (the rows are used and
+    their department gets the rule as a flag in the ledger's flag table).
+    What each rule checks and why its default is what it is:
+    :mod:`surveys.plausibility`.
+
+    Attributes
+    ----------
+    weight_invalid, weight_outlier : str
+        Design weights missing, not finite, not positive or above 1e9; and
+        beyond ``weight_ratio`` of their group's median.  Default ``stop``.
+    weight_ratio : float
+        How far from its group's median (department, and stratum when
+        strata are declared) a weight may be, as a factor: 50.
+    negative_number, rate_above_100 : str
+        Negative quantities; administrative subsets above their whole.
+        Default ``quarantine``.
+    promised_above_statutory, docs_increased : str
+        Promised days above statutory days; current documents above the
+        baseline.  Default ``flag``.
+    implausible_date : str
+        A date before ``earliest_date`` or after the period end.  Default
+        ``stop``.
+    earliest_date : datetime.date
+        Earliest plausible date of any input: 2015-01-01.
+    late_days : int
+        Days after the period end that a rectification or a guide check may
+        still fall: 90.
+    rectified_before_rating : str
+        A 好差评 rectification dated before its rating.  Default ``flag``.
+    no_call_record, no_final_disposition : str
+        A callback interview whose case has no call record, or whose calls
+        never completed an interview.  Default ``quarantine``.
+    """
+
+    weight_invalid: str = "stop"
+    weight_outlier: str = "stop"
+    weight_ratio: float = 50.0
+    negative_number: str = "quarantine"
+    rate_above_100: str = "quarantine"
+    promised_above_statutory: str = "flag"
+    docs_increased: str = "flag"
+    implausible_date: str = "stop"
+    earliest_date: dt.date = dt.date(2015, 1, 1)
+    late_days: int = 90
+    rectified_before_rating: str = "flag"
+    no_call_record: str = "quarantine"
+    no_final_disposition: str = "quarantine"
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """The names of the rules (the fields holding a mode)."""
+        return tuple(name for name, value in vars(self).items() if isinstance(value, str))
+
+
 @dataclass(frozen=True)
 class WeightingSpec:
     """How the weights are set: ``explicit`` (the weights in the file) or ``ahp``.
@@ -237,6 +315,7 @@ class Framework:
     screens: Screens = Screens()
     weighting: WeightingSpec = WeightingSpec()
     roles: Roles = Roles()
+    plausibility: Plausibility = Plausibility()
     source: str = ""
     sha256: str = ""
 
@@ -466,6 +545,7 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
 
     weighting = _parse_weighting(data.get("weighting", {}), {d.id for d in dims}, inds, problem)
     roles = _parse_roles(data.get("roles", {}), {i.id: i for i in inds}, problem)
+    plausibility = _parse_plausibility(data.get("plausibility", {}), problem)
 
     level = float(head.get("confidence_level", DEFAULT_CONFIDENCE_LEVEL))
     if not 0.5 <= level < 1:
@@ -480,7 +560,7 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
         missing_dimension_flag=float(head.get("missing_dimension_flag", 0.30)), scales=scales,
         dimensions=tuple(dims), indicators=tuple(inds), gates=gates, grades=grades, categories=cats,
         departments=tuple(deps), crosswalk=tuple(crosswalk), screens=screens, weighting=weighting, roles=roles,
-        source=source,
+        plausibility=plausibility, source=source,
     )
 
 
@@ -645,3 +725,53 @@ def _check_weights(dims, inds, problem):
         if factor and factor != 1.0:
             out = [replace(i, weight=i.weight * factor) if i.dimension == dim.id else i for i in out]
     return dims, out
+
+
+def _parse_plausibility(section: dict, problem) -> Plausibility:
+    """``[plausibility]`` into :class:`Plausibility`; unknown keys and bad values are problems."""
+    defaults = Plausibility()
+    known = list(Plausibility.__dataclass_fields__)
+    values: dict[str, Any] = {}
+    if not isinstance(section, dict):
+        problem("[plausibility] is not a table of settings", "write it as a [plausibility] section with key = value")
+        return defaults
+
+    def did_you_mean(word: str, options) -> str:
+        close = difflib.get_close_matches(str(word), list(options), n=1)
+        return f"did you mean '{close[0]}'? " if close else ""
+
+    for key, value in section.items():
+        where = f"[plausibility] {key} = {value!r}"
+        if key not in known:
+            problem(f"[plausibility]: unknown setting '{key}'",
+                    did_you_mean(key, known) + f"the settings are {', '.join(known)}")
+            continue
+        default = getattr(defaults, key)
+        if isinstance(default, str):
+            if value not in PLAUSIBILITY_MODES:
+                problem(f"{where} is not a mode", did_you_mean(value, PLAUSIBILITY_MODES)
+                        + f"use one of {', '.join(repr(m) for m in PLAUSIBILITY_MODES)}")
+                continue
+        elif key == "weight_ratio":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 1:
+                problem(f"{where} is not a factor above 1", "give a number above 1, e.g. weight_ratio = 50")
+                continue
+            value = float(value)
+        elif key == "late_days":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                problem(f"{where} is not a whole number of days", "give a whole number of 0 or more, e.g. 90")
+                continue
+        elif key == "earliest_date":
+            if isinstance(value, dt.datetime):
+                value = value.date()
+            elif isinstance(value, str):
+                try:
+                    value = dt.date.fromisoformat(value)
+                except ValueError:
+                    problem(f"{where} is not a date", "write it as earliest_date = 2015-01-01")
+                    continue
+            elif not isinstance(value, dt.date):
+                problem(f"{where} is not a date", "write it as earliest_date = 2015-01-01")
+                continue
+        values[key] = value
+    return replace(defaults, **values)

@@ -4,8 +4,10 @@
 columns onto the canonical table, parses every value, and sorts every row
 into *used* or *quarantined* (with a reason code) in a :class:`Ledger`.
 Structural problems (unreadable file, missing required column, a department
-column that matches the register for hardly any row, ...) are collected over
-all files and raised together as one :class:`DataValidationError`.
+column that matches the register for hardly any row, a design column the
+table does not have, ...) are collected over all files and raised together
+as one :class:`DataValidationError`, with the rows that plausibility rules in
+``stop`` mode found (:mod:`surveys.plausibility`).
 
 Phone numbers are hashed and masked here, at the door (:mod:`surveys.privacy`).
 """
@@ -19,14 +21,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import aggregate, derive, screens
+from . import aggregate, derive, plausibility, screens
 from .errors import DataValidationError, MinpingWarning, Problem
 from .framework import Framework
 from .ledger import Ledger
 from .normalize import parse_codes, parse_dates, parse_numbers
 from .privacy import hash_phone, mask_phone, scrub_text
 from .project import InputSpec, Project
-from .readers import PARQUET_SUFFIXES, RawTable, read_table
+from .grid import RawTable, ReadLimits, arrow_text, text_column
+from .readers import PARQUET_SUFFIXES, read_table
 from .schema import TABLES, ChannelData, TableSpec
 
 #: share of rows whose department must match the register, below which the column is a structural problem
@@ -35,6 +38,8 @@ MIN_DEPARTMENT_MATCH = 0.5
 STREAMED_TABLES = ("ratings",)
 #: records per batch of a streamed table
 BATCH_ROWS = 1 << 19
+#: keys of [inputs.design] that name a column of the table
+DESIGN_COLUMNS = ("weights", "strata", "cluster", "fpc")
 
 
 @dataclass
@@ -51,8 +56,11 @@ class YearInput:
 
 
 def load_year(project: Project, framework: Framework, year: int, *, stream: bool = True,
-              batch_rows: int = BATCH_ROWS) -> YearInput:
+              batch_rows: int = BATCH_ROWS, limits: ReadLimits | None = None) -> YearInput:
     """Read, validate and derive every input table of ``year``.
+
+    ``limits`` bounds what reading each file may cost
+    (:class:`~surveys.readers.ReadLimits`; the documented defaults when None).
 
     With ``stream``, a table of :data:`STREAMED_TABLES` whose inputs are all
     Parquet is read in record batches of ``batch_rows`` records; each batch
@@ -64,6 +72,9 @@ def load_year(project: Project, framework: Framework, year: int, *, stream: bool
     """
     ledger = Ledger()
     problems: list[Problem] = []
+    checker = plausibility.Checker(framework.plausibility, ledger,
+                                   {_label(s.path, project.root): str(s.path) for s in project.inputs_for(year)})
+    failed: set[str] = set()  # tables with a file that could not be used
     parts: dict[str, list[pd.DataFrame]] = {}
     designs: dict[str, dict] = {}
     files = []
@@ -80,7 +91,7 @@ def load_year(project: Project, framework: Framework, year: int, *, stream: bool
                 group = [s for s in specs if s.table == spec.table]
                 aggregated[spec.table] = _stream_table(group, [_label(s.path, project.root) for s in group],
                                                        framework, lookup, year, period, ledger, problems,
-                                                       project.salt, batch_rows)
+                                                       project.salt, batch_rows, checker)
             if aggregated[spec.table] is not None:
                 files.append({"year": year, "table": spec.table, "path": str(spec.path)})
                 if spec.design:
@@ -88,24 +99,28 @@ def load_year(project: Project, framework: Framework, year: int, *, stream: bool
             continue
         try:
             df = _load_file(spec, framework, lookup, year, period, ledger, problems, project.salt,
-                            label=_label(spec.path, project.root))
+                            label=_label(spec.path, project.root), limits=limits, checker=checker)
         except DataValidationError as exc:
             problems.extend(exc.problems or [Problem(exc.summary, file=str(spec.path))])
+            failed.add(spec.table)
             continue
         if df is None:
+            failed.add(spec.table)
             continue
         files.append({"year": year, "table": spec.table, "path": str(spec.path)})
         parts.setdefault(spec.table, []).append(df)
         if spec.design:
             designs[spec.table] = dict(spec.design)
-    if problems:
-        raise DataValidationError(f"The inputs for {year} cannot be used", problems)
     tables = {}
     for name, dfs in parts.items():
         df = pd.concat(dfs, ignore_index=True) if len(dfs) > 1 else dfs[0]
         if len(dfs) > 1:
             df = _drop_duplicate_keys(df, TABLES[name], ledger)
         tables[name] = df
+    tables = checker.check_tables(tables, designs, skip=failed)
+    problems += checker.problems()
+    if problems:
+        raise DataValidationError(f"The inputs for {year} cannot be used", problems)
     tables = screens.apply(tables, framework, ledger)
     tables = derive.derive_all(tables)
     for name, df in tables.items():
@@ -143,6 +158,17 @@ def _map_columns(raw: pd.DataFrame, spec: InputSpec, table: TableSpec, problems:
         problems.append(Problem(
             f"required column '{c}' ({col.zh}) is missing", file=str(spec.path), column=c,
             fix=f"add the column, or map the file's column to '{c}' under [inputs.columns] in project.toml"))
+    for role in DESIGN_COLUMNS:
+        name = spec.design.get(role)
+        if name and name not in df.columns:
+            # Without this, the design would silently fall back to its default (e.g. equal weights).
+            have = [c.name for c in table.columns if c.kind in ("number", "text", "id")]
+            problems.append(Problem(
+                f"[inputs.design] names '{name}' as {role}, but the file has no column '{name}' after mapping",
+                file=str(spec.path), column=name, code="design_column_missing",
+                fix=f"map the file's {role} column to one of table '{table.name}''s columns ({', '.join(have)}) "
+                    f"under [inputs.columns] and name that column in [inputs.design], or remove {role} from "
+                    "[inputs.design]"))
     return df.loc[:, ~df.columns.duplicated()]
 
 
@@ -154,26 +180,31 @@ def _label(path, root) -> str:
         return path.name
 
 
-def _load_file(spec, framework, lookup, year, period, ledger: Ledger, problems, salt, *, label: str):
+def _load_file(spec, framework, lookup, year, period, ledger: Ledger, problems, salt, *, label: str,
+               checker: plausibility.Checker, limits: ReadLimits | None = None):
     table = TABLES[spec.table]
-    raw = _read(spec, table)
+    raw = _read(spec, table, limits)
     n_before = len(problems)
     df = _map_columns(raw.frame, spec, table, problems)
     if len(problems) > n_before:
         return None
     used = _check_rows(df, raw.source_rows, spec, framework, lookup, year, period, ledger, problems, salt,
-                       label=label)
+                       label=label, checker=checker)
     if used is not None:
         ledger.count(file=label, table=spec.table, rows_in=len(df), rows_used=len(used), blank_rows=raw.blank_rows)
     return used
 
 
 def _check_rows(df, source_rows, spec, framework, lookup, year, period, ledger: Ledger, problems, salt, *,
-                label: str, keys: aggregate.KeyBook | None = None, tally: _Tally | None = None, columns=None):
+                label: str, checker: plausibility.Checker, keys: aggregate.KeyBook | None = None,
+                tally: _Tally | None = None, columns=None):
     """The per-row rules of one file (or one record batch of it): parse, quarantine, return the used rows.
 
     Every value is parsed; a row that breaks a rule is quarantined in the
-    ledger with the first reason found.  ``keys`` and ``tally`` carry what a
+    ledger with the first reason found.  The plausibility row rules
+    (:mod:`surveys.plausibility`) run on the rows still in use after the
+    parsing rules and the period screen, before duplicate keys; ``checker``
+    settles them and collects what stops the year.  ``keys`` and ``tally`` carry what a
     streamed file's batches share (repeated keys, the department match);
     without them the file is checked whole.  ``columns``: only these of the
     used rows are returned.  None when the department column is a structural
@@ -181,6 +212,7 @@ def _check_rows(df, source_rows, spec, framework, lookup, year, period, ledger: 
     """
     table = TABLES[spec.table]
     fname = label
+    stamps: dict[str, pd.Series] = {}  # date and month columns as timestamps, for the plausibility rules
     df["_file"] = fname
     df["_row"] = np.asarray(source_rows)
     marks = _Marks(len(df))
@@ -232,11 +264,12 @@ def _check_rows(df, source_rows, spec, framework, lookup, year, period, ledger: 
         elif col.kind == "date":
             values, bad = parse_dates(s)
             mark(bad, "bad_date", cell)
-            df[col.name] = values
+            df[col.name] = stamps[col.name] = values
         elif col.kind == "month":
             values, bad = parse_dates(text.where(~text.str.fullmatch(r"\d{4}\D\d{1,2}\D?", na=False),
                                                  text.str.replace(r"\D", "-", regex=True).str.rstrip("-") + "-01"))
             mark(bad, "bad_date", cell)
+            stamps[col.name] = values
             df[col.name] = _per_distinct(values, lambda u: u.dt.strftime("%Y-%m").astype("string"))
         elif col.kind == "category":
             labels = dict(col.labels)
@@ -263,10 +296,23 @@ def _check_rows(df, source_rows, spec, framework, lookup, year, period, ledger: 
     if table.date_column and table.date_column in df.columns and period is not None:
         mode = framework.screens.outside_period
         d = df[table.date_column]
-        outside = d.notna() & ((d < pd.Timestamp(period[0])) | (d > pd.Timestamp(period[1]) + pd.Timedelta(days=1)))
+        outside = d.notna() & ((d < pd.Timestamp(period[0])) | (d >= pd.Timestamp(period[1]) + pd.Timedelta(days=1)))
+
+        def shown(idx):
+            return (table.date_column + "=" + d.iloc[idx].dt.strftime("%Y-%m-%d").fillna("")).tolist()
         if mode == "quarantine":
-            mark(outside.to_numpy(), "outside_period",
-                 lambda idx: (table.date_column + "=" + d.iloc[idx].dt.strftime("%Y-%m-%d").fillna("")).tolist())
+            mark(outside.to_numpy(), "outside_period", shown)
+        elif mode == "flag" and (idx := np.flatnonzero(outside.to_numpy() & marks.ok())).size:
+            # kept, and said so: the department is flagged with the first example
+            depts = df["department_id"].to_numpy()[idx]
+            first = {dept: k for k, dept in reversed(list(enumerate(depts)))}
+            texts = shown(idx[list(first.values())])
+            ledger.flag_rows(table=spec.table, code="outside_period", departments=depts,
+                             examples={dept: f"{fname} row {df['_row'].iloc[idx[k]]}: {t}"
+                                       for (dept, k), t in zip(first.items(), texts, strict=True)})
+
+    # values that parse but cannot be true: stopped, quarantined or flagged as the framework says
+    checker.check_rows(df, table, spec.design, period, stamps, ok=marks.ok, quarantine=mark)
 
     # duplicate keys within the file (first kept); across files when streamed
     key = [k for k in table.key if k in df.columns]
@@ -350,9 +396,7 @@ def _cells(s: pd.Series, text: pd.Series | None, name: str):
             return (name + "=" + text.iloc[idx].astype("string").fillna("")).tolist()
         import pyarrow as pa
 
-        from .readers import _arrow_text
-
-        shown = _arrow_text(pa.array(s.iloc[idx].to_numpy(), from_pandas=True))
+        shown = arrow_text(pa.array(s.iloc[idx].to_numpy(), from_pandas=True))
         return [name + "=" + ("" if v is None else v) for v in shown.to_pylist()]
     return detail
 
@@ -406,7 +450,7 @@ def _column_targets(columns, spec: InputSpec, table: TableSpec) -> dict:
     return rename
 
 
-def _read(spec: InputSpec, table: TableSpec) -> RawTable:
+def _read(spec: InputSpec, table: TableSpec, limits: ReadLimits | None = None) -> RawTable:
     """The file's cells as :func:`~surveys.readers.read_table` gives them, except Parquet numbers and timestamps.
 
     A Parquet column that maps to a number, count or code column and holds
@@ -416,7 +460,7 @@ def _read(spec: InputSpec, table: TableSpec) -> RawTable:
     """
     if spec.path.suffix.lower() not in PARQUET_SUFFIXES:
         return read_table(spec.path, sheet=spec.sheet, header_rows=spec.header_rows, delimiter=spec.delimiter,
-                          encoding=spec.encoding)
+                          encoding=spec.encoding, limits=limits)
     pf = _parquet_file(spec.path)
     names = [str(n).strip() for n in pf.schema_arrow.names]
     kinds = {n: table.column(c).kind for n, c in _column_targets(names, spec, table).items()}
@@ -429,14 +473,12 @@ def _parquet_file(path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from .readers import _arrow_text
-
     try:
         # Read page by page: pre-buffering would hold every requested column chunk of the file at once.
         pf = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 22)
         names = [str(n).strip() for n in pf.schema_arrow.names]
         sound = (len(set(names)) == len(names) and pf.metadata.num_rows > 0
-                 and all(_arrow_text(pa.array([], type=f.type)) is not None for f in pf.schema_arrow))
+                 and all(arrow_text(pa.array([], type=f.type)) is not None for f in pf.schema_arrow))
     except (pa.ArrowException, OSError, ValueError):
         sound = False
     if not sound:
@@ -451,8 +493,6 @@ def _typed_frame(data, kinds: dict[str, str]) -> pd.DataFrame:
     """A Parquet table or record batch as rows to check (typing rule in :func:`_read`)."""
     import pyarrow as pa
     import pyarrow.compute as pc
-
-    from .readers import _arrow_text, _text_column
 
     columns = {}
     for name, column in zip(data.schema.names, data.columns):
@@ -474,17 +514,17 @@ def _typed_frame(data, kinds: dict[str, str]) -> pd.DataFrame:
         if kind in ("department", "category") and pa.types.is_dictionary(kind_of):
             # Few distinct names over many records: clean the dictionary, keep the codes.
             column = column.unify_dictionaries().combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-            values = _text_column(_arrow_text(column.dictionary))
+            values = text_column(arrow_text(column.dictionary))
             if values.notna().all() and values.is_unique:
                 codes = pc.fill_null(column.indices, -1).to_numpy(zero_copy_only=False)
                 columns[name] = pd.Series(pd.Categorical.from_codes(codes, categories=values.astype(object)))
                 continue
-        columns[name] = _text_column(_arrow_text(column))
+        columns[name] = text_column(arrow_text(column))
     return pd.DataFrame(columns)
 
 
 def _stream_table(specs, labels, framework, lookup, year, period, ledger: Ledger, problems, salt,
-                  batch_rows: int) -> pd.DataFrame | None:
+                  batch_rows: int, checker: plausibility.Checker) -> pd.DataFrame | None:
     """Check a table's Parquet files record batch by record batch and reduce them to sufficient statistics.
 
     Each batch passes :func:`_check_rows` (the rules of an in-memory file),
@@ -525,7 +565,7 @@ def _stream_table(specs, labels, framework, lookup, year, period, ledger: Ledger
             rows = np.arange(rows_in + 2, rows_in + 2 + len(frame), dtype=np.int64)
             rows_in += len(frame)
             used = _check_rows(frame, rows, spec, framework, lookup, year, period, ledger, problems, salt,
-                               label=label, keys=book, tally=tally, columns=keep)
+                               label=label, keys=book, tally=tally, columns=keep, checker=checker)
             rows_used += len(used)
             stats = aggregate.sufficient_statistics(derive.derive_all({table.name: used})[table.name], table.name)
             total = stats if total is None else aggregate.combine([total, stats])
