@@ -138,6 +138,7 @@ def evaluate(data: ChannelData, framework: Framework, *, seed: int, level: float
     for c in ("n_survey", "n_callback", "n_visit"):
         deps[c] = deps["department_id"].map(sizes[c] if c in sizes else pd.Series(dtype=float)).fillna(0).astype(int)
     deps = apply_gates(deps, quality, framework, adjustments, collected=collected_channels(data))
+    deps["flags"] = _with_data_flags(deps, data, framework)
     # A department without an index is listed, not dropped: no gate verdicts, the reason in words.
     unscored = deps["index"].isna()
     deps.loc[unscored, "flags"] = "not_evaluated"
@@ -171,6 +172,21 @@ def evaluate(data: ChannelData, framework: Framework, *, seed: int, level: float
     rob, rel, pri = robustness_tables(result, data, rng=stream(seed, "sensitivity", year),
                                       sensitivity_draws=sensitivity_draws)
     return replace(result, robustness=rob, reliability=rel, priorities=pri)
+
+
+def _with_data_flags(deps: pd.DataFrame, data: ChannelData, framework: Framework) -> pd.Series:
+    """The gate flags plus the plausibility rules the department's data set off in ``flag`` mode.
+
+    The quality screens (straight-lining, speeders, ...) flag respondents,
+    not departments: they stay in ``results/screen_flags.csv``.
+    """
+    rules = {name for name, value in vars(framework.plausibility).items() if isinstance(value, str)}
+    flags = data.flags if data.flags is not None else pd.DataFrame(columns=["department_id", "flag"])
+    found = flags[flags["flag"].isin(rules)].groupby("department_id")["flag"].apply(
+        lambda s: sorted(set(s)))
+    own = deps["department_id"].map(found)
+    return pd.Series([";".join([*(f.split(";") if f else []), *(extra if isinstance(extra, list) else [])])
+                      for f, extra in zip(deps["flags"].fillna(""), own)], index=deps.index)
 
 
 def _with_ranks(deps: pd.DataFrame, ranks: pd.DataFrame) -> pd.DataFrame:

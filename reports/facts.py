@@ -16,6 +16,7 @@ import pandas as pd
 from evaluation.result import EvaluationResult
 from reports.format import Fact, fmt, level_text, missing
 from reports.labels import LABELS, label, split_flags
+from surveys.ledger import REASONS
 
 SCOPES = ("overall", "category")
 
@@ -212,7 +213,12 @@ def flag_short(codes, lang: str) -> str:
     parts = []
     for code in split_flags(codes) if isinstance(codes, str) else list(codes or []):
         key = f"flag_short_{code}"
-        parts.append(label(key, lang) if key in LABELS else label("flag_unknown", lang, code=code))
+        if key in LABELS:
+            parts.append(label(key, lang))
+        elif code in REASONS:
+            parts.append(label("flag_short_data_rule", lang))
+        else:
+            parts.append(label("flag_unknown", lang, code=code))
     return ("；" if lang == "zh" else "; ").join(parts)
 
 

@@ -126,7 +126,7 @@ def load_year(project: Project, framework: Framework, year: int, *, stream: bool
     for name, df in tables.items():
         tables[name] = df.drop(columns=["_file", "_row", "_dept_text"], errors="ignore")
     tables.update(aggregated)
-    return YearInput(ChannelData(year, tables, designs), ledger, files)
+    return YearInput(ChannelData(year, tables, designs, flags=ledger.flags_frame()), ledger, files)
 
 
 # ---------------------------------------------------------------------------
