@@ -126,7 +126,7 @@ def evaluate_loaded(project: Project, framework: Framework, loaded: YearInput, *
     """
     year = loaded.data.year
     result = evaluate(loaded.data, framework, seed=project.seed, variance=variance, n_replicates=n_replicates)
-    inputs = {str(s.path.relative_to(project.root)): sha256_file(s.path) for s in project.inputs_for(year)}
+    inputs = {project.label(s.path): sha256_file(s.path) for s in project.inputs_for(year)}
     result = replace(result, provenance=replace(result.provenance, project_sha256=project.sha256,
                                                 input_sha256=inputs))
     history = merged_history(load_history_or_empty(history_path(project.root)), result,

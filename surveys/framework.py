@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import FrameworkError, NormalisedWeightsWarning, Problem
+from .keys import ANY, LEAF, unknown_keys
 from .normalize import name_key
 from .schema import CHANNELS, TABLES, table_fields
 
@@ -384,6 +385,37 @@ class Framework:
 # ---------------------------------------------------------------------------
 
 
+def _fields(cls) -> dict:
+    return {k: LEAF for k in cls.__dataclass_fields__}
+
+
+#: every section and key a framework file may have (:mod:`surveys.keys`); anything else is an error
+FRAMEWORK_SHAPE = {
+    "framework": {"id": LEAF, "version": LEAF, "name": LEAF, "name_en": LEAF, "likert_preset": LEAF,
+                  "confidence_level": LEAF, "missing_dimension_flag": LEAF},
+    "likert_presets": {"*": LEAF},
+    "scales": {"*": {"kind": LEAF, "codes": LEAF, "na_codes": LEAF, "top_box": LEAF, "bottom_box": LEAF,
+                     "labels": {"*": LEAF}}},
+    "dimensions": [{"id": LEAF, "name": LEAF, "name_en": LEAF, "weight": LEAF}],
+    "indicators": [{"id": LEAF, "dimension": LEAF, "name": LEAF, "name_en": LEAF, "channel": LEAF, "table": LEAF,
+                    "field": LEAF, "measure": LEAF, "weight": LEAF, "scale": LEAF, "denominator": LEAF,
+                    "success": LEAF, "version": LEAF,
+                    "transform": {"kind": LEAF, "worst": LEAF, "frontier": LEAF, "preset": LEAF}}],
+    "gates": _fields(Gates),
+    "grades": [{"grade": LEAF, "name": LEAF, "name_en": LEAF, "min": LEAF}],
+    "categories": [{"id": LEAF, "name": LEAF, "name_en": LEAF, "optional": LEAF}],
+    "departments": [{"id": LEAF, "name": LEAF, "name_en": LEAF, "category": LEAF, "tier": LEAF,
+                     "first_year": LEAF, "last_year": LEAF, "optional": LEAF, "aliases": LEAF}],
+    "crosswalk": [{"year": LEAF, "successor": LEAF, "predecessors": LEAF, "kind": LEAF}],
+    "screens": _fields(Screens),
+    "weighting": {"method": LEAF, "ahp_method": LEAF, "random_index": LEAF, "max_cr": LEAF,
+                  "allow_inconsistent": LEAF, "dimensions": LEAF, "indicators": {"*": {"comparisons": LEAF}}},
+    "roles": {"outcome": LEAF, "outcomes": LEAF, "inflation_indicator": LEAF, "agreement": LEAF,
+              "reform_figures": {"*": LEAF}},
+    "plausibility": ANY,  # checked with its values by _parse_plausibility
+}
+
+
 def load_framework(path: str | Path | None = None) -> Framework:
     """Load and validate a framework TOML file (the shipped default if ``None``).
 
@@ -418,6 +450,7 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
     def problem(message: str, fix: str, **kw: Any) -> None:
         problems.append(Problem(message, fix=fix, file=source, **kw))
 
+    unknown_keys(data, FRAMEWORK_SHAPE, problem)
     head = data.get("framework", {})
     for key in ("id", "version"):
         if not head.get(key):
@@ -489,9 +522,6 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
 
     g = data.get("gates", {})
     gates = Gates(**{k: type(getattr(Gates(), k))(v) for k, v in g.items() if hasattr(Gates(), k)})
-    for k in g:
-        if not hasattr(Gates(), k):
-            problem(f"unknown gate setting '{k}'", f"use one of {sorted(Gates.__dataclass_fields__)}")
 
     grades = tuple(GradeBand(x["grade"], x.get("name", x["grade"]), x.get("name_en", x["grade"]),
                              float(x.get("min", 0))) for x in data.get("grades", []))
@@ -538,9 +568,7 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
     s = data.get("screens", {})
     screens = Screens(**{k: type(getattr(Screens(), k))(v) for k, v in s.items() if hasattr(Screens(), k)})
     for k, v in s.items():
-        if not hasattr(Screens(), k):
-            problem(f"unknown screen '{k}'", f"use one of {sorted(Screens.__dataclass_fields__)}")
-        elif isinstance(getattr(Screens(), k), str) and v not in SCREEN_MODES:
+        if hasattr(Screens(), k) and isinstance(getattr(Screens(), k), str) and v not in SCREEN_MODES:
             problem(f"screen '{k}' = '{v}'", f"use one of {list(SCREEN_MODES)}")
 
     weighting = _parse_weighting(data.get("weighting", {}), {d.id for d in dims}, inds, problem)
@@ -599,14 +627,10 @@ def _parse_weighting(w: dict, dim_ids: set[str], inds, problem) -> WeightingSpec
                          dimension_comparisons=dims, indicator_comparisons=per_dim)
 
 
-ROLE_KEYS = ("outcome", "outcomes", "inflation_indicator", "agreement", "reform_figures")
 
 
 def _parse_roles(r: dict, inds: dict[str, Indicator], problem) -> Roles:
     """``[roles]``: every id must be an indicator of the framework, of the kind the role needs."""
-    for key in r:
-        if key not in ROLE_KEYS:
-            problem(f"[roles] has unknown key '{key}'", f"use one of {list(ROLE_KEYS)}")
 
     def known(iid, where: str, *, channel: str | None = None, likert: bool = False) -> str | None:
         ind = inds.get(str(iid))

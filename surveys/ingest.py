@@ -70,10 +70,24 @@ def load_year(project: Project, framework: Framework, year: int, *, stream: bool
     month, with ``_count``), which evaluation accepts in place of the records;
     the ledger is the same as without streaming.
     """
+    if year not in project.years:
+        raise DataValidationError(f"{year} is not a year of the project", [Problem(
+            f"year {year}", file=str(project.path), code="unknown_year",
+            fix=f"use one of {list(project.years)}, or add {year} to [project] years with its [[inputs]]")])
+    absent = [s for s in project.inputs_for(year) if not s.path.is_file()]
+    if absent:
+        raise DataValidationError(f"The input files of {year} are not there", [Problem(
+            "input file not found", file=str(s.path), code="input_missing",
+            fix="put the file there, or correct its path in project.toml (relative to the project file)")
+            for s in absent])
+    if not project.inputs_for(year):
+        raise DataValidationError(f"No input files for {year}", [Problem(
+            f"project.toml lists no [[inputs]] for {year}", file=str(project.path), code="input_missing",
+            fix=f"add [[inputs]] entries with year = {year}, one per file")])
     ledger = Ledger()
     problems: list[Problem] = []
     checker = plausibility.Checker(framework.plausibility, ledger,
-                                   {_label(s.path, project.root): str(s.path) for s in project.inputs_for(year)})
+                                   {project.label(s.path): str(s.path) for s in project.inputs_for(year)})
     failed: set[str] = set()  # tables with a file that could not be used
     parts: dict[str, list[pd.DataFrame]] = {}
     designs: dict[str, dict] = {}
@@ -89,7 +103,7 @@ def load_year(project: Project, framework: Framework, year: int, *, stream: bool
         if spec.table in streamed:
             if spec.table not in aggregated:
                 group = [s for s in specs if s.table == spec.table]
-                aggregated[spec.table] = _stream_table(group, [_label(s.path, project.root) for s in group],
+                aggregated[spec.table] = _stream_table(group, [project.label(s.path) for s in group],
                                                        framework, lookup, year, period, ledger, problems,
                                                        project.salt, batch_rows, checker)
             if aggregated[spec.table] is not None:
@@ -99,7 +113,7 @@ def load_year(project: Project, framework: Framework, year: int, *, stream: bool
             continue
         try:
             df = _load_file(spec, framework, lookup, year, period, ledger, problems, project.salt,
-                            label=_label(spec.path, project.root), limits=limits, checker=checker)
+                            label=project.label(spec.path), limits=limits, checker=checker)
         except DataValidationError as exc:
             problems.extend(exc.problems or [Problem(exc.summary, file=str(spec.path))])
             failed.add(spec.table)
@@ -170,14 +184,6 @@ def _map_columns(raw: pd.DataFrame, spec: InputSpec, table: TableSpec, problems:
                     f"under [inputs.columns] and name that column in [inputs.design], or remove {role} from "
                     "[inputs.design]"))
     return df.loc[:, ~df.columns.duplicated()]
-
-
-def _label(path, root) -> str:
-    """How a file is named in the ledger: its path relative to the project folder (POSIX separators)."""
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.name
 
 
 def _load_file(spec, framework, lookup, year, period, ledger: Ledger, problems, salt, *, label: str,

@@ -30,7 +30,18 @@ Format::
     # or, e.g. for callbacks drawn from each department's case records:
     # population = "admin_cases"        # weight N_d / n_d and fpc N_d from admin cases received
 
-Unknown keys are reported together with every other problem.
+    [tables.survey]                     # settings every [[inputs]] of a table shares (an input may override)
+    encoding = "gb18030"
+    [tables.survey.columns]             # mappings merged with each input's own [inputs.columns]
+    "问卷编号" = "response_id"
+
+Strict: a key or section the toolkit does not read (``[inputs.desing]``,
+``confidence_level`` under ``[project]``) is an error with a "did you mean"
+suggestion, reported together with every other problem, as are a value of
+the wrong type, a period that ends before it starts
+and a year not in ``years``.  Input files are looked for when their year is
+loaded (:func:`surveys.ingest.load_year`), so a project can list a year whose
+files have not arrived yet.
 """
 
 from __future__ import annotations
@@ -44,6 +55,7 @@ from pathlib import Path
 
 from .errors import FrameworkError, Problem
 from .framework import Framework, load_framework
+from .keys import LEAF, did_you_mean, unknown_keys
 from .schema import TABLES
 
 SALT_ENV = "MINPING_SALT"
@@ -79,11 +91,61 @@ class Project:
     def root(self) -> Path:
         return self.path.parent
 
+    def label(self, path: Path) -> str:
+        """How an input file is named in the ledger and the manifest: relative to the project folder when
+        inside it (POSIX separators), else its file name (the ledger does not show where a machine keeps data)."""
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return path.name
+
     def inputs_for(self, year: int) -> tuple[InputSpec, ...]:
         return tuple(i for i in self.inputs if i.year == year)
 
     def load_framework(self) -> Framework:
         return load_framework(self.framework_path)
+
+
+_INPUT_KEYS = {"encoding": LEAF, "sheet": LEAF, "header_rows": LEAF, "delimiter": LEAF, "columns": {"*": LEAF},
+               "design": {"weights": LEAF, "strata": LEAF, "cluster": LEAF, "fpc": LEAF, "population": LEAF}}
+#: every section and key a project file may have (:mod:`surveys.keys`); anything else is an error
+PROJECT_SHAPE = {
+    "project": {"name": LEAF, "name_en": LEAF, "framework": LEAF, "years": LEAF, "seed": LEAF, "salt": LEAF},
+    "periods": {"*": LEAF},
+    "tables": {"*": _INPUT_KEYS},
+    "inputs": [{"year": LEAF, "table": LEAF, "path": LEAF, **_INPUT_KEYS}],
+}
+#: keys that belong elsewhere: where a user who wrote them in the project file should put them
+_MISPLACED = {
+    "confidence_level": "the confidence level belongs to the framework: set confidence_level under [framework] in "
+                        "the framework file (`minping init` writes one to edit)",
+    "likert_preset": "set likert_preset under [framework] in the framework file",
+}
+
+
+def _listed(value) -> list:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _whole(value, where: str, problem) -> int | None:
+    """``value`` as a whole number (an int, or text of one), else a problem and None."""
+    if isinstance(value, bool):
+        value = None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    problem(f"{where} = {value!r} is not a whole number", f"write a whole number, e.g. {where.split()[-1]} = 2025"
+            if where.split()[-1] in ("year", "years") else "write a whole number")
+    return None
+
+
+def _with_table_defaults(defaults: dict, item: dict) -> dict:
+    """An input's settings over its table's ``[tables.<table>]`` defaults; column mappings are merged."""
+    merged = {**defaults, **item}
+    merged["columns"] = {**defaults.get("columns", {}), **item.get("columns", {})}
+    merged["design"] = item.get("design", defaults.get("design", {}))
+    return merged
 
 
 def load_project(path: str | Path = "project.toml") -> Project:
@@ -109,60 +171,80 @@ def load_project(path: str | Path = "project.toml") -> Project:
     def problem(msg: str, fix: str) -> None:
         problems.append(Problem(msg, fix=fix, file=str(path)))
 
+    unknown_keys(data, PROJECT_SHAPE, problem, hints=_MISPLACED)
     head = data.get("project", {})
     root = path.parent
     fw = head.get("framework", "default")
-    fw_path = None if fw == "default" else (root / fw)
-    if fw_path is not None and not fw_path.exists():
+    fw_path = None if fw == "default" else (root / str(fw))
+    if fw_path is not None and not fw_path.is_file():
         problem(f"framework file '{fw}' does not exist", "correct [project] framework or use \"default\"")
-    years = tuple(int(y) for y in head.get("years", ()))
+    years = tuple(y for y in (_whole(v, "[project] years", problem) for v in _listed(head.get("years", ())))
+                  if y is not None)
     if not years:
         problem("[project] lists no years", "add years = [2024] (every year with inputs)")
+    seed = _whole(head.get("seed", 0), "[project] seed", problem)
+    if seed is not None and seed < 0:
+        problem(f"[project] seed = {seed} is negative", "use a whole number of 0 or more")
     salt = os.environ.get(SALT_ENV) or str(head.get("salt", ""))
     if not salt:
         problem("no salt for hashing phone numbers", f"add salt = \"...\" under [project] or set {SALT_ENV}")
 
-    periods: dict[int, tuple[dt.date, dt.date]] = {}
-    for y in years:
-        periods[y] = (dt.date(y, 1, 1), dt.date(y, 12, 31))
+    periods: dict[int, tuple[dt.date, dt.date]] = {y: (dt.date(y, 1, 1), dt.date(y, 12, 31)) for y in years}
     for key, value in data.get("periods", {}).items():
+        year = _whole(key, "[periods]", problem)
         try:
             start, end = (dt.date.fromisoformat(str(v)) for v in value)
-            periods[int(key)] = (start, end)
         except (ValueError, TypeError):
             problem(f"period for {key} is {value!r}", "write it as [\"YYYY-MM-DD\", \"YYYY-MM-DD\"]")
+            continue
+        if end < start:
+            problem(f"period for {key} ends ({end}) before it starts ({start})",
+                    "write the start first: [\"YYYY-MM-DD\" (start), \"YYYY-MM-DD\" (end)]")
+        elif year is not None:
+            periods[year] = (start, end)
+
+    defaults = {}
+    for table, spec in data.get("tables", {}).items():
+        if table not in TABLES:
+            problem(f"[tables.{table}]: unknown table '{table}'", did_you_mean(table, TABLES) +
+                    f"use one of {sorted(TABLES)}")
+            continue
+        defaults[table] = spec
 
     inputs = []
     for n, item in enumerate(data.get("inputs", []), start=1):
         where = f"[[inputs]] number {n}"
         table = item.get("table", "")
         if table not in TABLES:
-            problem(f"{where}: unknown table '{table}'", f"use one of {sorted(TABLES)}")
+            problem(f"{where}: unknown table '{table}'", did_you_mean(table, TABLES) + f"use one of {sorted(TABLES)}")
             continue
-        year = int(item.get("year", 0))
-        if year not in years:
+        merged = _with_table_defaults(defaults.get(table, {}), item)
+        year = _whole(item.get("year"), f"{where} year", problem)
+        if year is not None and year not in years:
             problem(f"{where}: year {year} is not in [project] years", "add the year or correct it")
-        rel = item.get("path", "")
-        file_path = root / rel
-        if not rel or not file_path.exists():
-            problem(f"{where}: input file '{rel}' does not exist", "correct the path (relative to project.toml)")
-        columns = {str(k).strip(): str(v) for k, v in item.get("columns", {}).items()}
+        rel = str(item.get("path", ""))
+        if not rel:
+            problem(f"{where}: no path", "add path = \"data/<year>/<file>\" (relative to project.toml)")
+            continue
+        columns = {str(k).strip(): str(v) for k, v in merged.get("columns", {}).items()}
         spec = TABLES[table]
         for src, canon in columns.items():
             if canon not in spec.names:
                 problem(f"{where}: column '{src}' maps to '{canon}', which table '{table}' does not have",
-                        f"map it to one of {list(spec.names)} or remove it")
-        design = {str(k): str(v) for k, v in item.get("design", {}).items()}
-        for k in design:
-            if k not in ("weights", "strata", "cluster", "fpc", "population"):
-                problem(f"{where}: unknown design key '{k}'", "use weights, strata, cluster, fpc or population")
+                        did_you_mean(canon, spec.names) + f"map it to one of {list(spec.names)} or remove it")
+        design = {str(k): str(v) for k, v in merged.get("design", {}).items()}
         if design.get("population", "admin_cases") != "admin_cases":
             problem(f"{where}: population = '{design['population']}'",
                     "use population = \"admin_cases\" (frame sizes from the administrative data) or leave it out")
-        inputs.append(InputSpec(year, table, file_path, columns, item.get("encoding"), item.get("sheet"),
-                                int(item.get("header_rows", 1)), item.get("delimiter"), design))
+        header_rows = _whole(merged.get("header_rows", 1), f"{where} header_rows", problem)
+        if header_rows is not None and header_rows not in (1, 2):
+            problem(f"{where}: header_rows = {header_rows}", "use 1 (one header row) or 2 (a merged two-row header)")
+        if year is None or header_rows is None:
+            continue
+        inputs.append(InputSpec(year, table, root / rel, columns, merged.get("encoding"), merged.get("sheet"),
+                                header_rows, merged.get("delimiter"), design))
     if problems:
         raise FrameworkError(f"The project file {path} is invalid", problems)
     return Project(path=path, name=head.get("name", root.name), name_en=head.get("name_en", head.get("name", root.name)),
-                   framework_path=fw_path, years=years, seed=int(head.get("seed", 0)), salt=salt,
+                   framework_path=fw_path, years=years, seed=seed, salt=salt,
                    periods=periods, inputs=tuple(inputs), sha256=hashlib.sha256(raw).hexdigest())
