@@ -14,6 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from minping.plan import add_plan_parser
 from minping.template_cmd import add_template_parser
 from minping.trend import add_trend_parser
 from surveys.errors import MinpingError
@@ -115,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_template_parser(sub)
     add_trend_parser(sub)
+    add_plan_parser(sub)
     return p
 
 
