@@ -99,7 +99,7 @@ Draws (:func:`draw_callback_sample`, :func:`schedule_visits`)
     order is then randomised, so a list stopped early is still a random
     subsample.  Site visits: the fieldwork days are cut into as many equal
     segments as the department has visits and one day is drawn in each
-    (spread over the season), with a random session, the halls in random
+    (spread over the season), with a random half day, the halls in random
     order and a random set of mystery visits.  Every draw comes from
     ``evaluation.seeds.stream(seed, "plan", year, <what>, <department>)``,
     so adding a department never moves another's draw.
@@ -179,7 +179,7 @@ DRAW_COLUMNS = [
 ]
 
 #: the site-visit schedule: one row per visit
-VISIT_COLUMNS = ["department_id", "visit_no", "date", "session", "hall", "visit_type"]
+VISIT_COLUMNS = ["department_id", "visit_no", "date", "half_day", "hall", "visit_type"]
 
 #: First-year per-unit standard deviation of a sampled table's weighted mean score (0-100 points),
 #: sigma_t in V_t = (W_t sigma_t)^2.  Calibrated on the demo's results (median over departments of
@@ -1073,7 +1073,7 @@ def schedule_visits(visits: pd.Series, days, *, seed: int, year: int, halls: dic
     -------
     DataFrame
         :data:`VISIT_COLUMNS`: ``visit_no`` 1.. in date order, ``date``,
-        ``session`` (``morning`` / ``afternoon``), ``hall``, ``visit_type``
+        ``half_day`` (``morning`` / ``afternoon``), ``hall``, ``visit_type``
         (``announced`` / ``mystery``, the codes of the visits table).
 
     Notes
@@ -1103,14 +1103,14 @@ def schedule_visits(visits: pd.Series, days, *, seed: int, year: int, halls: dic
         for j in range(n):
             lo, hi = edges[j], max(edges[j + 1], edges[j] + 1)
             picks.append(days[min(int(rng.integers(lo, hi)), n_days - 1)])
-        session = np.where(rng.random(n) < 0.5, "morning", "afternoon")
+        half_day = np.where(rng.random(n) < 0.5, "morning", "afternoon")
         own = list((halls or {}).get(dep) or [dep])
         order = [own[i] for i in rng.permutation(len(own))]
         hall = [order[j % len(order)] for j in range(n)]
         kind = np.array(["announced"] * n, dtype=object)
         kind[rng.permutation(n)[:int(round(n * mystery_share))]] = "mystery"
         rows.append(pd.DataFrame({"department_id": dep, "visit_no": np.arange(1, n + 1), "date": picks,
-                                  "session": session, "hall": hall, "visit_type": kind}))
+                                  "half_day": half_day, "hall": hall, "visit_type": kind}))
     if not rows:
         return pd.DataFrame(columns=VISIT_COLUMNS)
     return pd.concat(rows, ignore_index=True)[VISIT_COLUMNS]

@@ -22,7 +22,7 @@ file                         contents
 ``budget_curve.csv``         equal precision: the budget that buys each index half-width
 ``callback_draw.csv``        the callback cases drawn, without phone numbers: frame sizes,
                              inclusion probabilities and weights, call order
-``visit_schedule.csv``       the site visits: department, date, session, hall, type
+``visit_schedule.csv``       the site visits: department, date, half day, hall, type
 ``manifest.json``            seed, streams, methods, settings, defaults applied, input hashes
 ``restricted_call_lists/``   ``call_list_<year>.xlsx`` in the callback template format WITH the
                              phone numbers, and a README: personal data, for the call centre
@@ -915,7 +915,7 @@ def _manifest(project, framework, year, settings, alloc, budget, target, varianc
             "callback_draw": "per department: records sorted by matter, month, case id; systematic sample with a "
                              "fractional interval N/m and a random start; call order randomised" if drew else None,
             "visit_schedule": "working days (Mon-Fri) of the fieldwork period cut into one segment per visit, one day "
-                              "drawn in each; session, hall order and mystery visits at random",
+                              "drawn in each; half day, hall order and mystery visits at random",
             "rank_intervals": f"{settings.rank_replicates} simulated evaluations around the assumed true indices "
                               "(last year's, pulled toward their mean); marginal intervals as in evaluation.ranking",
         },
