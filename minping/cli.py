@@ -17,6 +17,7 @@ from pathlib import Path
 from minping import __version__
 from minping.outputs import default_out
 from minping.pipeline import counts_table, run_project, summary_lines, validate_year
+from minping.plan import add_plan_parser
 from minping.synthetic import write_demo_project
 from minping.template_cmd import add_template_parser
 from minping.trend import add_trend_parser
@@ -113,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_template_parser(sub)
     add_trend_parser(sub)
+    add_plan_parser(sub)
     return p
 
 

@@ -55,7 +55,7 @@ from pathlib import Path
 
 from .errors import FrameworkError, Problem
 from .framework import Framework, load_framework
-from .keys import LEAF, did_you_mean, unknown_keys
+from .keys import ANY, LEAF, did_you_mean, unknown_keys
 from .schema import TABLES
 
 SALT_ENV = "MINPING_SALT"
@@ -114,6 +114,7 @@ PROJECT_SHAPE = {
     "periods": {"*": LEAF},
     "tables": {"*": _INPUT_KEYS},
     "inputs": [{"year": LEAF, "table": LEAF, "path": LEAF, **_INPUT_KEYS}],
+    "plan": ANY,  # the sampling plan's settings, checked key by key by minping.plan.load_plan_settings
 }
 #: keys that belong elsewhere: where a user who wrote them in the project file should put them
 _MISPLACED = {
