@@ -100,7 +100,7 @@ def robustness_tables(result: EvaluationResult, data: ChannelData, *, rng: np.ra
     if not fw.roles.agreement:
         _not_declared("agreement", "agreement")
     reliability = Reliability(
-        scales=scales, interrater=interrater_table(data.tables.get("visits")),
+        scales=scales, interrater=interrater_table(data.tables.get("visits"), fw.item_ids("visits", kind="checklist")),
         agreement=pd.concat(summaries, ignore_index=True) if summaries else pd.DataFrame(columns=AGREEMENT_COLUMNS),
         agreement_points=(pd.concat(points, ignore_index=True) if points
                           else pd.DataFrame(columns=AGREEMENT_POINT_COLUMNS)))

@@ -58,7 +58,7 @@ def test_derived_fields():
             "callback_level": [3, 2, np.nan, np.nan],
         }),
     }
-    out = derive_all(tables)
+    out = derive_all(tables, checklist=("c01", "c02", "c03"))
     assert out["callback_interviews"]["within_promised"].tolist()[:2] == [1.0, 0.0]
     assert np.isnan(out["callback_interviews"]["within_promised"].iloc[2])
     assert out["visits"]["checklist_score"].tolist() == [0.5, 0.5]

@@ -279,6 +279,7 @@ def simulated():
     from evaluation.evaluate import evaluate
     from minping.history import case_volumes
     from minping.synthetic import SimulationConfig, simulate, true_changes
+    from minping.synthetic.config import CHECKLIST_ITEMS
     from surveys.derive import derive_all
     from surveys.framework import load_framework
     from surveys.schema import ChannelData
@@ -289,7 +290,7 @@ def simulated():
         sims = simulate(SimulationConfig(seed=seed))
         results, volumes = [], {}
         for year, sim in sims.items():
-            data = ChannelData(year, derive_all(sim.tables), {"survey": {"weights": "weight", "cluster": "cluster"}})
+            data = ChannelData(year, derive_all(sim.tables, checklist=CHECKLIST_ITEMS), {"survey": {"weights": "weight", "cluster": "cluster"}})
             results.append(evaluate(data, fw, seed=seed, n_draws=200, robustness=False))
             volumes[year] = case_volumes(sim.tables)
         tr = run_trends(history_frames(results, volumes=volumes), seed=seed)["trends"]
