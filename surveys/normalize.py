@@ -33,8 +33,10 @@ __all__ = [
     "parse_bool",
     "parse_codes",
     "parse_dates",
+    "parse_durations",
     "parse_numbers",
     "to_halfwidth",
+    "token_key",
 ]
 
 #: Cell texts that mean "no answer" (compared after NFKC, case folding and
@@ -59,6 +61,13 @@ _DATE = (r"^(?P<year>[0-9]{4})(?P<sep1>[-/.])(?P<month>[0-9]{1,2})(?P<sep2>[-/.]
          r"(?:(?: +|t)(?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2})"
          r"(?::(?P<second>[0-9]{2})(?P<fraction>\.[0-9]{1,9})?)?)?(?:z|[+-][0-9]{2}:?[0-9]{2})?$")
 _COMPACT_DATE = r"^(?P<year>[0-9]{4})(?P<month>[0-9]{2})(?P<day>[0-9]{2})$"
+_AMOUNT = r"[0-9]+(?:\.[0-9]+)?"
+# 1小时2分3秒, 2分15秒, 86秒, 2分钟, 1.5小时, 86s, 2min15s, 1h2m3s (NFKC, lower case, no spaces)
+_DURATION = (rf"^(?:(?P<hours>{_AMOUNT})(?:小时|钟头|时|h|hr|hrs|hour|hours))?"
+             rf"(?:(?P<minutes>{_AMOUNT})(?:分钟|分|min|mins|minute|minutes|m))?"
+             rf"(?:(?P<seconds>{_AMOUNT})(?:秒钟|秒|s|sec|secs|second|seconds))?$")
+# h:mm:ss (a clock reading of a duration, as Excel shows a time cell)
+_CLOCK = r"^(?P<h>[0-9]+):(?P<m>[0-5][0-9]):(?P<s>[0-5][0-9])(?:\.[0-9]+)?$"
 
 
 def name_key(text: object) -> str:
@@ -126,6 +135,41 @@ def parse_numbers(s: pd.Series, *, percent: str = "fraction",
     values = _to_float(parts["number"].str.replace(",", "", regex=False))
     if percent == "fraction":
         values = np.where(parts["percent"].notna().to_numpy(), values / 100.0, values)
+    missing = text.isin(MISSING_TOKENS).to_numpy()
+    bad = ~missing & np.isnan(values)
+    return _spread(codes, values, np.nan, s.index), _spread(codes, bad, False, s.index)
+
+
+def parse_durations(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse durations as survey platforms and people write them, in seconds.
+
+    Accepted after NFKC, case folding and removal of whitespace: a plain
+    number (seconds: ``86``, ``86.5``), amounts with units in the order
+    hours, minutes, seconds (``86秒``, ``2分15秒``, ``2分钟15秒``,
+    ``1小时2分3秒``, ``1.5小时``, ``3分钟``; also ``86s``, ``2min15s``,
+    ``1h2m3s``), and a clock reading ``h:mm:ss`` (``0:02:15``, as a
+    spreadsheet shows a time cell).  ``2:15`` is bad: minutes and seconds
+    cannot be told from hours and minutes.  Empty cells and
+    :data:`MISSING_TOKENS` are missing, not bad.
+
+    Returns
+    -------
+    seconds : pandas.Series
+        float64, NaN where missing or bad.
+    bad : pandas.Series
+        bool: present but not a duration (``八十六秒``, ``2:15``, ``约2分钟``).
+    """
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        return s.astype("float64"), pd.Series(False, index=s.index)
+    codes, text = _distinct(s)
+    plain = _to_float(text.where(text.str.fullmatch(_NUMBER).fillna(False)))
+    units = _extract(text, _DURATION, ("hours", "minutes", "seconds"))
+    some = units[["hours", "minutes", "seconds"]].notna().any(axis=1).to_numpy()
+    with_units = np.where(some, units[["hours", "minutes", "seconds"]].fillna(0.0).to_numpy()
+                          @ np.array([3600.0, 60.0, 1.0]), np.nan)
+    clock = _extract(text, _CLOCK, ("h", "m", "s"))
+    on_clock = clock[["h", "m", "s"]].to_numpy() @ np.array([3600.0, 60.0, 1.0])
+    values = np.where(~np.isnan(plain), plain, np.where(~np.isnan(with_units), with_units, on_clock))
     missing = text.isin(MISSING_TOKENS).to_numpy()
     bad = ~missing & np.isnan(values)
     return _spread(codes, values, np.nan, s.index), _spread(codes, bad, False, s.index)
@@ -292,9 +336,12 @@ def _as_text(s: pd.Series) -> pd.Series:
     return s.astype("string")
 
 
-def _key(value: str) -> str:
-    """The comparison form of a token: NFKC, lower case, without whitespace."""
+def token_key(value: object) -> str:
+    """The comparison form of a token (a label, a marker, a recoded value): NFKC, lower case, no whitespace."""
     return re.sub(_SPACE, "", unicodedata.normalize("NFKC", str(value)).lower())
+
+
+_key = token_key
 
 
 def _canonical(text: pd.Series, space: str = "") -> pd.Series:
