@@ -35,6 +35,23 @@ Format::
     [tables.survey.columns]             # mappings merged with each input's own [inputs.columns]
     "问卷编号" = "response_id"
 
+    # Reading exports as they come (every key also under [[inputs]], for one file):
+    [[inputs]]
+    year = 2024
+    table = "survey"
+    path = "data/2024/问卷星_群众版.xlsx"
+    preset = "wjx"                      # a survey platform's export (surveys.presets): 问卷星 wjx, 问卷网 wenjuan,
+                                        # 腾讯问卷 tencent
+    id_prefix = "群众-"                  # the platform numbers answers per questionnaire: keep two apart
+    missing = ["未作答"]                 # further cell texts meaning "not answered"
+    accept_loss = 0.5                   # accept losing up to half of this file's rows (true: any share)
+    [inputs.recode.respondent_type]     # file value -> canonical value or scale code, before validation
+    "企业（含个体工商户）" = "enterprise"
+    "个体户" = "enterprise"
+    [inputs.recode.q_overall]           # several labels to one code; "na" = not applicable
+    "很满意" = 5
+    "说不清" = "na"
+
 Strict: a key or section the toolkit does not read (``[inputs.desing]``,
 ``confidence_level`` under ``[project]``) is an error with a "did you mean"
 suggestion, reported together with every other problem, as are a value of
@@ -56,6 +73,7 @@ from pathlib import Path
 from .errors import FrameworkError, Problem
 from .framework import Framework, load_framework
 from .keys import ANY, LEAF, did_you_mean, unknown_keys
+from .presets import available_presets, load_preset
 from .schema import TABLES
 
 SALT_ENV = "MINPING_SALT"
@@ -72,6 +90,16 @@ class InputSpec:
     header_rows: int = 1
     delimiter: str | None = None
     design: dict[str, str] = field(default_factory=dict)
+    #: a survey platform's export conventions (:mod:`surveys.presets`)
+    preset: str | None = None
+    #: column (canonical name or the file's header) -> {file value -> canonical value, scale code or "na"}
+    recode: dict[str, dict[str, object]] = field(default_factory=dict)
+    #: further cell texts meaning "not answered" (besides the preset's)
+    missing: tuple[str, ...] = ()
+    #: share of the file's rows (or of a column's filled cells) it may lose without stopping; 1.0 accepts any
+    accept_loss: float | None = None
+    #: text put before every id of the file (answers numbered per questionnaire by a platform)
+    id_prefix: str = ""
 
 
 @dataclass(frozen=True)
@@ -107,7 +135,9 @@ class Project:
 
 
 _INPUT_KEYS = {"encoding": LEAF, "sheet": LEAF, "header_rows": LEAF, "delimiter": LEAF, "columns": {"*": LEAF},
-               "design": {"weights": LEAF, "strata": LEAF, "cluster": LEAF, "fpc": LEAF, "population": LEAF}}
+               "design": {"weights": LEAF, "strata": LEAF, "cluster": LEAF, "fpc": LEAF, "population": LEAF},
+               "preset": LEAF, "recode": {"*": {"*": LEAF}}, "missing": LEAF, "accept_loss": LEAF,
+               "id_prefix": LEAF}
 #: every section and key a project file may have (:mod:`surveys.keys`); anything else is an error
 PROJECT_SHAPE = {
     "project": {"name": LEAF, "name_en": LEAF, "framework": LEAF, "years": LEAF, "seed": LEAF, "salt": LEAF},
@@ -146,7 +176,65 @@ def _with_table_defaults(defaults: dict, item: dict) -> dict:
     merged = {**defaults, **item}
     merged["columns"] = {**defaults.get("columns", {}), **item.get("columns", {})}
     merged["design"] = item.get("design", defaults.get("design", {}))
+    recode = {str(k): dict(v) for k, v in defaults.get("recode", {}).items() if isinstance(v, dict)}
+    for column, table in item.get("recode", {}).items():
+        if isinstance(table, dict):
+            recode[str(column)] = {**recode.get(str(column), {}), **table}
+    merged["recode"] = recode
+    merged["missing"] = [*_listed(defaults.get("missing", [])), *_listed(item.get("missing", []))]
     return merged
+
+
+def _reading(merged: dict, table: str, where: str, problem) -> dict | None:
+    """The keys that say how to read an export (preset, recode, missing, accept_loss, id_prefix), checked."""
+    out: dict = {}
+    preset = merged.get("preset")
+    if preset is not None:
+        if not isinstance(preset, str) or preset not in available_presets():
+            problem(f"{where}: preset = {preset!r}", did_you_mean(str(preset), available_presets()) +
+                    f"use one of {', '.join(available_presets())} (surveys/presets/), or leave preset out")
+            return None
+        if table not in load_preset(preset).tables:
+            problem(f"{where}: preset '{preset}' is for table(s) {', '.join(load_preset(preset).tables)}, not "
+                    f"'{table}'", "remove preset from this input")
+            return None
+        out["preset"] = preset
+    recode = {}
+    for column, values in merged.get("recode", {}).items():
+        clean = {}
+        for label, target in values.items():
+            if isinstance(target, bool) or not isinstance(target, (str, int, float)):
+                problem(f"{where}: [recode.{column}] \"{label}\" = {target!r} is not a value",
+                        "write a canonical value or label in quotes, a scale code (a number), or \"na\"")
+                continue
+            if isinstance(target, str) and not target.strip():
+                problem(f"{where}: [recode.{column}] \"{label}\" has no value",
+                        "write what the file's value means: a canonical value or label in quotes, a scale code "
+                        "(a number), or \"na\" (not applicable)")
+                continue
+            clean[str(label)] = target
+        recode[str(column)] = clean
+    out["recode"] = recode
+    missing = merged.get("missing", [])
+    if not all(isinstance(m, str) for m in missing):
+        problem(f"{where}: missing = {missing!r}", 'write a list of texts, e.g. missing = ["(跳过)", "未作答"]')
+        return None
+    out["missing"] = tuple(missing)
+    accept = merged.get("accept_loss")
+    if accept is not None:
+        if accept is True:
+            accept = 1.0
+        if isinstance(accept, bool) or not isinstance(accept, (int, float)) or not 0 < accept <= 1:
+            problem(f"{where}: accept_loss = {accept!r}",
+                    "write true (accept any loss) or the share of rows the file may lose, e.g. accept_loss = 0.5")
+            return None
+        out["accept_loss"] = float(accept)
+    prefix = merged.get("id_prefix", "")
+    if not isinstance(prefix, str):
+        problem(f"{where}: id_prefix = {prefix!r}", 'write a text, e.g. id_prefix = "群众-"')
+        return None
+    out["id_prefix"] = prefix
+    return out
 
 
 def load_project(path: str | Path = "project.toml") -> Project:
@@ -236,10 +324,11 @@ def load_project(path: str | Path = "project.toml") -> Project:
         header_rows = _whole(merged.get("header_rows", 1), f"{where} header_rows", problem)
         if header_rows is not None and header_rows not in (1, 2):
             problem(f"{where}: header_rows = {header_rows}", "use 1 (one header row) or 2 (a merged two-row header)")
-        if year is None or header_rows is None:
+        reading = _reading(merged, table, where, problem)
+        if year is None or header_rows is None or reading is None:
             continue
         inputs.append(InputSpec(year, table, root / rel, columns, merged.get("encoding"), merged.get("sheet"),
-                                header_rows, merged.get("delimiter"), design))
+                                header_rows, merged.get("delimiter"), design, **reading))
     if problems:
         raise FrameworkError(f"The project file {path} is invalid", problems)
     return Project(path=path, name=head.get("name", root.name), name_en=head.get("name_en", head.get("name", root.name)),
