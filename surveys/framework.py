@@ -45,6 +45,8 @@ from .normalize import name_key
 from .schema import CHANNELS, ITEM_KINDS, ITEM_TABLES, TABLES, Item, TableSpec, table_fields, tables_with_items
 
 DEFAULT_FRAMEWORK = Path(__file__).with_name("frameworks") / "default.toml"
+#: the shipped lexicon of complaint themes in open comments (extended by a framework's [[comment_themes]])
+DEFAULT_COMMENT_THEMES = Path(__file__).with_name("frameworks") / "comment_themes.toml"
 
 MEASURES = ("likert", "share", "mean", "ratio")
 TRANSFORMS = ("likert", "percent", "dtf", "identity")
@@ -182,6 +184,8 @@ class CrosswalkEntry:
 
 @dataclass(frozen=True)
 class Screens:
+    """The quality screens (:mod:`surveys.screens`): each ``str`` field is a mode (flag, quarantine, off)."""
+
     duplicate_respondent: str = "quarantine"
     straight_lining: str = "flag"
     straight_lining_min_items: int = 6
@@ -190,6 +194,43 @@ class Screens:
     outside_period: str = "quarantine"
     phone_on_many_cases: str = "flag"
     phone_on_many_cases_min: int = 3
+    #: many questionnaires from one IP address or device within a short time
+    same_source: str = "flag"
+    same_source_min: int = 5
+    same_source_minutes: float = 30.0
+    #: the same free-text answer, word for word, from several respondents
+    identical_text: str = "flag"
+    identical_text_min: int = 3
+    identical_text_min_chars: int = 10
+
+
+@dataclass(frozen=True)
+class Intake:
+    """``[intake]``: how much of a file reading may set aside before ``validate`` and ``run`` stop.
+
+    A file that loses more than ``max_loss`` of its rows (quarantined), or a
+    column that loses more than ``max_loss`` of its filled cells (cleared),
+    stops the year with the top reasons and counts, once at least
+    ``min_loss`` rows (cells) are lost: 96% of a channel set aside is a
+    mapping, recode or export problem, never a finding, while a few rows of
+    a small file are the ledger's business.  A
+    project accepts a loss for one input with ``accept_loss``.
+    """
+
+    max_loss: float = 0.20
+    min_loss: int = 10
+
+
+@dataclass(frozen=True)
+class CommentTheme:
+    """A complaint theme of open comments: a comment mentions it when it holds a keyword once the ``except``
+    phrases are taken out (:mod:`evaluation.comments`)."""
+
+    id: str
+    name: str
+    name_en: str
+    keywords: tuple[str, ...]
+    exceptions: tuple[str, ...] = ()
 
 
 #: what a plausibility rule does with the rows it finds (rules in :mod:`surveys.plausibility`)
@@ -330,6 +371,8 @@ class Framework:
     roles: Roles = Roles()
     plausibility: Plausibility = Plausibility()
     items: tuple[Item, ...] = ()
+    intake: Intake = Intake()
+    comment_themes: tuple[CommentTheme, ...] = ()
     source: str = ""
     sha256: str = ""
 
@@ -446,6 +489,8 @@ FRAMEWORK_SHAPE = {
     "plausibility": ANY,  # checked with its values by _parse_plausibility
     "items": [{"table": LEAF, "id": LEAF, "name": LEAF, "name_en": LEAF, "kind": LEAF, "scale": LEAF,
                "aliases": LEAF}],
+    "intake": _fields(Intake),
+    "comment_themes": [{"id": LEAF, "name": LEAF, "name_en": LEAF, "keywords": LEAF, "except": LEAF}],
 }
 
 
@@ -612,6 +657,8 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
     weighting = _parse_weighting(data.get("weighting", {}), {d.id for d in dims}, inds, problem)
     roles = _parse_roles(data.get("roles", {}), {i.id: i for i in inds}, problem)
     plausibility = _parse_plausibility(data.get("plausibility", {}), problem)
+    intake = _parse_intake(data.get("intake", {}), problem)
+    themes = _parse_themes(data.get("comment_themes", []), problem)
 
     level = float(head.get("confidence_level", DEFAULT_CONFIDENCE_LEVEL))
     if not 0.5 <= level < 1:
@@ -626,7 +673,7 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
         missing_dimension_flag=float(head.get("missing_dimension_flag", 0.30)), scales=scales,
         dimensions=tuple(dims), indicators=tuple(inds), gates=gates, grades=grades, categories=cats,
         departments=tuple(deps), crosswalk=tuple(crosswalk), screens=screens, weighting=weighting, roles=roles,
-        plausibility=plausibility, items=items, source=source,
+        plausibility=plausibility, items=items, intake=intake, comment_themes=themes, source=source,
     )
 
 
@@ -669,6 +716,61 @@ def _parse_items(entries: list, scales: dict[str, Scale], problem) -> tuple[Item
         items.append(Item(table, iid, name, str(d.get("name_en", name)), kind, scale,
                           tuple(str(a) for a in d.get("aliases", ()))))
     return tuple(items)
+
+
+def _parse_intake(section: dict, problem) -> Intake:
+    """``[intake]``: ``max_loss`` a share in (0, 1], ``min_loss`` a whole number of 1 or more."""
+    values: dict[str, Any] = {}
+    share = section.get("max_loss", Intake.max_loss)
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share <= 1:
+        problem(f"[intake] max_loss = {share!r} is not a share", "give a share in (0, 1], e.g. max_loss = 0.20")
+    else:
+        values["max_loss"] = float(share)
+    floor = section.get("min_loss", Intake.min_loss)
+    if isinstance(floor, bool) or not isinstance(floor, int) or floor < 1:
+        problem(f"[intake] min_loss = {floor!r} is not a whole number of 1 or more", "e.g. min_loss = 10")
+    else:
+        values["min_loss"] = floor
+    return Intake(**values)
+
+
+@functools.lru_cache(maxsize=1)
+def default_comment_themes() -> tuple[CommentTheme, ...]:
+    """The shipped lexicon of complaint themes (``frameworks/comment_themes.toml``)."""
+    data = tomllib.loads(DEFAULT_COMMENT_THEMES.read_text(encoding="utf-8"))
+    problems: list[Problem] = []
+    themes = _theme_entries(data.get("themes", []), lambda m, f: problems.append(Problem(
+        m, fix=f, file=str(DEFAULT_COMMENT_THEMES))))
+    if problems:
+        raise FrameworkError("The shipped comment lexicon is invalid", problems)
+    return themes
+
+
+def _parse_themes(entries: list, problem) -> tuple[CommentTheme, ...]:
+    """The shipped lexicon with the framework's ``[[comment_themes]]`` added (same id: replaced)."""
+    own = _theme_entries(entries, problem)
+    mine = {t.id: t for t in own}
+    return tuple(mine.pop(t.id, t) for t in default_comment_themes()) + tuple(mine.values())
+
+
+def _theme_entries(entries: list, problem) -> tuple[CommentTheme, ...]:
+    out: dict[str, CommentTheme] = {}
+    for n, d in enumerate(entries, start=1):
+        where = f"[[comment_themes]] number {n}"
+        tid, words = str(d.get("id", "")), d.get("keywords", [])
+        if not tid:
+            problem(f"{where} has no id", "add id = \"queue\" or similar")
+            continue
+        if not words or not all(isinstance(w, str) and w.strip() for w in words):
+            problem(f"{where} ('{tid}') has no keywords", 'write keywords = ["排队久", "等了很久"]')
+            continue
+        if tid in out:
+            problem(f"{where}: theme '{tid}' is declared twice", "give every theme a unique id")
+            continue
+        name = str(d.get("name", tid))
+        out[tid] = CommentTheme(tid, name, str(d.get("name_en", name)), tuple(words),
+                                tuple(str(w) for w in d.get("except", ())))
+    return tuple(out.values())
 
 
 def _parse_weighting(w: dict, dim_ids: set[str], inds, problem) -> WeightingSpec:
