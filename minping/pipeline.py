@@ -10,6 +10,8 @@ when complete, :class:`minping.outputs.YearFolder`):
 - ``results/<name>.csv``: every table of the result (:meth:`evaluation.result.EvaluationResult.tables`),
   ``results/input_counts.csv``, ``results/screen_flags.csv``
 - ``quarantine.csv``: every input row not used, with its reason
+- ``cleared_cells.csv``: every cell of a used row that could not be read (or cannot be true), cleared, with
+  its reason
 - ``report/``: documents (see :mod:`reports`)
 
 The history (``history.sqlite`` beside the project file) records the year in
@@ -60,9 +62,11 @@ def sha256_file(path: Path) -> str:
 
 
 def _write_books(loaded: YearInput, folder: Path) -> None:
-    """The ledger: ``quarantine.csv``, ``results/input_counts.csv`` and ``results/screen_flags.csv``."""
+    """The ledger: ``quarantine.csv``, ``cleared_cells.csv``, ``results/input_counts.csv`` and
+    ``results/screen_flags.csv``."""
     (folder / "results").mkdir(parents=True, exist_ok=True)
     write_table(loaded.ledger.frame(), folder / "quarantine.csv")
+    write_table(loaded.ledger.cells_frame(), folder / "cleared_cells.csv")
     write_table(loaded.ledger.counts_frame(), folder / "results" / "input_counts.csv")
     write_table(loaded.ledger.flags_frame(), folder / "results" / "screen_flags.csv")
 

@@ -1,8 +1,23 @@
-"""The quarantine ledger: every input row is either used or listed with its reason.
+"""The quarantine ledger: every input row is either used or listed with its reason, every cleared cell too.
 
 For every file, ``rows_in = rows_used + rows_quarantined`` (blank lines are not
 rows and are counted separately).  A row with several problems is listed once
 per problem but counted once.
+
+Cells.  A value that cannot be read in an *optional* field (an answer, a
+duration, a category such as the respondent type) does not cost the row: the
+cell is cleared (read as missing) and listed in the cells table
+(:meth:`Ledger.cells_frame`, written as ``cleared_cells.csv``) with file,
+source row, department, column, the value as found (masked) and the reason;
+the respondent's other answers stay in use.  Required fields (ids, the
+department, the dates and codes a table cannot do without) and the design
+columns still quarantine the row.  The cells listed are those of used rows:
+a row set aside later takes its cleared cells with it, so for every file and
+column, filled cells of used rows = values read + cells cleared (+ N/A
+answers).  ``cells_cleared`` in :meth:`Ledger.counts_frame` counts them per
+file, and :meth:`Ledger.unread_frame` gives every value that could not be
+read, with its count, for the lines a project adds to read it
+(:mod:`surveys.recode`).
 
 The ledger is the privacy gate of everything it records: the department
 text and the detail of every entry, and the detail of every flag, pass
@@ -38,6 +53,9 @@ REASONS: dict[str, tuple[str, str]] = {
     "screened_speeder": ("答题时间过短", "completed faster than the speeder threshold"),
     "no_final_disposition": ("回访问卷无对应的成功拨打记录", "callback interview without a completed call"),
     "bad_category": ("分类字段取值无法识别", "unrecognised category value"),
+    "bad_duration": ("时长无法识别", "unreadable duration"),
+    "screened_same_source": ("同一IP或设备短时间内多次提交", "many questionnaires from one IP address or device in a short time"),
+    "screened_identical_text": ("与其他受访者的文字意见完全相同", "free-text answer identical to other respondents'"),
     # plausibility rules (surveys.plausibility): also the flag codes of rules in flag mode
     "weight_invalid": ("权重缺失、非正数、非有限值或大于10亿",
                        "design weight missing, not finite, not positive or above 1e9"),
@@ -54,13 +72,24 @@ REASONS: dict[str, tuple[str, str]] = {
 }
 
 
+#: columns of the cells table (``cleared_cells.csv``)
+CELL_COLUMNS = ["file", "table", "source_row", "department", "column", "value", "reason_code", "reason", "reason_en"]
+#: columns of the table of values not read (:meth:`Ledger.unread_frame`)
+UNREAD_COLUMNS = ["file", "table", "column", "value", "n", "reason_code"]
+
+
 @dataclass
 class Ledger:
-    """Collects quarantined rows and per-file counts while a year is loaded."""
+    """Collects quarantined rows, cleared cells and per-file counts while a year is loaded."""
 
     entries: list[dict] = field(default_factory=list)
     counts: list[dict] = field(default_factory=list)
     flags: list[dict] = field(default_factory=list)
+    cells: list[dict] = field(default_factory=list)
+    #: (file, table, column) -> filled cells in the used rows
+    filled: dict = field(default_factory=dict)
+    #: (file, table, column, value, reason code) -> cells or rows holding a value that could not be read
+    unread: dict = field(default_factory=dict)
 
     def quarantine(self, *, file: str, table: str, source_rows, departments, code: str, detail=None) -> None:
         """Record rows (arrays of equal length) quarantined for ``code``."""
@@ -75,10 +104,42 @@ class Ledger:
                 "reason_en": en + (f": {det}" if det else ""),
             })
 
+    def clear_cells(self, *, file: str, table: str, column: str, source_rows, departments, values, code: str,
+                    detail=None) -> None:
+        """Record cells of ``column`` (arrays of equal length, one per row) cleared for ``code``."""
+        zh, en = REASONS[code]
+        details = detail if detail is not None else [""] * len(source_rows)
+        for row, dept, value, det in zip(source_rows, departments, values, details):
+            det = safe_text(det)
+            self.cells.append({
+                "file": file, "table": table, "source_row": int(row),
+                "department": "" if pd.isna(dept) else safe_text(dept), "column": column,
+                "value": safe_text(value), "reason_code": code, "reason": zh + (f"：{det}" if det else ""),
+                "reason_en": en + (f": {det}" if det else ""),
+            })
+
+    def note_filled(self, *, file: str, table: str, column: str, n: int) -> None:
+        """``n`` more filled cells of ``column`` in used rows of ``file`` (the base of a column's loss)."""
+        key = (file, table, column)
+        self.filled[key] = self.filled.get(key, 0) + int(n)
+
+    def note_unread(self, *, file: str, table: str, column: str, values, code: str) -> None:
+        """Values of ``column`` that could not be read (one per cell or row), counted per distinct value."""
+        for value, n in pd.Series([safe_text(v) for v in values], dtype=object).value_counts(sort=False).items():
+            key = (file, table, column, value, code)
+            self.unread[key] = self.unread.get(key, 0) + int(n)
+
     def late_quarantine(self, rows: pd.DataFrame, *, table: str, code: str, detail=None) -> None:
-        """Quarantine already-counted rows (carrying ``_file``, ``_row`` and ``_dept_text``), keeping counts true."""
+        """Quarantine already-counted rows (carrying ``_file``, ``_row`` and ``_dept_text``), keeping counts true.
+
+        The cells cleared in those rows leave the cells table with them (the
+        row's reason is what the books keep).
+        """
         if rows.empty:
             return
+        gone = set(zip(rows["_file"].astype(str), rows["_row"].astype(int)))
+        if self.cells:
+            self.cells = [c for c in self.cells if c["table"] != table or (c["file"], c["source_row"]) not in gone]
         for fname, grp in rows.groupby("_file", sort=True):
             det = None if detail is None else list(pd.Series(detail, index=rows.index)[grp.index])
             self.quarantine(file=str(fname), table=table, source_rows=grp["_row"].tolist(),
@@ -119,8 +180,23 @@ class Ledger:
         return df.sort_values(["file", "source_row", "reason_code"], kind="stable").reset_index(drop=True)
 
     def counts_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.counts, columns=["file", "table", "rows_in", "rows_used", "rows_quarantined",
-                                                  "blank_rows"])
+        """Per file and table: ``rows_in, rows_used, rows_quarantined, blank_rows, cells_cleared``."""
+        out = pd.DataFrame(self.counts, columns=["file", "table", "rows_in", "rows_used", "rows_quarantined",
+                                                 "blank_rows"])
+        cleared = pd.Series([(c["file"], c["table"]) for c in self.cells], dtype=object).value_counts()
+        out["cells_cleared"] = [int(cleared.get((f, t), 0)) for f, t in zip(out["file"], out["table"])]
+        return out
+
+    def cells_frame(self) -> pd.DataFrame:
+        """Every cleared cell (:data:`CELL_COLUMNS`), by file, source row and column."""
+        df = pd.DataFrame(self.cells, columns=CELL_COLUMNS)
+        return df.sort_values(["file", "source_row", "column"], kind="stable").reset_index(drop=True)
+
+    def unread_frame(self) -> pd.DataFrame:
+        """Every value that could not be read, with the number of cells or rows holding it (:data:`UNREAD_COLUMNS`)."""
+        rows = [{"file": f, "table": t, "column": c, "value": v, "n": n, "reason_code": code}
+                for (f, t, c, v, code), n in self.unread.items()]
+        return pd.DataFrame(rows, columns=UNREAD_COLUMNS)
 
     def flags_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.flags, columns=["table", "department_id", "flag", "n", "detail"])

@@ -233,11 +233,12 @@ class Checker:
 
     # -- row rules ---------------------------------------------------------------------------
     def check_rows(self, df: pd.DataFrame, table: TableSpec, design, period, stamps, *,
-                   ok: Callable[[], np.ndarray], quarantine: Callable[[np.ndarray, str, Callable], None]) -> None:
+                   ok: Callable[[], np.ndarray], quarantine: Callable[[np.ndarray, str, Callable, str], None]) -> None:
         """Settle :func:`row_findings` on one parsed frame (carrying ``_file``, ``_row``, ``department_id``).
 
         ``ok()`` gives the rows still in use; ``quarantine(mask, code,
-        detail)`` sets rows aside the way the caller keeps its books.
+        detail, column)`` sets aside what the rule found the way the caller
+        keeps its books: the row, or (for an optional ``column``) the cell.
         """
         for finding in row_findings(df, table, design, self.rules, period, stamps):
             self._settle(finding, df, table.name, ok(), quarantine)
@@ -286,7 +287,7 @@ class Checker:
 
     # -- internals ---------------------------------------------------------------------------
     def _settle(self, finding: Finding, rows: pd.DataFrame, table: str, ok: np.ndarray,
-                quarantine: Callable[[np.ndarray, str, Callable], None]) -> None:
+                quarantine: Callable[[np.ndarray, str, Callable, str], None]) -> None:
         mask = np.asarray(finding.mask, dtype=bool) & ok
         if not mask.any():
             return
@@ -294,7 +295,7 @@ class Checker:
         if mode in ("quarantine", "stop"):
             # Rows that stop the year are set aside too, so that no later rule lists them again; the
             # ledger of a year that stops is never written.
-            quarantine(mask, finding.code, finding.detail)
+            quarantine(mask, finding.code, finding.detail, finding.column)
             if mode == "quarantine":
                 return
         idx = np.flatnonzero(mask)
@@ -326,7 +327,7 @@ class Checker:
         """Settle findings on a whole table (rows already counted in the ledger); return the rows kept."""
         dropped = np.zeros(len(df), dtype=bool)
 
-        def quarantine(mask, code, detail):
+        def quarantine(mask, code, detail, column):
             idx = np.flatnonzero(mask)
             self.ledger.late_quarantine(df.iloc[idx], table=table, code=code, detail=detail(idx))
             dropped[idx] = True

@@ -112,6 +112,30 @@ def hash_phone(values: pd.Series, salt: str) -> pd.Series:
     return out.astype("string")
 
 
+#: the address at the start of a platform's IP cell ("223.104.5.12(广东-深圳)"): IPv4, or IPv6 letters and colons
+_ADDRESS = re.compile(r"^\s*((?:\d{1,3}\.){3}\d{1,3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]+)")
+
+
+def hash_identifier(values: pd.Series, salt: str) -> pd.Series:
+    """Salted SHA-256 (first 16 hex digits) of an IP address or device id; NA stays NA.
+
+    An IP address is personal information (PIPL art. 4): only its hash is
+    kept, to find many questionnaires from one source.  A platform's IP cell
+    often carries the place it resolves to (``223.104.5.12(广东-深圳)``):
+    only the address is hashed, so the same address with another place
+    gives the same hash.  Other ids are hashed as their NFKC text, stripped.
+    """
+    def key(v):
+        text = unicodedata.normalize("NFKC", str(v)).strip()
+        found = _ADDRESS.match(text)
+        return found.group(1) if found else text
+
+    codes, uniques = pd.factorize(values)
+    table = [hashlib.sha256((salt + "|" + key(u)).encode()).hexdigest()[:16] if key(u) else None for u in uniques]
+    return pd.Series(pd.array(table + [None], dtype="string").take(np.where(codes < 0, len(table), codes)),
+                     index=values.index)
+
+
 def mask_phone(values: pd.Series) -> pd.Series:
     """Display form 138****5678 (first three and last four digits)."""
     digits = _digits(values)

@@ -17,7 +17,9 @@ framework's tables, never a fixed list of items.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+from .callbacks import CALL_RESULTS
 
 CHANNELS: dict[str, tuple[str, str]] = {
     "S": ("问卷调查", "Questionnaire survey"),
@@ -36,10 +38,15 @@ class ColumnSpec:
     """One canonical column.
 
     ``kind`` is one of ``id``, ``department``, ``date``, ``month``, ``code``,
-    ``number``, ``count``, ``text``, ``phone``, ``category``, ``flag``.  For
-    ``code`` columns ``scale`` names the framework scale whose labels and
-    valid codes apply; for ``category`` columns ``labels`` maps the file's
-    text onto canonical values.
+    ``number``, ``count``, ``text``, ``phone``, ``hashed``, ``category``,
+    ``flag``.  For ``code`` columns ``scale`` names the framework scale whose
+    labels and valid codes apply; for ``category`` columns ``labels`` maps the
+    file's text onto canonical values (the labels a template offers) and
+    ``synonyms`` lists further texts read the same way but not offered.  A
+    ``hashed`` column (an IP address, a device id) is personal data kept only
+    as its salted hash ``<name>_hash``.  ``unit="s"`` marks a number column
+    of seconds read as a duration (``86秒``, ``2分15秒``, ``0:02:15``;
+    :func:`surveys.normalize.parse_durations`).
     """
 
     name: str
@@ -51,6 +58,10 @@ class ColumnSpec:
     en: str = ""
     #: further headers a file may give the column (a question's wording), matched like ``zh``
     aliases: tuple[str, ...] = ()
+    #: category columns: further texts read as a canonical value, not offered by templates
+    synonyms: tuple[tuple[str, str], ...] = ()
+    #: number columns: ``"s"`` for a duration in seconds
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +73,16 @@ class TableSpec:
     key: tuple[str, ...] = ()
     derived: tuple[str, ...] = ()
     date_column: str | None = None
+    #: the key of a file that lacks a column of ``key`` (a call log without attempt numbers: case and call time)
+    alt_key: tuple[str, ...] = ()
+
+    def key_for(self, columns) -> tuple[str, ...]:
+        """The key columns of a frame with ``columns``: ``key`` when it has them all, else ``alt_key`` when it
+        has those, else the key columns it has."""
+        have = set(columns)
+        if set(self.key) <= have or not self.alt_key:
+            return tuple(k for k in self.key if k in have)
+        return tuple(k for k in self.alt_key if k in have)
 
     def column(self, name: str) -> ColumnSpec:
         for c in self.columns:
@@ -124,6 +145,8 @@ _MODE = (("窗口", "hall"), ("现场", "hall"), ("短信", "sms"), ("微信", "
 _VISIT = (("明察", "announced"), ("暗访", "mystery"))
 _DEFAULT = (("主动评价", "0"), ("默认好评", "1"), ("默认", "1"))
 _OUTCOME = tuple(CALLBACK_OUTCOMES.items())
+#: the call-centre result words beyond the template's labels (:data:`surveys.callbacks.CALL_RESULTS`)
+_RESULTS = tuple((k, v) for k, v in CALL_RESULTS.items() if k not in CALLBACK_OUTCOMES)
 
 TABLES: dict[str, TableSpec] = {
     t.name: t
@@ -137,11 +160,13 @@ TABLES: dict[str, TableSpec] = {
                 ColumnSpec("respondent_type", "category", labels=_TYPE, zh="受访者类型"),
                 ColumnSpec("mode", "category", labels=_MODE, zh="调查方式"),
                 ColumnSpec("phone", "phone", zh="手机号"),
-                ColumnSpec("duration_sec", "number", zh="答题时长（秒）"),
+                ColumnSpec("duration_sec", "number", zh="答题时长（秒）", unit="s"),
                 ColumnSpec("weight", "number", zh="权重"),
                 ColumnSpec("stratum", "text", zh="层"),
                 ColumnSpec("cluster", "text", zh="调查点日"),
                 ColumnSpec("comment", "text", zh="意见建议"),
+                ColumnSpec("ip_address", "hashed", zh="来源IP"),
+                ColumnSpec("device_id", "hashed", zh="设备标识"),
             ),
             key=("response_id",),
             date_column="interview_date",
@@ -153,18 +178,20 @@ TABLES: dict[str, TableSpec] = {
                 ColumnSpec("department_id", "department", True, zh="部门"),
                 ColumnSpec("phone", "phone", zh="联系电话"),
                 ColumnSpec("handled_month", "month", zh="办件月份"),
-                ColumnSpec("attempt_no", "count", True, zh="拨打次序"),
+                ColumnSpec("attempt_no", "count", zh="拨打次序"),
                 ColumnSpec("called_at", "date", zh="拨打时间"),
-                ColumnSpec("outcome", "category", True, labels=_OUTCOME, zh="拨打结果"),
+                ColumnSpec("outcome", "category", True, labels=_OUTCOME, synonyms=_RESULTS, zh="拨打结果"),
             ),
             key=("case_id", "attempt_no"),
             date_column="called_at",
+            alt_key=("case_id", "called_at"),
         ),
         TableSpec(
             "callback_interviews", "C", "回访问卷",
             (
                 ColumnSpec("case_id", "id", True, zh="办件编号"),
                 ColumnSpec("department_id", "department", True, zh="部门"),
+                ColumnSpec("comment", "text", zh="回访意见"),
             ),
             key=("case_id",),
             derived=("within_promised",),
@@ -245,8 +272,7 @@ def tables_with_items(items: tuple[Item, ...]) -> dict[str, TableSpec]:
     out = {}
     for name, spec in TABLES.items():
         own = tuple(i.column() for i in items if i.table == name)
-        out[name] = spec if not own else TableSpec(spec.name, spec.channel, spec.zh, spec.columns + own, spec.key,
-                                                   spec.derived, spec.date_column)
+        out[name] = spec if not own else replace(spec, columns=spec.columns + own)
     return out
 
 
@@ -265,12 +291,18 @@ class ChannelData:
     to its sampling design as column names (weights / strata / cluster / fpc).
     ``flags`` holds the data flags of the ledger (``table, department_id,
     flag, n, detail``: quality screens and plausibility rules in ``flag`` mode).
+    ``recordable`` is the set of final call dispositions the year's call
+    results can record (:func:`surveys.callbacks.recordable_dispositions`):
+    without ``never_handled`` in it, record authenticity (gate G1) cannot be
+    measured, whatever the rate would read.  None when unknown (tables built
+    without the call records' vocabulary), read as "every disposition".
     """
 
     year: int
     tables: dict = field(default_factory=dict)
     designs: dict = field(default_factory=dict)
     flags: object = None
+    recordable: frozenset | None = None
 
     def get(self, name: str):
         return self.tables.get(name)

@@ -56,6 +56,13 @@ def test_rows_reconcile_with_what_was_injected(demo_runs, demo_project):
         found = ledger.groupby("reason_code").size()
         for issue, n in expected.items():
             assert found.get(issue, 0) == n, f"{run.year} {issue}: expected {n}, ledger has {found.get(issue, 0)}"
+        # answers planted outside their scale: the cell cleared, the respondent kept
+        cells = read(run.out_dir / "cleared_cells.csv")
+        assert len(cells) == counts["cells_cleared"].sum()
+        expected = injected[injected["action"] == "clear_cell"].groupby("issue")["n_rows"].sum()
+        found = cells.groupby("reason_code").size()
+        for issue, n in expected.items():
+            assert found.get(issue, 0) == n, f"{run.year} {issue}: expected {n} cells, found {found.get(issue, 0)}"
 
 
 def test_estimates_track_the_known_truth(demo_runs, demo_project):

@@ -7,7 +7,10 @@ Structural cases must stop the year with a :class:`DataValidationError`
 naming the file, the expected text and a fix.  Row cases must quarantine
 exactly the listed source rows with the expected reason, keep the books
 (rows in = rows used + rows quarantined) and lose nothing else: every value
-present in a used row is present after ingest.
+present in a used row is present after ingest.  Cell cases (a value of an
+optional column that cannot be read, or cannot be true) must clear exactly
+that cell, list it in the cells table with its reason, and keep every row
+and every other value.
 """
 
 from __future__ import annotations
@@ -145,6 +148,33 @@ def test_rows_are_quarantined_with_their_reason_and_nothing_else_is_lost(case, t
     assert_values_kept(used, survey, framework)
 
 
+@pytest.mark.parametrize("case", cases("cell"))
+def test_cells_are_cleared_with_their_reason_and_the_rows_kept(case, tmp_path, framework):
+    name, code = case["file"], case["expected"]
+    wanted = sorted(int(r) for r in case["rows"].split(";"))
+    loaded, _ = load(tmp_path, framework, name)
+    assert loaded.ledger.frame().empty
+
+    cells = loaded.ledger.cells_frame()
+    column = file_headers(name)[case["column"]]
+    assert sorted(zip(cells["source_row"], cells["reason_code"], cells["column"])) == [
+        (r, code, column) for r in wanted]
+    assert set(cells["file"]) == {name} and set(cells["table"]) == {"survey"}
+    assert cells["reason"].str.len().gt(0).all() and cells["value"].str.len().gt(0).all()
+
+    raw, rows = raw_canonical(name)
+    (counts,) = loaded.ledger.counts_frame().to_dict(orient="records")
+    survey = loaded.tables["survey"]
+    assert counts["rows_in"] == counts["rows_used"] == len(raw) == len(survey)
+    assert counts["cells_cleared"] == len(wanted)
+    cleared = [rows.index(r) for r in wanted]
+    assert survey.loc[cleared, column].isna().all()
+    kept = raw.copy()
+    kept.loc[cleared, column] = pd.NA
+    assert survey["response_id"].tolist() == raw["response_id"].str.strip().tolist()
+    assert_values_kept(kept, survey, framework)
+
+
 def assert_values_kept(raw: pd.DataFrame, survey: pd.DataFrame, framework) -> None:
     """Every value present in a used raw row is present after ingest (N/A answers aside)."""
     register = {d.id for d in framework.departments}
@@ -171,10 +201,12 @@ def test_untrusted_text_survives_as_data(tmp_path, framework):
     comments = loaded.tables["survey"]["comment"].tolist()
     # the tab before "=1+1" is surrounding whitespace; what a spreadsheet would run stays, to be neutralised
     # on export (reports.safety)
-    raw = ['=HYPERLINK("http://example.com","点击")', "+8617000000001", "-无意见", "@SUM(A1:A2)", "=1+1"]
+    # the last row's Q1 '=5' is not a code: that cell is cleared, the row and its comment are kept
+    raw = ['=HYPERLINK("http://example.com","点击")', "+8617000000001", "-无意见", "@SUM(A1:A2)", "=1+1",
+           "材料一次告知，点赞"]
     assert comments == scrub_text(pd.Series(raw)).tolist()
     # the "+" case is a phone number typed with +86: it is masked at the door, so it no longer starts with "+"
-    assert [c[0] for c in comments] == ["=", "1", "-", "@", "="]
+    assert [c[0] for c in comments] == ["=", "1", "-", "@", "=", "材"]
     assert comments[1] == "170****0001"
 
     loaded, _ = load(tmp_path, framework, "long_free_text.csv")

@@ -77,8 +77,10 @@ def reconciled(loaded) -> None:
     assert (counts["rows_in"] == counts["rows_used"] + counts["rows_quarantined"]).all()
     ledger = loaded.ledger.frame()
     per_file = ledger.drop_duplicates(["file", "source_row"]).groupby("file").size()
+    cells = loaded.ledger.cells_frame().groupby("file").size()
     for rec in counts.to_dict(orient="records"):
         assert per_file.get(rec["file"], 0) == rec["rows_quarantined"], rec
+        assert cells.get(rec["file"], 0) == rec["cells_cleared"], rec
 
 
 # ---------------------------------------------------------------- the framework section
@@ -282,13 +284,18 @@ def test_administrative_rates_above_100_percent_are_quarantined(tmp_path, framew
     changes = {(3, "closed_on_time"): "2700", (4, "cases_online"): "3000", (6, "cases_closed"): "-900"}
     loaded = load(tmp_path, framework, {"admin_monthly": monthly(changes)})
     ledger = loaded.ledger.frame()
-    assert ledger[["source_row", "reason_code"]].values.tolist() == [
-        [3, "rate_above_100"], [4, "rate_above_100"], [6, "negative_number"]]
-    assert ledger["reason_en"].tolist()[:2] == [
-        "a subset above its whole (a rate above 100%): closed_on_time=2700 > cases_closed=900",
-        "a subset above its whole (a rate above 100%): cases_online=3000 > cases_received=1000"]
+    # closed_on_time and cases_closed are required: the row goes; cases_online is optional: only the cell goes
+    assert ledger[["source_row", "reason_code"]].values.tolist() == [[3, "rate_above_100"], [6, "negative_number"]]
+    assert ledger["reason_en"].tolist()[0] == (
+        "a subset above its whole (a rate above 100%): closed_on_time=2700 > cases_closed=900")
+    cells = loaded.ledger.cells_frame()
+    assert cells[["source_row", "column", "value", "reason_code"]].values.tolist() == [
+        [4, "cases_online", "3000", "rate_above_100"]]
+    assert cells["reason_en"].iloc[0] == (
+        "a subset above its whole (a rate above 100%): cases_online=3000 > cases_received=1000")
     admin = loaded.tables["admin_monthly"]
-    assert (admin["closed_on_time"] <= admin["cases_closed"]).all() and len(admin) == 3
+    assert (admin["closed_on_time"] <= admin["cases_closed"]).all() and len(admin) == 4
+    assert admin["cases_online"].isna().sum() == 1 and (admin["cases_online"].dropna() <= 1000).all()
     reconciled(loaded)
 
 
@@ -453,8 +460,9 @@ def test_every_mode_keeps_the_books(tmp_path, framework):
         rules = {r: mode for r in Plausibility().rules}
         loaded = load(tmp_path, with_rules(framework, **rules), tables, {"survey": {"weights": "weight"}})
         reconciled(loaded)
-        found = set(loaded.ledger.frame()["reason_code"]) if mode == "quarantine" else set(
-            loaded.ledger.flags_frame()["flag"])
+        # in quarantine mode a rule on an optional column clears the cell, on a required one sets the row aside
+        found = set(loaded.ledger.frame()["reason_code"]) | set(loaded.ledger.cells_frame()["reason_code"]) \
+            if mode == "quarantine" else set(loaded.ledger.flags_frame()["flag"])
         assert found == {"weight_outlier", "weight_invalid", "rate_above_100", "promised_above_statutory",
                          "rectified_before_rating", "implausible_date", "no_call_record"}, mode
         assert np.isfinite(loaded.tables["survey"]["weight"]).all()

@@ -14,7 +14,8 @@ Layout of the folder written by :func:`write_demo_project`::
     truth/truth_<year>.csv             per department: true indicator, dimension and index scores, ranks, phi, gamma
     truth/indicators_<year>.csv        per department and indicator: true raw value and score
     truth/params_<year>.csv            per department: the generator's parameters
-    truth/injected_<year>.csv          the problems planted in the survey file, for reconciliation
+    truth/injected_<year>.csv          the problems planted in the survey file, for reconciliation (action:
+                                       quarantine, clear_cell or keep)
     truth/changes.csv                  true index change of continuing departments (across the crosswalk)
 
 Departments appear by their Chinese register name.  Every truth file is UTF-8
@@ -267,26 +268,30 @@ def _survey_frame(s: pd.DataFrame, names: pd.Series, year: int, rng: np.random.G
     n_range = max(1, round(0.003 * n))
     picks = rng.choice(n, n_range + 5, replace=False)
     take = np.split(picks, np.cumsum([n_range, 2, 2, 1]))
-    bad = f.iloc[take[0]].copy()
-    bad["response_id"] = bad["response_id"] + "B"
+    # An answer outside its scale, in place: reading clears that cell and keeps the respondent's other answers.
+    bad = take[0]
     items = list(SURVEY_ITEMS)
-    for r, col in zip(range(len(bad)), rng.integers(0, len(items), len(bad))):
-        bad.iat[r, bad.columns.get_loc(items[col])] = "6"
+    for r, col in zip(bad, rng.integers(0, len(items), len(bad))):
+        f.iat[r, f.columns.get_loc(items[col])] = "6"
+    bad_ids = f.iloc[bad]["response_id"]
     dup = f.iloc[take[1]].copy()
     late = f.iloc[take[2]].copy()
     late["response_id"] = late["response_id"] + "C"
     late["interview_date"] = [f"{year - 1}-12-{d}" for d in rng.integers(18, 31, len(late))]
     f.iloc[take[3], f.columns.get_loc("comment")] = FORMULA
     # Planted rows sit at random places; a duplicate always after its original, so "first kept" keeps it.
-    key = np.concatenate([np.arange(n, dtype=float), rng.uniform(0, n, len(bad)),
-                          take[1] + rng.uniform(0.5, 1.0, len(dup)) * (n - take[1]), rng.uniform(0, n, len(late))])
-    out = pd.concat([f, bad, dup, late], ignore_index=True).iloc[np.argsort(key, kind="stable")]
+    # (The places once drawn for copies of the bad answers are drawn still: every later draw stays the same.)
+    rng.uniform(0, n, len(bad))
+    key = np.concatenate([np.arange(n, dtype=float), take[1] + rng.uniform(0.5, 1.0, len(dup)) * (n - take[1]),
+                          rng.uniform(0, n, len(late))])
+    out = pd.concat([f, dup, late], ignore_index=True).iloc[np.argsort(key, kind="stable")]
     injected = pd.DataFrame({
         "year": year, "table": "survey",
         "issue": ["code_out_of_range", "duplicate_id", "outside_period", "formula_text"],
-        "action": ["quarantine", "quarantine", "quarantine", "keep"],
+        "action": ["clear_cell", "quarantine", "quarantine", "keep"],
         "n_rows": [len(bad), len(dup), len(late), 1],
-        "ids": [";".join(x["response_id"]) for x in (bad, dup, late)] + [f.iloc[take[3][0]]["response_id"]],
+        "ids": [";".join(bad_ids)] + [";".join(x["response_id"]) for x in (dup, late)]
+               + [f.iloc[take[3][0]]["response_id"]],
     })
     return _renamed(out, SURVEY_COLUMNS), injected
 

@@ -145,7 +145,7 @@ def write_parquet_project(out_dir: str | Path, config: SimulationConfig) -> Path
         rng = stream(config, STREAM_PROVINCE_FILES, year)
         injected = []
         tables["survey"], found = _plant(tables["survey"], "response_id", "interview_date", year, rng,
-                                         code_column="q_overall")
+                                         code_column="q_overall", bad_code="clear_cell")
         injected += [("survey", *f) for f in found]
         # A platform export is in time order; the planted copies land in later row groups than their originals.
         ratings = tables.pop("ratings").sort_values("rated_at", kind="stable", ignore_index=True)
@@ -170,8 +170,12 @@ def write_parquet_project(out_dir: str | Path, config: SimulationConfig) -> Path
 
 
 def _plant(frame: pd.DataFrame, key: str, date: str, year: int, rng: np.random.Generator, *,
-           code_column: str) -> tuple[pd.DataFrame, list[tuple[str, str, int]]]:
-    """About 1 row in 10,000 each: an out-of-range code, a repeated id (a later copy), a date of last year."""
+           code_column: str, bad_code: str = "quarantine") -> tuple[pd.DataFrame, list[tuple[str, str, int]]]:
+    """About 1 row in 10,000 each: an out-of-range code, a repeated id (a later copy), a date of last year.
+
+    ``bad_code``: what reading does with the out-of-range code (``clear_cell`` in an optional answer,
+    ``quarantine`` in a required field such as the 好差评 level).
+    """
     n = len(frame)
     k = max(1, n // 10_000)
     bad, dup, late = (rng.choice(n, k, replace=False) for _ in range(3))
@@ -185,7 +189,7 @@ def _plant(frame: pd.DataFrame, key: str, date: str, year: int, rng: np.random.G
     where = np.concatenate([np.arange(n, dtype=float), dup + rng.uniform(0.5, 1.0, k) * (n - dup),
                             rng.uniform(0, n, k)])
     out = pd.concat([out, copies, moved], ignore_index=True).iloc[np.argsort(where, kind="stable")]
-    found = [("code_out_of_range", "quarantine", k), ("duplicate_id", "quarantine", k),
+    found = [("code_out_of_range", bad_code, k), ("duplicate_id", "quarantine", k),
              ("outside_period", "quarantine", k)]
     return out.reset_index(drop=True), found
 

@@ -31,7 +31,7 @@ KNOWN_DEPARTMENTS = (
     "消防救援支队", "气象局", "烟草专卖局", "统计局", "供电公司", "水务集团", "燃气公司",
 )
 REASON_CODES = ("code_out_of_range", "not_a_number", "bad_date", "duplicate_id", "unknown_department",
-                "missing_required", "outside_period", "negative_number")
+                "missing_required", "outside_period", "negative_number", "bad_duration")
 #: surveys.readers.ReadLimits defaults the limit cases are built against
 MAX_CELL_CHARS = 1 << 18
 MAX_COLUMNS = 1024
@@ -44,11 +44,11 @@ _TEXTS = ("办事很顺利", "", "希望增加周末窗口", "工作人员态度
 @dataclass(frozen=True)
 class Case:
     file: str
-    kind: str       # structural | row
+    kind: str       # structural | row (the row is quarantined) | cell (a cell of an optional column is cleared)
     stage: str      # read: read_table must raise; ingest: the file reads, the ingest layer finds the problem
-    expected: str   # substring of the error message (structural) or quarantine reason code (row)
+    expected: str   # substring of the error message (structural) or reason code (row, cell)
     note: str
-    rows: str = ""  # source rows (as a spreadsheet numbers them) the ingest must quarantine, ';'-separated
+    rows: str = ""  # source rows (as a spreadsheet numbers them) the ingest must set aside (cell: clear), ';'-separated
     column: str = ""
 
 
@@ -205,7 +205,7 @@ def build() -> tuple[dict[str, bytes], list[Case]]:
              rows="3", column="调查日期"), b"\xff\xfe" + delimited(rows, delimiter="\t", encoding="utf-16-le"))
     rows = survey_rows(wait=True)
     set_cell(rows, 5, WAIT, "很久")
-    add(Case("utf8_bom_semicolon.csv", "row", "ingest", "not_a_number",
+    add(Case("utf8_bom_semicolon.csv", "cell", "ingest", "bad_duration",
              "UTF-8 with BOM, ';'-separated; waiting time '很久'", rows="5", column=WAIT),
         b"\xef\xbb\xbf" + delimited(rows, delimiter=";"))
     rows = survey_rows(codes=True)
@@ -213,14 +213,14 @@ def build() -> tuple[dict[str, bytes], list[Case]]:
     set_cell(rows, 5, "Q1总体满意度", "0")
     set_cell(rows, 6, "Q1总体满意度", "9")
     set_cell(rows, 7, "Q1总体满意度", "不了解")
-    add(Case("out_of_range_codes.csv", "row", "ingest", "code_out_of_range",
+    add(Case("out_of_range_codes.csv", "cell", "ingest", "code_out_of_range",
              "codes 6 and 0 on a 1-5 scale; 9 and 不了解 are N/A, not errors", rows="3;5",
              column="Q1总体满意度"), delimited(rows))
     rows = survey_rows(wait=True)
     for row, value in ((2, "10分钟"), (3, "约10分钟"), (4, "１５"), (5, "—"), (6, "很久"), (7, "12.5")):
         set_cell(rows, row, WAIT, value)
-    add(Case("text_in_numeric.csv", "row", "ingest", "not_a_number",
-             "约10分钟 and 很久 are not numbers; 10分钟, １５, 12.5 are; — is missing", rows="3;6",
+    add(Case("text_in_numeric.csv", "cell", "ingest", "bad_duration",
+             "约10分钟 and 很久 are not durations; 10分钟, １５, 12.5 are; — is missing", rows="3;6",
              column=WAIT), delimited(rows))
     rows = survey_rows(codes=True, wait=True)
     table = str.maketrans("0123456789.-", "０１２３４５６７８９．－")
@@ -228,7 +228,7 @@ def build() -> tuple[dict[str, bytes], list[Case]]:
         for name in ("调查日期", "Q1总体满意度", "Q2办事效率满意度", "手机号", WAIT):
             r[rows[0].index(name)] = r[rows[0].index(name)].translate(table)
     set_cell(rows, 4, "Q2办事效率满意度", "６")
-    add(Case("fullwidth_digits.csv", "row", "ingest", "code_out_of_range",
+    add(Case("fullwidth_digits.csv", "cell", "ingest", "code_out_of_range",
              "dates, codes, phones and waits in full-width digits are valid; the full-width ６ is out of range",
              rows="4", column="Q2办事效率满意度"), delimited(rows))
     rows = survey_rows(9)
@@ -261,7 +261,7 @@ def build() -> tuple[dict[str, bytes], list[Case]]:
     set_cell(rows, 2, "意见建议", "第一，窗口少；\n第二，排队久")
     set_cell(rows, 3, "意见建议", "建议：\r\n1. 延长时间\r\n2. 增加自助机")
     set_cell(rows, 5, "Q1总体满意度", "8")
-    add(Case("embedded_newlines.csv", "row", "ingest", "code_out_of_range",
+    add(Case("embedded_newlines.csv", "cell", "ingest", "code_out_of_range",
              "quoted answers with line breaks (LF, CRLF) are one row each; Q1 = 8 sits in row 5 "
              "(physical line 8)", rows="5", column="Q1总体满意度"), delimited(rows))
     rows = survey_rows()
@@ -279,14 +279,14 @@ def build() -> tuple[dict[str, bytes], list[Case]]:
     rows = survey_rows(wait=True)
     set_cell(rows, 4, WAIT, "-5")
     set_cell(rows, 6, WAIT, "－１２")
-    add(Case("negative_number.csv", "row", "ingest", "negative_number",
+    add(Case("negative_number.csv", "cell", "ingest", "negative_number",
              "waiting times of -5 and a full-width －１２ minutes cannot be", rows="4;6", column=WAIT), delimited(rows))
     rows = survey_rows()
     for row, value in ((2, '=HYPERLINK("http://example.com","点击")'), (3, "+8617000000001"),
                        (4, "-无意见"), (5, "@SUM(A1:A2)"), (6, "\t=1+1")):
         set_cell(rows, row, "意见建议", value)
     set_cell(rows, 7, "Q1总体满意度", "=5")
-    add(Case("formula_injection.csv", "row", "ingest", "code_out_of_range",
+    add(Case("formula_injection.csv", "cell", "ingest", "code_out_of_range",
              "free text starting with = + - @ tab stays text (and must be neutralised on export); "
              "Q1 '=5' is not a code", rows="7", column="Q1总体满意度"), delimited(rows))
     rows = survey_rows()
@@ -310,12 +310,12 @@ def build() -> tuple[dict[str, bytes], list[Case]]:
     rows[0] = ["问卷编号", "部门", "调查日期", "满意度评价", None, None, "手机号", "意见建议"]
     rows.insert(1, [None, None, None, "Q1总体满意度", "Q2办事效率满意度", "Q3服务态度满意度", None, None])
     rows[4][4] = "6"  # spreadsheet row 5
-    add(Case("merged_header.xlsx", "row", "ingest", "code_out_of_range",
+    add(Case("merged_header.xlsx", "cell", "ingest", "code_out_of_range",
              "two-row header: 满意度评价 merged over D1:F1 (names 满意度评价_Q1总体满意度 ...), the other headers "
              "merged over two rows; data from row 3; Q2 = 6 in row 5", rows="5",
              column="满意度评价_Q2办事效率满意度"),
         workbook({"调查数据": rows}, {"调查数据": ["A1:A2", "B1:B2", "C1:C2", "D1:F1", "G1:G2", "H1:H2"]}))
-    add(Case("merged_header.csv", "row", "ingest", "code_out_of_range",
+    add(Case("merged_header.csv", "cell", "ingest", "code_out_of_range",
              "the same two-row header saved as CSV (merges lost: 满意度评价 only above Q1)", rows="5",
              column="满意度评价_Q2办事效率满意度"), delimited([[v or "" for v in r] for r in rows]))
     rows = survey_rows()
