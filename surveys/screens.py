@@ -11,7 +11,26 @@ speeder                           survey completion time under ``speeder_seconds
 phone_on_many_cases               one hashed phone on ``phone_on_many_cases_min`` or more
                                   callback cases of a department (a padding signal; always a
                                   department-level flag, rows are kept)
+same_source                       ``same_source_min`` or more questionnaires from one IP
+                                  address, or one device / platform account, within
+                                  ``same_source_minutes`` of each other: every questionnaire of
+                                  such a burst is screened
+identical_text                    the same free-text answer (comment or text item, compared
+                                  without spaces and punctuation), at least
+                                  ``identical_text_min_chars`` characters long, from
+                                  ``identical_text_min`` or more respondents: all of them
 ================================  ==========================================================
+
+Why these two.  Questionnaires a department's staff fill in themselves come
+in bursts from the hall's computer or one phone, and often carry the same
+praise word for word; genuine respondents do neither.  But a service hall's
+tablet or Wi-Fi legitimately sends many questionnaires from one address,
+and short comments (无, 很好, 满意) are identical by nature: so both screens
+flag by default, the text screen ignores short answers, and the burst
+screen needs submission times with the time of day (a date alone cannot
+tell a burst from a busy day: the screen is skipped with a warning).
+IP addresses and device ids are compared as salted hashes
+(:func:`surveys.privacy.hash_identifier`); no address is kept.
 
 ``outside_period`` is applied while each file is parsed (:mod:`surveys.ingest`).
 Flags are recorded per department in the ledger's flag table.
@@ -19,10 +38,21 @@ Flags are recorded per department in the ledger's flag table.
 
 from __future__ import annotations
 
+import re
+import unicodedata
+import warnings
+
+import numpy as np
 import pandas as pd
 
+from .errors import MinpingWarning
 from .framework import Framework
 from .ledger import Ledger
+
+#: what identical texts are compared without: spaces and punctuation of either width
+_NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
+#: the source columns of the burst screen (hashed at the door), with how a flag names them
+SOURCES = (("ip_address_hash", "IP"), ("device_id_hash", "device"))
 
 
 def apply(tables: dict[str, pd.DataFrame], framework: Framework, ledger: Ledger) -> dict[str, pd.DataFrame]:
@@ -45,6 +75,15 @@ def apply(tables: dict[str, pd.DataFrame], framework: Framework, ledger: Ledger)
         if "duration_sec" in survey.columns:
             speeder = survey["duration_sec"] < sc.speeder_seconds
             checks.append(("speeder", sc.speeder, speeder, ""))
+        if sc.same_source != "off":
+            checks.append(("same_source", sc.same_source, same_source(survey, sc.same_source_min,
+                                                                      sc.same_source_minutes), ""))
+        texts = ["comment", *framework.item_ids("survey", kind=None)]
+        texts = [c for c in texts if c in survey.columns and (c == "comment" or
+                                                             framework.item("survey", c).kind == "text")]
+        if sc.identical_text != "off" and texts:
+            checks.append(("identical_text", sc.identical_text, identical_text(
+                survey[texts], sc.identical_text_min, sc.identical_text_min_chars), ""))
         drop = pd.Series(False, index=survey.index)
         for code, mode, mask, detail in checks:
             mask = mask.fillna(False) & ~drop
@@ -71,3 +110,71 @@ def apply(tables: dict[str, pd.DataFrame], framework: Framework, ledger: Ledger)
 
 def _code(screen: str) -> str:
     return {"duplicate_respondent": "duplicate_respondent"}.get(screen, "screened_" + screen)
+
+
+def same_source(survey: pd.DataFrame, n_min: int, minutes: float) -> pd.Series:
+    """Questionnaires in a burst: ``n_min`` or more from one hashed IP or device within ``minutes``.
+
+    For each source, a questionnaire is in a burst when a window of
+    ``minutes`` that holds it holds ``n_min`` or more questionnaires of that
+    source (submission times from ``interview_date``).  False where the
+    source or the time is missing; all False, with a warning, when the
+    submission times carry no time of day.
+    """
+    out = pd.Series(False, index=survey.index)
+    present = [c for c, _ in SOURCES if c in survey.columns and survey[c].notna().any()]
+    if not present or n_min < 2:
+        return out
+    when = survey["interview_date"]
+    if when.notna().any() and (when.dropna() == when.dropna().dt.normalize()).all():
+        warnings.warn("the same-source screen needs submission times with the time of day; the survey's dates "
+                      "have none, so bursts from one IP address or device were not looked for", MinpingWarning,
+                      stacklevel=3)
+        return out
+    span = np.timedelta64(int(round(minutes * 60)), "s")
+    for column in present:
+        frame = pd.DataFrame({"s": survey[column], "t": when}).dropna()
+        frame = frame.sort_values(["s", "t"], kind="stable")
+        t = frame["t"].to_numpy(dtype="datetime64[ns]")
+        hit = np.zeros(len(frame), dtype=bool)
+        for start, stop in _runs(frame["s"].to_numpy(dtype=object)):
+            times = t[start:stop]
+            if len(times) < n_min:
+                continue
+            # the window starting at each questionnaire: how many fall within it
+            ends = np.searchsorted(times, times + span, side="right")
+            full = np.flatnonzero(ends - np.arange(len(times)) >= n_min)
+            if len(full):
+                # every questionnaire from a full window's start to its end is in the burst
+                cover = np.zeros(len(times) + 1, dtype=np.int64)
+                np.add.at(cover, full, 1)
+                np.add.at(cover, ends[full], -1)
+                hit[start:stop] = np.cumsum(cover)[:-1] > 0
+        out.loc[frame.index[hit]] = True
+    return out
+
+
+def identical_text(texts: pd.DataFrame, n_min: int, min_chars: int) -> pd.Series:
+    """Respondents with a free-text answer that ``n_min`` or more respondents gave word for word.
+
+    Answers are compared after NFKC, case folding and removal of spaces and
+    punctuation; answers shorter than ``min_chars`` characters in that form
+    are never screened (无, 很好, 没有意见 are common by nature).
+    """
+    out = pd.Series(False, index=texts.index)
+    for column in texts.columns:
+        key = texts[column].map(lambda v: np.nan if pd.isna(v) else
+                                _NOISE.sub("", unicodedata.normalize("NFKC", str(v)).casefold()))
+        long = key.notna() & (key.str.len() >= min_chars)
+        counts = key[long].map(key[long].value_counts())
+        out |= (counts >= n_min).reindex(texts.index, fill_value=False)
+    return out
+
+
+def _runs(values: np.ndarray):
+    """(start, stop) of each run of equal values in a sorted array."""
+    if not len(values):
+        return
+    edges = np.flatnonzero(values[1:] != values[:-1]) + 1
+    bounds = np.concatenate([[0], edges, [len(values)]])
+    yield from zip(bounds[:-1], bounds[1:])
