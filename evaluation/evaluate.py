@@ -21,13 +21,15 @@ from surveys.framework import Framework
 from surveys.schema import ChannelData
 
 from .bootstrap import bootstrap_index
+from .comments import comment_themes
 from .coverage import channel_coverage, checks, collected_channels
 from .gates import apply_gates
 from .index import aggregate, effective_weights, variance_shares
 from .indicators import estimate_indicators
 from .quality import quality_table
 from .ranking import rank_uncertainty
-from .result import DEPARTMENT_COLUMNS, Coverage, EvaluationResult, Provenance, Ranking, Weighting, toolkit_version
+from .result import (DEPARTMENT_COLUMNS, Comments, Coverage, EvaluationResult, Provenance, Ranking, Weighting,
+                     toolkit_version)
 from .robustness import robustness_tables
 from .seeds import stream
 from .weighting import apply_framework_weighting
@@ -166,7 +168,7 @@ def evaluate(data: ChannelData, framework: Framework, *, seed: int, level: float
         weighting=Weighting(effective=effective_weights(est.frame, framework),
                             variance_shares=variance_shares(est.frame, index, framework), record=record),
         coverage=Coverage(channels=channel_coverage(data, framework), checks=checks(data, framework)),
-        provenance=prov)
+        provenance=prov, comments=Comments(themes=comment_themes(data, framework)))
     if not robustness:
         return result
     rob, rel, pri = robustness_tables(result, data, rng=stream(seed, "sensitivity", year),

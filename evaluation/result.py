@@ -20,6 +20,7 @@ weighting.record        :data:`WEIGHTING_RECORD_COLUMNS`        how the weights 
 robustness.*            ``evaluation.shrinkage`` / ``sensitivity`` constants  shrinkage, funnel, sensitivity
 reliability.*           ``evaluation.robustness`` constants     scale reliability, inter-rater, agreement
 priorities.*            ``evaluation.drivers`` constants        importance–performance and priorities
+comments.themes         ``evaluation.comments.COMMENT_THEME_COLUMNS``  open comments counted by complaint theme
 trends                  ``evaluation.trends`` constants         change since the previous recorded year
 ======================  =====================================  ==============================================
 
@@ -41,6 +42,7 @@ import pandas as pd
 
 from surveys.framework import Framework
 
+from .comments import COMMENT_THEME_COLUMNS
 from .coverage import CHANNEL_COLUMNS, CHECK_COLUMNS
 from .drivers import DRIVER_COLUMNS, PRIORITY_COLUMNS
 from .index import DIMENSION_COLUMNS
@@ -157,6 +159,15 @@ class Priorities(TableGroup):
 
 
 @dataclass(frozen=True)
+class Comments(TableGroup):
+    """Open comments per department counted by complaint theme, with masked example quotes
+    (:func:`evaluation.comments.comment_themes`): the evidence a department's problem list can cite."""
+
+    themes: pd.DataFrame
+    CONTRACT = {"themes": ("comment_themes", COMMENT_THEME_COLUMNS)}
+
+
+@dataclass(frozen=True)
 class Provenance:
     """Everything that, with the inputs, reproduces the numbers: versions, hashes and every setting.
 
@@ -207,6 +218,8 @@ class EvaluationResult:
     dimensions, indicators : department x dimension / indicator estimates
     quality : per department callback, 好差评 and objective figures
     ranking, weighting, coverage : always computed (coverage: the channels collected, the checks made)
+    comments : open comments counted by complaint theme (:class:`Comments`); None only for a result
+        built without them
     robustness, reliability, priorities : None when not asked for
     trends : None until earlier years are attached
     provenance : :class:`Provenance`
@@ -227,6 +240,7 @@ class EvaluationResult:
     reliability: Reliability | None = None
     priorities: Priorities | None = None
     trends: Trends | None = None
+    comments: Comments | None = None
 
     def __post_init__(self):
         check_table(self, "departments", self.departments, DEPARTMENT_COLUMNS)
@@ -268,7 +282,7 @@ class EvaluationResult:
                                                            if c in self.indicators.columns]),
                "quality": self.quality}
         for group in (self.ranking, self.weighting, self.coverage, self.robustness, self.reliability,
-                      self.priorities):
+                      self.priorities, self.comments):
             if group is not None:
                 out.update(group.tables())
         return out
