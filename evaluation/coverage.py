@@ -8,6 +8,13 @@ gate gives a verdict from it (:func:`evaluation.gates.apply_gates`).  That
 is said, not hidden: :func:`channel_coverage` lists every channel of the
 framework with what it carries, and :func:`checks` lists every check (gates
 and declared roles) with whether it was made and, if not, why.
+
+Record authenticity (G1) also needs the call results to be able to say
+"I never handled this": a call centre whose result codes have no such
+outcome (only 接通 / 无人接听 / 空号 / 拒访 ...) would read 100% whatever the
+truth.  When the year's call results cannot record ``never_handled``
+(:attr:`surveys.schema.ChannelData.recordable`), G1 is not assessed, with the
+reason ``vocabulary_cannot_record``.
 """
 
 from __future__ import annotations
@@ -55,7 +62,11 @@ def channel_coverage(data: ChannelData, framework: Framework) -> pd.DataFrame:
 REASONS = {
     "channel_not_collected": ("本年度未开展{channel}", "no {channel_en} this year"),
     "role_not_declared": ("指标体系未声明{role}", "the framework declares no {role}"),
+    "vocabulary_cannot_record": ("回访拨打结果无法记录“非本人办理”，无法评估记录真实性",
+                                 "the call results cannot record a never-handled case"),
 }
+#: check -> the final call disposition the year's call results must be able to record for it
+NEEDS_DISPOSITION = {"G1_authenticity": "never_handled"}
 #: check -> (channels whose data it needs, framework role it needs)
 CHECKS = {
     "G1_authenticity": (("C",), None),
@@ -69,6 +80,11 @@ CHECKS = {
 }
 
 
+def records_authenticity(data: ChannelData) -> bool:
+    """Whether the year's call results can record a never-handled case (True when that is not known)."""
+    return data.recordable is None or NEEDS_DISPOSITION["G1_authenticity"] in data.recordable
+
+
 def checks(data: ChannelData, framework: Framework) -> pd.DataFrame:
     """Each gate and role-based analysis: made or not, and the reason when not (CHECK_COLUMNS)."""
     have = collected_channels(data)
@@ -76,7 +92,11 @@ def checks(data: ChannelData, framework: Framework) -> pd.DataFrame:
     for check, (channels, role) in CHECKS.items():
         missing = [c for c in channels if c not in have]
         declared = role is None or bool(getattr(framework.roles, role))
-        if missing:
+        needs = NEEDS_DISPOSITION.get(check)
+        if not missing and needs and data.recordable is not None and needs not in data.recordable:
+            code = "vocabulary_cannot_record"
+            zh, en = REASONS[code]
+        elif missing:
             names = "、".join(CHANNELS[c][0] for c in missing)
             names_en = ", ".join(CHANNELS[c][1].lower() for c in missing)
             code, zh, en = "channel_not_collected", REASONS["channel_not_collected"][0].format(channel=names), \

@@ -6,7 +6,9 @@ Callbacks (one final disposition per drawn case, :mod:`surveys.callbacks`):
 - ``wrong_number_rate``, ``never_handled_rate`` = share of cases drawn (G3)
 - ``g1_authenticity`` (percent) = among reached contacts whose authenticity
   was asked, the share confirming person + matter + month:
-  (I + P) / (I + P + never handled) x 100 (gate G1)
+  (I + P) / (I + P + never handled) x 100 (gate G1); empty when the year's
+  call results cannot record a never-handled case
+  (:func:`evaluation.coverage.records_authenticity`), so no gate reads 100%
 - AAPOR RR1-RR6, COOP1-4, REF1-3, CON1-3 with ``e`` estimated proportionally
   (:mod:`evaluation.outcome_rates`)
 
@@ -32,6 +34,7 @@ from surveys.callbacks import final_dispositions
 from surveys.framework import Framework
 from surveys.schema import ChannelData
 
+from .coverage import records_authenticity
 from .outcome_rates import outcome_rates_by_group
 
 QUALITY_RATES = ["RR1", "RR2", "RR3", "RR4", "RR5", "RR6", "COOP1", "COOP2", "COOP3", "COOP4", "REF1", "REF2",
@@ -59,6 +62,8 @@ def callback_quality(data: ChannelData) -> pd.DataFrame:
             (reached_ok + get("never_handled")) > 0),
         "mean_attempts": disp.groupby("department_id")["attempts"].mean(),
     })
+    if not records_authenticity(data):
+        out["g1_authenticity"] = np.nan
     rates = outcome_rates_by_group(disp, "department_id", "aapor")
     rates = rates[QUALITY_RATES + ["e"]].rename(columns=lambda c: c.lower() if c != "e" else "aapor_e")
     out = out.join(rates)
