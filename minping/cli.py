@@ -69,7 +69,11 @@ def cmd_validate(args) -> int:
         if len(q):
             print(f"{year}: quarantined rows by reason")
             print(q.groupby("reason_code").size().rename("rows").to_string())
-        print(f"{year}: ledger written to {run.out_dir / 'quarantine.csv'}\n")
+        cells = run.input.ledger.cells_frame()
+        if len(cells):
+            print(f"{year}: cleared cells by column and reason (the rows are used)")
+            print(cells.groupby(["table", "column", "reason_code"]).size().rename("cells").to_string())
+        print(f"{year}: ledger written to {run.out_dir / 'quarantine.csv'} and {run.out_dir / 'cleared_cells.csv'}\n")
     return EXIT_OK
 
 

@@ -764,7 +764,10 @@ def _column_targets(columns, spec: InputSpec, table: TableSpec, preset: Preset |
     the canonical name, the preset's platform columns, and the names the
     framework gives the column (its Chinese name, English name or an
     alias), compared with the header's text (:func:`surveys.presets.header_key`:
-    spaces and trailing punctuation such as ``：`` aside).
+    spaces and trailing punctuation such as ``：`` aside).  A header of
+    several rows (``header_rows = 2``) whose joined name matches nothing is
+    tried by its bottom cell, the question under a group cell
+    (``检查项目_窗口标识清晰`` -> ``窗口标识清晰``).
     """
     mapping = {_norm_header(k): v for k, v in spec.columns.items()}
     loose = {header_key(k): v for k, v in spec.columns.items()}
@@ -779,6 +782,10 @@ def _column_targets(columns, spec: InputSpec, table: TableSpec, preset: Preset |
         text = header_key(preset.clean(key)) if preset is not None else header_key(key)
         target = (mapping.get(key) or loose.get(header_key(key)) or loose.get(text)
                   or (key if key in table.names else None) or platform.get(header_key(key)) or by_zh.get(text))
+        if not target and spec.header_rows > 1 and "_" in key:
+            bottom = key.rsplit("_", 1)[1]
+            target = (mapping.get(bottom) or loose.get(header_key(bottom)) or (bottom if bottom in table.names else None)
+                      or by_zh.get(header_key(bottom)))
         if target:
             rename[col] = target
     return rename
