@@ -186,7 +186,7 @@ def _check_losses(project: Project, framework: Framework, year: int, ledger: Led
         if report:
             warnings.warn(f"{spec.path}: values that could not be read were set aside (the cells cleared, or the "
                           f"rows quarantined where the field is required; see cleared_cells.csv and "
-                          f"quarantine.csv):\n{report}", MinpingWarning, stacklevel=3)
+                          f"quarantine.csv)\n  {report}", MinpingWarning, stacklevel=3)
 
 
 def input_table(framework: Framework, table: str) -> TableSpec:
@@ -570,12 +570,12 @@ def _vocabulary_problem(spec: InputSpec, table: TableSpec, col: ColumnSpec, unkn
     listed = ", ".join(f"'{v}' ({n:,})" for v, n in values.head(10).itertuples(index=False))
     more = f" and {len(values) - 10} more" if len(values) > 10 else ""
     problems.append(Problem(
-        f"{len(unknown):,} rows have a {col.zh or col.name} ('{col.name}') that minping cannot read: {listed}{more}; "
-        "to read them, add to project.toml:\n      "
-        + recode.lines_to_add(col, spec.table, values, framework).replace("\n", "\n      "),
+        f"{len(unknown):,} rows have a {col.zh or col.name} ('{col.name}') that minping cannot read: {listed}{more}",
         file=str(spec.path), column=col.name, code="unknown_call_result" if col.name == "outcome" else "unknown_value",
-        fix="write after each value what it records (the comment lists the choices; surveys/callbacks.py explains "
-            "the vocabulary); the same lines under [inputs.recode." + col.name + "] apply to this file only"))
+        fix="add to project.toml the lines that read them, filling in after each value what it records "
+            "(surveys/callbacks.py explains the vocabulary):\n      "
+            + recode.lines_to_add(col, spec.table, values, framework).replace("\n", "\n      ")
+            + f"\n    (the same lines under [inputs.recode.{col.name}] of this file's [[inputs]] apply to it only)"))
 
 
 class _Cells:

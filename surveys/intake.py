@@ -66,22 +66,22 @@ def loss_problems(ledger: Ledger, intake: Intake, framework: Framework, *, accep
         if not _beyond(lost, n, limit, intake):
             continue
         mine = rows[(rows["file"] == label) & (rows["table"] == table)].drop_duplicates("source_row")
+        listed, lines = _unread(unread, label, table, None, column_of, framework)
         out.append(Problem(
             f"table '{table}' lost {lost:,} of its {n:,} rows ({lost / n:.0%}, more than {limit:.0%}): "
-            + _reasons(mine) + _lines(unread, label, table, None, column_of, framework),
-            file=paths.get(label, label), code="too_many_rows_lost",
-            fix=_FIX.format(share=_share(lost / n))))
+            + _reasons(mine) + listed,
+            file=paths.get(label, label), code="too_many_rows_lost", fix=_fix(lines, lost / n)))
     for (label, table, column), filled in sorted(ledger.filled.items()):
         mine = cells[(cells["file"] == label) & (cells["table"] == table) & (cells["column"] == column)]
         limit = accept.get(label) or intake.max_loss
         if not _beyond(len(mine), filled, limit, intake):
             continue
+        listed, lines = _unread(unread, label, table, column, column_of, framework)
         out.append(Problem(
             f"column '{column}' of table '{table}' lost {len(mine):,} of its {filled:,} filled cells "
-            f"({len(mine) / filled:.0%}, more than {limit:.0%}): " + _reasons(mine)
-            + _lines(unread, label, table, column, column_of, framework),
+            f"({len(mine) / filled:.0%}, more than {limit:.0%}): " + _reasons(mine) + listed,
             file=paths.get(label, label), column=column, code="too_many_cells_lost",
-            fix=_FIX.format(share=_share(len(mine) / filled))))
+            fix=_fix(lines, len(mine) / filled)))
     return out
 
 
@@ -94,13 +94,23 @@ def unread_report(ledger: Ledger, label: str, framework: Framework,
         return ""
     parts = []
     for table in dict.fromkeys(unread["table"]):
-        parts.append(_lines(unread, label, table, None, column_of, framework).strip())
+        listed, lines = _unread(unread, label, table, None, column_of, framework)
+        parts.append(listed.lstrip("; ") + ("\n  to read them, add to project.toml and fill in each value:\n" +
+                                        _indent(lines) if lines else ""))
     return "\n".join(parts)
 
 
-_FIX = ("correct the column mapping, the preset or the recodes in project.toml (the lines above read the values "
-        "listed), and see quarantine.csv and cleared_cells.csv from `minping validate`; if the loss is expected, "
-        "accept it for this input: accept_loss = {share} under its [[inputs]] (or [tables.<table>])")
+def _fix(lines: str, share: float) -> str:
+    read = ("add to project.toml the lines that read the values listed, filling in each value:\n" + _indent(lines)
+            + "\n    or correct the column mapping or the preset; ") if lines else \
+        "correct the column mapping, the preset or the recodes in project.toml; "
+    return (read + "quarantine.csv and cleared_cells.csv of `minping validate` list every row and cell set aside. "
+            f"If the loss is expected, accept it for this input: accept_loss = {_share(share)} under its "
+            "[[inputs]] (or under [tables.<table>])")
+
+
+def _indent(lines: str) -> str:
+    return "      " + lines.replace("\n", "\n      ")
 
 
 def _beyond(lost: int, n: int, limit: float, intake: Intake) -> bool:
@@ -130,28 +140,23 @@ def _reasons(found: pd.DataFrame) -> str:
     return "; ".join(parts) + (f"; and {rest} more reason(s)" if rest > 0 else "")
 
 
-def _lines(unread: pd.DataFrame, label: str, table: str, column: str | None,
-           column_of: Callable[[str, str], ColumnSpec | None], framework: Framework) -> str:
-    """The values not read in the file (one column, or all), with the recode lines that would read them."""
+def _unread(unread: pd.DataFrame, label: str, table: str, column: str | None,
+            column_of: Callable[[str, str], ColumnSpec | None], framework: Framework) -> tuple[str, str]:
+    """The values not read in the file (one column, or all) in words, and the recode lines that would read them."""
     mine = unread[(unread["file"] == label) & (unread["table"] == table)]
     if column is not None:
         mine = mine[mine["column"] == column]
-    if mine.empty:
-        return ""
-    out = []
+    listed, lines = [], []
     for name, grp in mine.groupby("column", sort=False):
-        col = column_of(table, name)
         values = grp.groupby("value", as_index=False)["n"].sum()
-        listed = ", ".join(f"'{v}' ({n:,})" for v, n in
-                           values.sort_values("n", ascending=False, kind="stable")[["value", "n"]].head(8).itertuples(
-                               index=False))
+        top = values.sort_values("n", ascending=False, kind="stable").head(8)
         more = f" and {len(values) - 8} more" if len(values) > 8 else ""
-        text = f"\n    values of '{name}' that could not be read: {listed}{more}"
+        listed.append(f"; values of '{name}' that could not be read: "
+                      + ", ".join(f"'{v}' ({n:,})" for v, n in top[["value", "n"]].itertuples(index=False)) + more)
+        col = column_of(table, name)
         if col is not None:
-            text += "; to read them, add to project.toml:\n      " + lines_to_add(
-                col, table, values, framework).replace("\n", "\n      ")
-        out.append(text)
-    return "".join(out)
+            lines.append(lines_to_add(col, table, values, framework))
+    return "".join(listed), "\n".join(lines)
 
 
 __all__ = ["TOP_REASONS", "loss_problems", "unread_report"]

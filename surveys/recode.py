@@ -227,18 +227,19 @@ def lines_to_add(col: ColumnSpec, table: str, values: pd.DataFrame, framework: F
     """The recode lines that would read ``values`` (``value, n`` per distinct value, most frequent first).
 
     The lines go under ``[tables.<table>.recode.<column>]`` (every input of
-    the table) and carry each value's count and what the value may be; a
-    value that cannot be guessed safely is left empty, which the project file
-    refuses until it is filled in.
+    the table); a comment says what each value may be, and each line carries
+    the value's count.  A value that cannot be guessed safely is left empty,
+    which the project file refuses until it is filled in, so a pasted line
+    never reads data by accident.
     """
-    lines = [f"[tables.{table}.recode.{col.name}]"]
-    accepts = _accepts(col, framework).removeprefix("give ")
+    lines = [f"[tables.{table}.recode.{col.name}]",
+             "# after each value, what it means: " + _accepts(col, framework).removeprefix("give ")]
     shown = values.sort_values(["n", "value"], ascending=[False, True], kind="stable").head(limit)
     for value, n in zip(shown["value"], shown["n"]):
         guess = placeholder(col, value, framework)
         quoted = value.replace("\\", "\\\\").replace('"', '\\"')
-        note = "guessed from the label it contains: check it" if guess else accepts
-        lines.append(f'"{quoted}" = "{guess}"   # {n} in the file; {note}')
+        note = "; guessed from the label it contains: check it" if guess else ""
+        lines.append(f'"{quoted}" = "{guess}"   # {n:,} in the file{note}')
     if len(values) > limit:
         lines.append(f"# ... and {len(values) - limit} more values (see cleared_cells.csv and quarantine.csv)")
     return "\n".join(lines)
