@@ -618,8 +618,11 @@ def _filled(text: pd.Series) -> np.ndarray:
     """Cells that hold something (not empty, not a placeholder such as — or 无), as a bool array."""
     if not (isinstance(text.dtype, (pd.StringDtype, pd.CategoricalDtype)) or text.dtype == object):
         return text.notna().to_numpy()
-    stripped = text.astype("string").str.strip()
-    return (stripped.notna() & ~stripped.str.lower().isin(["", *MISSING_TOKENS])).to_numpy(dtype=bool)
+    # per distinct value: a column of millions of rows has few
+    codes, uniques = pd.factorize(text)
+    stripped = pd.Series(uniques, dtype="string").str.strip().str.lower()
+    hold = ~stripped.isin(["", *MISSING_TOKENS]).to_numpy(dtype=bool)
+    return np.append(hold, False)[codes]
 
 
 class _Marks:
