@@ -18,7 +18,8 @@ same_source                       ``same_source_min`` or more questionnaires fro
 identical_text                    the same free-text answer (comment or text item, compared
                                   without spaces and punctuation), at least
                                   ``identical_text_min_chars`` characters long, from
-                                  ``identical_text_min`` or more respondents: all of them
+                                  ``identical_text_min`` or more respondents of one
+                                  department: all of them
 ================================  ==========================================================
 
 Why these two.  Questionnaires a department's staff fill in themselves come
@@ -83,7 +84,8 @@ def apply(tables: dict[str, pd.DataFrame], framework: Framework, ledger: Ledger)
                                                              framework.item("survey", c).kind == "text")]
         if sc.identical_text != "off" and texts:
             checks.append(("identical_text", sc.identical_text, identical_text(
-                survey[texts], sc.identical_text_min, sc.identical_text_min_chars), ""))
+                survey[texts], sc.identical_text_min, sc.identical_text_min_chars,
+                groups=survey["department_id"]), ""))
         drop = pd.Series(False, index=survey.index)
         for code, mode, mask, detail in checks:
             mask = mask.fillna(False) & ~drop
@@ -154,19 +156,23 @@ def same_source(survey: pd.DataFrame, n_min: int, minutes: float) -> pd.Series:
     return out
 
 
-def identical_text(texts: pd.DataFrame, n_min: int, min_chars: int) -> pd.Series:
-    """Respondents with a free-text answer that ``n_min`` or more respondents gave word for word.
+def identical_text(texts: pd.DataFrame, n_min: int, min_chars: int, *, groups: pd.Series | None = None) -> pd.Series:
+    """Respondents with a free-text answer that ``n_min`` or more respondents (of their group) gave word for word.
 
     Answers are compared after NFKC, case folding and removal of spaces and
     punctuation; answers shorter than ``min_chars`` characters in that form
-    are never screened (无, 很好, 没有意见 are common by nature).
+    are never screened (无, 很好, 没有意见 are common by nature).  ``groups``
+    (the department) limits the comparison to respondents of one group:
+    staff who fill in questionnaires do it for their own department.
     """
     out = pd.Series(False, index=texts.index)
+    group = groups.astype(str) if groups is not None else pd.Series("", index=texts.index)
     for column in texts.columns:
         key = texts[column].map(lambda v: np.nan if pd.isna(v) else
                                 _NOISE.sub("", unicodedata.normalize("NFKC", str(v)).casefold()))
         long = key.notna() & (key.str.len() >= min_chars)
-        counts = key[long].map(key[long].value_counts())
+        pairs = group[long] + "\x1f" + key[long].astype(str)
+        counts = pairs.map(pairs.value_counts())
         out |= (counts >= n_min).reindex(texts.index, fill_value=False)
     return out
 
