@@ -9,6 +9,13 @@ Two ways in:
 - :func:`bootstrap_domain_means` for large samples: replicate domain means
   without ever holding a rows x replicates matrix.
 
+Calibrated weights (:mod:`evaluation.calibration`) get calibrated replicates
+with :func:`recalibrate`: every replicate weight column is post-stratified,
+raked or linearly calibrated to the same population totals as the
+full-sample weights, as R ``survey`` does when ``postStratify``, ``rake`` or
+``calibrate`` is applied to a replicate design; the replicate variance then
+accounts for the adjustment.
+
 The variance of a statistic from replicates ``theta_r`` is
 ``scale * sum_r rscales_r (theta_r - c)^2`` with ``c`` the mean of the
 replicates (``centre="mean"``, R's default) or the full-sample estimate
@@ -27,6 +34,7 @@ from scipy import sparse, stats
 
 from surveys.errors import DataValidationError, MethodologyError, MinpingWarning, Problem
 
+from .calibration import Calibrated
 from .linearisation import (
     Design,
     PreparedDesign,
@@ -45,6 +53,7 @@ __all__ = [
     "bootstrap_weights",
     "jk1_weights",
     "jkn_weights",
+    "recalibrate",
     "replicate_mean",
     "replicate_se",
     "replicate_total",
@@ -189,6 +198,41 @@ def bootstrap_weights(data: pd.DataFrame, design: Design, n_replicates: int,
         factors[members] = (1 - lam + lam * n_h / m_h * counts).T
     weights = prep.weights[:, None] * factors[psu]
     return ReplicateWeights(weights, prep.weights, 1.0 / (n_replicates - 1), np.ones(n_replicates), "bootstrap")
+
+
+def recalibrate(replicates: ReplicateWeights, calibration: Calibrated) -> ReplicateWeights:
+    """Replicate weights re-calibrated to the totals of ``calibration``.
+
+    Parameters
+    ----------
+    replicates : ReplicateWeights
+        Made from the same rows and design as the calibration (e.g.
+        :func:`jk1_weights` or :func:`bootstrap_weights`).
+    calibration : Calibrated
+        The full-sample adjustment (:func:`~evaluation.calibration.poststratify`,
+        :func:`~evaluation.calibration.rake` or
+        :func:`~evaluation.calibration.calibrate_linear`).
+
+    Returns
+    -------
+    ReplicateWeights
+        Same method and constants; ``weights`` every replicate adjusted by
+        :meth:`~evaluation.calibration.Calibrated.refit` and ``full_weights``
+        the calibrated full-sample weights.
+
+    Notes
+    -----
+    Reproduces the standard errors of ``postStratify``, ``rake`` and
+    ``calibrate(calfun = "linear")`` applied to an ``svrepdesign`` (JK1) in R
+    ``survey`` 4.1.1.
+    """
+    if replicates.weights.shape[0] != calibration.n_rows:
+        raise MethodologyError(
+            "the replicate weights and the calibration belong to different rows",
+            [Problem(f"{replicates.weights.shape[0]} replicate rows, {calibration.n_rows} calibrated rows",
+                     fix="make both from the same data frame", code="shape_mismatch")])
+    return ReplicateWeights(calibration.refit(replicates.weights), calibration.weights, replicates.scale,
+                            replicates.rscales, replicates.method)
 
 
 def _check_replicates(n_replicates) -> None:
