@@ -338,7 +338,8 @@ def _replicate_rank_df(rep: np.ndarray) -> float:
 
 def _replicate_estimate(data, y, repweights, statistic, *, weights, scale, rscales, by, centre, level, df,
                         srs="wor") -> pd.DataFrame:
-    check_level(level)
+    if level is not None:
+        check_level(level)
     rep, full, scale, rs = _repweights(data, repweights, weights, scale, rscales)
     if y not in data.columns:
         raise DataValidationError(f"column '{y}' not found",
@@ -363,7 +364,7 @@ def _replicate_estimate(data, y, repweights, statistic, *, weights, scale, rscal
             theta, est, u = num_r, num, y0
     se = replicate_se(theta, scale=scale, rscales=rs, centre=centre, estimate=est)
     dfs = np.full(n_dom, np.inf if df is None else (_replicate_rank_df(rep) if df == "replicate" else float(df)))
-    q = critical_value(dfs, level)
+    q = critical_value(dfs, level) if level is not None else np.full(n_dom, np.nan)
     n = np.bincount(dom[keep], minlength=n_dom)
     sw = np.bincount(dom[keep], weights=full[keep], minlength=n_dom)
     sw2 = np.bincount(dom[keep], weights=full[keep] ** 2, minlength=n_dom)
@@ -381,7 +382,7 @@ def _replicate_estimate(data, y, repweights, statistic, *, weights, scale, rscal
 
 def replicate_mean(data: pd.DataFrame, y: str, repweights, *, weights=None, scale: float | None = None,
                    rscales=None, by: str | Sequence[str] | None = None, centre: str = "mean",
-                   level: float = 0.95, df="replicate") -> pd.DataFrame:
+                   level: float | None = None, df="replicate") -> pd.DataFrame:
     """Weighted mean of ``y`` per domain with a replicate-weight standard error.
 
     Parameters
@@ -398,7 +399,8 @@ def replicate_mean(data: pd.DataFrame, y: str, repweights, *, weights=None, scal
         :class:`ReplicateWeights`); e.g. JK1 ``(n - 1) / n * (1 - f)``.
     by : str or sequence of str, optional
     centre : {"mean", "full"}
-    level : float
+    level : float, optional
+        Confidence level of the interval (``ci_low``, ``ci_high`` are NaN without it).
     df : "replicate", None or float
         ``"replicate"``: rank of the replicate weight matrix minus one (R's
         ``degf`` of a replicate design).
@@ -423,7 +425,7 @@ def replicate_mean(data: pd.DataFrame, y: str, repweights, *, weights=None, scal
 
 def replicate_total(data: pd.DataFrame, y: str, repweights, *, weights=None, scale: float | None = None,
                     rscales=None, by: str | Sequence[str] | None = None, centre: str = "mean",
-                    level: float = 0.95, df="replicate") -> pd.DataFrame:
+                    level: float | None = None, df="replicate") -> pd.DataFrame:
     """Weighted total of ``y`` per domain with a replicate-weight standard error (as :func:`replicate_mean`)."""
     return _replicate_estimate(data, y, repweights, "total", weights=weights, scale=scale, rscales=rscales,
                                by=by, centre=centre, level=level, df=df)

@@ -13,12 +13,26 @@ dimension to 1.  A sum within 1% of its target (rounding such as
 :class:`~surveys.errors.NormalisedWeightsWarning`; a sum further off is
 refused, because it usually means a weight was mistyped.
 
+Statistical settings
+--------------------
+``[framework] share_interval`` chooses the interval of every share (share
+indicators, the top-2 and bottom-2 box shares of Likert items, G2's callback
+share): ``"logit"`` (default, R ``svyciprop``'s default),
+``"korn_graubard"`` (Korn & Graubard 1998, a Clopper-Pearson interval on the
+effective sample size) or ``"wilson"`` (Wilson score interval on the
+effective sample size).  ``[gates] rule`` chooses how gates act on measured
+rates: ``"point"`` (default, the published practice: the point estimate
+decides) or ``"evidence"`` (a gate acts only when the interval of the gated
+quantity excludes compliance).  Both are fields of :class:`Framework`, so a
+variant is ``dataclasses.replace(fw, share_interval="wilson")``.
+
 Loading collects every problem and raises one
 :class:`~surveys.errors.FrameworkError` listing them all, each with the fix.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import tomllib
 import warnings
@@ -37,6 +51,31 @@ SCALE_KINDS = ("likert", "binary", "count", "checklist")
 SCREEN_MODES = ("flag", "quarantine", "off")
 TIERS = ("H", "M", "L")
 WEIGHT_TOLERANCE = 0.01
+#: interval methods for shares: framework name -> method of evaluation.design.proportion_interval
+SHARE_INTERVALS = {"logit": "logit", "korn_graubard": "beta", "wilson": "wilson"}
+#: how gates act on measured rates
+GATE_RULES = ("point", "evidence")
+
+
+def did_you_mean(value: object, allowed) -> str:
+    """``'did you mean "x"? '`` when ``value`` is close to one of ``allowed``, else ``''`` (starts a fix)."""
+    close = difflib.get_close_matches(str(value), [str(a) for a in allowed], n=1, cutoff=0.6)
+    return f'did you mean "{close[0]}"? ' if close else ""
+
+
+def _setting_problems(share_interval: object, gate_rule: object) -> list[Problem]:
+    problems = []
+    if share_interval not in SHARE_INTERVALS:
+        problems.append(Problem(
+            f"unknown share_interval {share_interval!r}",
+            fix=f"{did_you_mean(share_interval, SHARE_INTERVALS)}set [framework] share_interval to one of "
+                f"{', '.join(SHARE_INTERVALS)}", code="bad_setting"))
+    if gate_rule not in GATE_RULES:
+        problems.append(Problem(
+            f"unknown gate rule {gate_rule!r}",
+            fix=f"{did_you_mean(gate_rule, GATE_RULES)}set [gates] rule to one of {', '.join(GATE_RULES)}",
+            code="bad_setting"))
+    return problems
 
 
 @dataclass(frozen=True)
@@ -188,6 +227,10 @@ class Framework:
 
     Variants are made with :func:`dataclasses.replace`, e.g.
     ``replace(fw, likert_preset="cn_common")``.
+
+    ``share_interval`` names the interval method of every share (one of
+    :data:`SHARE_INTERVALS`); ``gate_rule`` how gates act on measured rates
+    (one of :data:`GATE_RULES`); see the module notes.
     """
 
     id: str
@@ -208,8 +251,20 @@ class Framework:
     crosswalk: tuple[CrosswalkEntry, ...] = ()
     screens: Screens = Screens()
     weighting: WeightingSpec = WeightingSpec()
+    share_interval: str = "logit"
+    gate_rule: str = "point"
     source: str = ""
     sha256: str = ""
+
+    def __post_init__(self) -> None:
+        problems = _setting_problems(self.share_interval, self.gate_rule)
+        if problems:
+            raise FrameworkError("The framework's statistical settings are invalid", problems)
+
+    @property
+    def share_interval_method(self) -> str:
+        """The :func:`evaluation.design.proportion_interval` method of :attr:`share_interval`."""
+        return SHARE_INTERVALS[self.share_interval]
 
     # -- lookups ---------------------------------------------------------
     def indicator(self, indicator_id: str) -> Indicator:
@@ -379,11 +434,16 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
 
     dims, inds = _check_weights(dims, inds, problem)
 
-    g = data.get("gates", {})
+    g = dict(data.get("gates", {}))
+    gate_rule = g.pop("rule", "point")
+    share_interval = head.get("share_interval", "logit")
+    for p in _setting_problems(share_interval, gate_rule):
+        problem(p.message, p.fix)
     gates = Gates(**{k: type(getattr(Gates(), k))(v) for k, v in g.items() if hasattr(Gates(), k)})
     for k in g:
         if not hasattr(Gates(), k):
-            problem(f"unknown gate setting '{k}'", f"use one of {sorted(Gates.__dataclass_fields__)}")
+            problem(f"unknown gate setting '{k}'", f"{did_you_mean(k, [*Gates.__dataclass_fields__, 'rule'])}"
+                    f"use one of {sorted([*Gates.__dataclass_fields__, 'rule'])}")
 
     grades = tuple(GradeBand(x["grade"], x.get("name", x["grade"]), x.get("name_en", x["grade"]),
                              float(x.get("min", 0))) for x in data.get("grades", []))
@@ -449,7 +509,8 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
         likert_presets=presets, confidence_level=level,
         missing_dimension_flag=float(head.get("missing_dimension_flag", 0.30)), scales=scales,
         dimensions=tuple(dims), indicators=tuple(inds), gates=gates, grades=grades, categories=cats,
-        departments=tuple(deps), crosswalk=tuple(crosswalk), screens=screens, weighting=weighting, source=source,
+        departments=tuple(deps), crosswalk=tuple(crosswalk), screens=screens, weighting=weighting,
+        share_interval=share_interval, gate_rule=gate_rule, source=source,
     )
 
 
