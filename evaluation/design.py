@@ -92,6 +92,7 @@ __all__ = [
     "design_mean",
     "design_ratio",
     "design_total",
+    "domain_variance",
     "interval_p_value",
     "prepare_design",
     "proportion_ci",
@@ -175,15 +176,45 @@ def _valid_dom(ctx: _Domains, valid: np.ndarray) -> np.ndarray:
 
 
 def _variance(ctx: _Domains, z: np.ndarray, dom: np.ndarray) -> np.ndarray:
-    cal = ctx.calibration
-    if cal is None:
-        return linearised_variance(ctx.prep, z, dom, ctx.n_dom)
-    if cal.nested_in(ctx.dom_by):
-        # every calibration cell lies in one domain, so one residualised vector serves all domains
-        return linearised_variance(ctx.prep, cal.residualise(z), ctx.dom_by, ctx.n_dom)
-    out = np.empty(ctx.n_dom)
-    for d in range(ctx.n_dom):
-        out[d] = linearised_variance(ctx.prep, cal.residualise(np.where(dom == d, z, 0.0)))[0]
+    return domain_variance(ctx.prep, z, dom, ctx.n_dom, ctx.calibration, ctx.dom_by)
+
+
+def domain_variance(prep: PreparedDesign, z: np.ndarray, dom: np.ndarray, n_dom: int,
+                    calibration: Calibrated | None = None, domains: np.ndarray | None = None) -> np.ndarray:
+    """Design variance of the domain totals of weighted influence values, calibration-aware.
+
+    Parameters
+    ----------
+    prep : PreparedDesign
+    z : ndarray, shape (n_rows,)
+        Weighted influence values (with the calibrated weights when there is
+        a calibration), before any residualisation.
+    dom : ndarray of intp
+        Domain of each row (``-1``: none).
+    n_dom : int
+    calibration : Calibrated, optional
+        The weight adjustment; ``z`` of each domain is replaced by its
+        residuals on the adjustment model before the variance (R's
+        ``svyrecvar``).
+    domains : ndarray of intp, optional
+        The domains' codes before rows were excluded (e.g. for a missing
+        value); ``dom`` when not given.  After calibration the residuals of
+        every row of a domain count, including rows without a value.
+
+    Returns
+    -------
+    ndarray, shape (n_dom,)
+    """
+    if calibration is None:
+        return linearised_variance(prep, z, dom, n_dom)
+    domains = dom if domains is None else domains
+    if calibration.nested_in(domains):
+        # every calibration cell lies in one domain, so one residualised vector serves all domains; the
+        # residuals of a domain's rows without a value are not zero and count, as in R
+        return linearised_variance(prep, calibration.residualise(np.where(dom >= 0, z, 0.0)), domains, n_dom)
+    out = np.empty(n_dom)
+    for d in range(n_dom):
+        out[d] = linearised_variance(prep, calibration.residualise(np.where(dom == d, z, 0.0)))[0]
     return out
 
 

@@ -70,7 +70,8 @@ def evaluate(data: ChannelData, framework: Framework, *, level: float | None = N
     year = data.year
     active = [d.id for d in framework.departments_in(year, include_optional=True)]
     est = estimate_indicators(data, framework, level=level, preset=preset)
-    dims, index = aggregate(est, framework, level=level)
+    agg = aggregate(est, framework, level=level)
+    dims, index = agg.dimensions, agg.index
     if variance not in ("linearisation", "bootstrap"):
         raise MethodologyError("Unknown variance method", [Problem(
             f"variance = {variance!r}", fix="use \"linearisation\" or \"bootstrap\"")])
@@ -85,7 +86,7 @@ def evaluate(data: ChannelData, framework: Framework, *, level: float | None = N
             b_dims.rename(columns={"se_boot": "se", "ci_low_boot": "ci_low", "ci_high_boot": "ci_high"})
             [["department_id", "dimension_id", "se", "ci_low", "ci_high"]], on=["department_id", "dimension_id"],
             how="left")[dims.columns]
-    quality = quality_table(data, est.frame)
+    quality = quality_table(data, est.frame, framework=framework, level=level)
 
     reg = pd.DataFrame([{
         "department_id": d.id, "department": d.name, "department_en": d.name_en, "category": d.category,

@@ -10,7 +10,7 @@ from surveys.framework import Framework
 
 DEPARTMENT_COLUMNS = [
     "year", "department_id", "department", "department_en", "category", "category_name", "category_name_en",
-    "tier", "index", "se", "ci_low", "ci_high", "index_raw", "g1_deduction", "bonus", "rank", "rank_low",
+    "tier", "index", "se", "ci_low", "ci_high", "df", "index_raw", "g1_deduction", "bonus", "rank", "rank_low",
     "rank_high", "p_top3", "p_bottom3", "rank_in_category", "rank_in_category_low", "rank_in_category_high",
     "grade", "grade_name", "grade_name_en", "borderline", "n_survey", "n_callback", "n_visit", "flags",
 ]
