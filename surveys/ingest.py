@@ -124,7 +124,9 @@ def _norm_header(name: str) -> str:
 def _map_columns(raw: pd.DataFrame, spec: InputSpec, table: TableSpec, problems: list[Problem]) -> pd.DataFrame:
     """Rename the file's columns to canonical names (mapping, canonical name, or template header)."""
     rename = _column_targets(raw.columns, spec, table)
-    ignored = [c for c in raw.columns if c not in rename]
+    # columns the sampling design or the calibration names are kept even when they are not canonical
+    extra = [c for c in spec.design_columns() if c in raw.columns and c not in rename and c not in table.names]
+    ignored = [c for c in raw.columns if c not in rename and c not in extra]
     if ignored:
         # Not an error: field files often carry interviewer or note columns.  Named,
         # so that a column the mapping forgot is not dropped unnoticed.
@@ -132,7 +134,7 @@ def _map_columns(raw: pd.DataFrame, spec: InputSpec, table: TableSpec, problems:
                       f"'{table.name}' and are ignored; if one holds a canonical column, map it under "
                       f"[inputs.columns] in project.toml", MinpingWarning, stacklevel=4)
     df = raw.rename(columns=rename)
-    df = df[[c for c in df.columns if c in table.names]]
+    df = df[[c for c in df.columns if c in table.names or c in extra]]
     seen = df.columns[df.columns.duplicated()].tolist()
     for c in seen:
         problems.append(Problem(f"two file columns map to '{c}'", file=str(spec.path), column=c,
@@ -259,6 +261,12 @@ def _check_rows(df, source_rows, spec, framework, lookup, year, period, ledger: 
         elif col.kind == "id":
             df[col.name] = text
 
+    # numeric design columns kept from the file (weights, fpc of a stage) are parsed like numbers
+    for name in _numeric_design_columns(spec, table, df):
+        values, bad = parse_numbers(df[name])
+        mark(bad, "not_a_number", _cells(df[name], _text(df[name]), name))
+        df[name] = values
+
     # outside the evaluation period (a screen: quarantine, flag or off)
     if table.date_column and table.date_column in df.columns and period is not None:
         mode = framework.screens.outside_period
@@ -283,6 +291,13 @@ def _check_rows(df, source_rows, spec, framework, lookup, year, period, ledger: 
                           departments=df["_dept_text"].iloc[idx].tolist(), code=code, detail=detail)
     ok = marks.ok()
     return df.loc[ok, columns if columns is not None else df.columns].reset_index(drop=True)
+
+
+def _numeric_design_columns(spec, table, df) -> list[str]:
+    names = [spec.design.get("weights")]
+    fpc = spec.design.get("fpc")
+    names += [fpc] if isinstance(fpc, str) else list(fpc or ())
+    return [c for c in names if c and c in df.columns and c not in table.names]
 
 
 class _Marks:
