@@ -79,6 +79,7 @@ reported separately).
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -263,7 +264,7 @@ def admin_margins(data: ChannelData, kind: str) -> pd.DataFrame:
 
 
 def calibrate_table(rows: pd.DataFrame, design: Design, spec, data: ChannelData, table: str,
-                    source: pd.DataFrame) -> tuple[pd.DataFrame, Calibrated]:
+                    source: pd.DataFrame, *, lookup: dict[str, str] | None = None) -> tuple[pd.DataFrame, Calibrated]:
     """Calibrate a table's weights department by department to the margins of ``spec``.
 
     Parameters
@@ -276,6 +277,8 @@ def calibrate_table(rows: pd.DataFrame, design: Design, spec, data: ChannelData,
         marks the total of a numeric variable, linear calibration only) or
         ``admin`` (:func:`admin_margins`)
     source : the table's validated rows, aligned with ``rows`` (the calibration variables)
+    lookup : department names and aliases -> register ids (``Framework.name_lookup``), so that
+        the margins may name departments as the register does
 
     Returns
     -------
@@ -292,6 +295,10 @@ def calibrate_table(rows: pd.DataFrame, design: Design, spec, data: ChannelData,
     """
     margins = spec.margins if spec.margins is not None else admin_margins(data, spec.admin)
     margins = margins.assign(level=margins["level"].fillna("").astype(str))
+    if lookup:
+        names = {unicodedata.normalize("NFKC", k).strip(): v for k, v in lookup.items()}
+        margins = margins.assign(department_id=[names.get(unicodedata.normalize("NFKC", str(d)).strip(), d)
+                                                for d in margins["department_id"]])
     depts = sorted(set(rows["department_id"]))
     have = set(margins["department_id"])
     lacking = [d for d in depts if d not in have]
@@ -412,7 +419,7 @@ def estimate_indicators(data: ChannelData, framework: Framework, *, level: float
         calibration = None
         spec = data.designs.get(table, {}).get("calibrate")
         if spec is not None:
-            rows, calibration = calibrate_table(rows, design, spec, data, table, df)
+            rows, calibration = calibrate_table(rows, design, spec, data, table, df, lookup=framework.name_lookup())
             calibrations[table] = calibration
         for ind in inds:
             rows[ind.id] = _values(ind, df, framework, preset)

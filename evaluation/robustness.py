@@ -315,7 +315,7 @@ def robustness_tables(result: EvaluationResult, data: ChannelData, *, seed: int,
     out["interrater"] = interrater_table(data.tables.get("visits"))
     out["agreement"], out["agreement_points"] = agreement_table(result.indicators, level=level)
     out["drivers"] = _or_empty(lambda: importance_performance(
-        result.indicators, deps, survey, fw, preset=preset, weights=design.weights, cluster=design.cluster),
+        result.indicators, deps, survey, fw, preset=preset, weights=design.weights, cluster=design.psu),
         DRIVER_COLUMNS, "drivers") if design is not None else pd.DataFrame(columns=DRIVER_COLUMNS)
     out["priorities"] = improvement_priorities(result.indicators, deps, fw, drivers=out["drivers"])
     return out
