@@ -734,7 +734,6 @@ def calibrate_linear(data: pd.DataFrame, design: Design, *, categorical: Mapping
     entries_v: list[np.ndarray] = []
     targets: list[float] = []
     names: list[str] = []
-    gap_rows: list[tuple] = []
     for m in ms:
         start = len(col_dom)
         entries_r.append(np.arange(n))
