@@ -30,12 +30,16 @@ independent estimated pieces: per table ``V_t`` with the department's design
 degrees of freedom in that table ``df_t`` (PSUs minus strata among its rows),
 and the pooled terms, whose variance comes from many departments
 (infinite df).  The interval uses the Welch-Satterthwaite degrees of
-freedom ``df = (sum V)^2 / sum_t (V_t^2 / df_t)`` (Satterthwaite 1946; the
-rule R ``survey`` uses to combine variance components, and the one a
-reviewer can check from the published variance components).  With a single
-sampled table it is that table's design df, as ``confint(svycontrast(...),
-df = degf(domain design))``; a channel with few clusters pulls it down, a
-channel with many barely counts.  ``df_t`` is at least 1 when ``V_t > 0``.
+freedom ``df = (sum V)^2 / sum_t (V_t^2 / df_t)`` (Satterthwaite 1946; Welch
+1947): the standard approximation for a sum of independent variance
+estimates, and one a reviewer can recompute from the published variance
+components.  With a single sampled table it is that table's design df, as
+``confint(svycontrast(...), df = degf(domain design))`` in R ``survey``; a
+channel with few clusters that carries much of the variance pulls it down, a
+channel with many clusters barely counts.  Why not simply the department's
+survey df: the survey often carries half the variance or less, and the
+callbacks (a hundred interviews) would then be treated as if they had the
+survey's handful of intercept days.  ``df_t`` is at least 1 when ``V_t > 0``.
 Intervals are ``estimate -/+ t_df se``, cut to the score range 0-100 for
 display (``se`` is never changed by the cut).
 
