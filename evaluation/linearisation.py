@@ -557,9 +557,15 @@ def linearised_variance(prep: PreparedDesign, z: np.ndarray, dom: np.ndarray | N
         V = sum_h (1 - f_h) n_h / (n_h - 1) sum_i (t_hi - mean_h(t))^2
 
     the with-replacement (Hansen-Hurwitz) estimator with finite population
-    correction, as R ``survey``'s ``svyrecvar`` for one stage.  The sum of
-    squares is computed in two passes (centred), not as
-    ``sum t^2 - n mean^2``.
+    correction, as R ``survey``'s ``svyrecvar`` for one stage.  A multistage
+    design with fpc (``prep.stages``) adds, for every unit ``i`` of the
+    previous stage with ``m_i`` sampled units ``j`` of the next::
+
+        carry_i (1 - f_i) m_i / (m_i - 1) sum_j (t_ij - mean_i(t))^2
+
+    with ``carry_i`` the product of the sampling fractions ``n / N`` of the
+    stages above (R's recursive ``multistage``).  The sum of squares is
+    computed in two passes (centred), not as ``sum t^2 - n mean^2``.
     """
     if dom is None:
         dom = np.zeros(prep.n_rows, dtype=np.intp)
