@@ -14,7 +14,7 @@ its peak resident memory (``VmHWM``) is its own, it times
   errors, dimension and index scores (:func:`evaluation.indicators.estimate_indicators`,
   :func:`evaluation.index.aggregate`);
 - ``ranks_1000``: rank intervals from 1000 draws, overall and within category
-  (:func:`evaluation.ranking.rank_intervals`);
+  (:func:`evaluation.ranking.rank_uncertainty`);
 - ``bootstrap``: the bootstrap variance option of ``evaluate``
   (:func:`evaluation.bootstrap.bootstrap_index`, 500 replicates), when the
   toolkit has it;
@@ -156,7 +156,7 @@ def run_stage(name: str, project_file: Path, out: Path, *, stream: bool = True) 
     project = load_project(project_file)
     framework = project.load_framework()
     year = project.years[0]
-    seed = project.seed + year
+    seed = project.seed
     extra: dict = {}
     if name == "read_validate":
         t0 = time.perf_counter()
@@ -178,6 +178,7 @@ def run_stage(name: str, project_file: Path, out: Path, *, stream: bool = True) 
 
 
 def _evaluation_stage(name: str, data, framework, seed: int, out: Path) -> tuple[float, dict]:
+    year = data.year
     import inspect
 
     import pandas as pd
@@ -185,7 +186,8 @@ def _evaluation_stage(name: str, data, framework, seed: int, out: Path) -> tuple
     from evaluation.evaluate import evaluate
     from evaluation.index import aggregate
     from evaluation.indicators import estimate_indicators
-    from evaluation.ranking import rank_intervals
+    from evaluation.ranking import rank_uncertainty
+    from evaluation.seeds import stream
     from evaluation.weighting import apply_framework_weighting
 
     weighted, _ = apply_framework_weighting(framework)
@@ -198,8 +200,8 @@ def _evaluation_stage(name: str, data, framework, seed: int, out: Path) -> tuple
         cats = pd.DataFrame([{"department_id": d.id, "category": d.category} for d in weighted.departments])
         scored = index[index["index"].notna()].merge(cats, on="department_id")
         t0 = time.perf_counter()
-        rank_intervals(scored, n_draws=RANK_DRAWS, seed=seed)
-        rank_intervals(scored, n_draws=RANK_DRAWS, seed=seed + 1, group="category")
+        rank_uncertainty(scored, level=framework.confidence_level, n_draws=RANK_DRAWS, n_sim=RANK_DRAWS,
+                         seed=stream(seed, "rank", year))
         return time.perf_counter() - t0, {"departments": len(scored), "draws": RANK_DRAWS}
     if name == "bootstrap":
         if "variance" not in inspect.signature(evaluate).parameters:
@@ -207,15 +209,16 @@ def _evaluation_stage(name: str, data, framework, seed: int, out: Path) -> tuple
         from evaluation.bootstrap import bootstrap_index
 
         t0 = time.perf_counter()
-        bootstrap_index(est, weighted, n_replicates=BOOTSTRAP_REPLICATES, seed=seed + 7)
+        bootstrap_index(est, weighted, n_replicates=BOOTSTRAP_REPLICATES, seed=stream(seed, "bootstrap", year),
+                        level=framework.confidence_level)
         return time.perf_counter() - t0, {"replicates": BOOTSTRAP_REPLICATES}
     if name == "robustness":
         from evaluation.robustness import robustness_tables
 
         result = evaluate(data, framework, seed=seed, robustness=False)
         t0 = time.perf_counter()
-        tables = robustness_tables(result, data, seed=seed)
-        return time.perf_counter() - t0, {"tables": len(tables)}
+        groups = robustness_tables(result, data, rng=stream(seed, "sensitivity", year), sensitivity_draws=500)
+        return time.perf_counter() - t0, {"tables": sum(len(g.tables()) for g in groups)}
     if name == "reports":
         from reports.render import render_reports
 

@@ -47,18 +47,20 @@ BLOCK_CELLS = 20_000_000
 
 
 def bootstrap_scores(est: IndicatorEstimates, framework: Framework, *, n_replicates: int = 500,
-                     seed: int = 0) -> tuple[pd.Index, dict[str, np.ndarray]]:
+                     seed: int | np.random.Generator = 0) -> tuple[pd.Index, dict[str, np.ndarray]]:
     """Replicate scores: ``(departments, {indicator_id: array (n_departments, R)})``.
 
     Replicates are drawn in blocks (:data:`BLOCK_CELLS`) and summed per
     department with a sparse indicator matrix, so memory stays bounded
     whatever the number of rows.  The draws come from
-    ``evaluation.seeds.stream(seed, "bootstrap", year)``.
+    ``evaluation.seeds.stream(seed, "bootstrap", year)`` for an integer
+    ``seed``, or from ``seed`` itself when it is a generator already drawn
+    from that stream (as :func:`evaluation.evaluate.evaluate` passes it).
     """
     from scipy import sparse
 
     year = int(est.frame["year"].iloc[0]) if len(est.frame) else 0
-    rng = stream(seed, "bootstrap", year)
+    rng = seed if isinstance(seed, np.random.Generator) else stream(seed, "bootstrap", year)
     ind = est.frame
     departments = pd.Index(sorted(ind["department_id"].unique()))
     full = ind.set_index(["department_id", "indicator_id"])["score"]
@@ -99,7 +101,8 @@ def bootstrap_scores(est: IndicatorEstimates, framework: Framework, *, n_replica
     return departments, out
 
 
-def bootstrap_index(est: IndicatorEstimates, framework: Framework, *, n_replicates: int = 500, seed: int = 0,
+def bootstrap_index(est: IndicatorEstimates, framework: Framework, *, n_replicates: int = 500,
+                    seed: int | np.random.Generator = 0,
                     level: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Bootstrap standard errors and intervals of the index and the dimension scores.
 
@@ -108,7 +111,8 @@ def bootstrap_index(est: IndicatorEstimates, framework: Framework, *, n_replicat
     est : the indicator estimates
     framework : the framework
     n_replicates : bootstrap replicates
-    seed : the run's seed (the stream ``"bootstrap"`` of the year is drawn from it)
+    seed : the run's seed (the stream ``"bootstrap"`` of the year is drawn from it), or a
+        generator of that stream
     level : confidence level (default: the framework's)
 
     Returns

@@ -2,7 +2,7 @@
 
 Importance–performance analysis (the GB/T 19038-2009 four-quadrant chart)
     *Importance* of each survey-measured indicator is its contribution to
-    the overall-satisfaction item (D1.1, ``q_overall``) in a design-weighted
+    the overall-satisfaction item (the framework's ``[roles] outcome``) in a design-weighted
     linear regression of the overall item score on the other survey Likert
     items, fitted city-wide and per comparison category:
 
@@ -124,7 +124,7 @@ def lmg(cov) -> np.ndarray:
 
 
 def item_scores(survey: pd.DataFrame, framework: Framework, *, preset: str | None = None,
-                outcome: str = "D1.1") -> tuple[pd.DataFrame, str, list[str]]:
+                outcome: str) -> tuple[pd.DataFrame, str, list[str]]:
     """Item scores of the survey Likert indicators (one column per indicator id).
 
     Returns ``(frame, outcome id, predictor ids)``; predictors are the other
@@ -195,7 +195,7 @@ def quadrant(imp: pd.Series, perf: pd.Series) -> tuple[pd.Series, float, float]:
 
 def importance_performance(indicators: pd.DataFrame, departments: pd.DataFrame, survey: pd.DataFrame,
                            framework: Framework, *, preset: str | None = None, weights: str | None = None,
-                           cluster: str | None = None, method: str = "lmg", outcome: str = "D1.1",
+                           cluster: str | None = None, method: str = "lmg", outcome: str,
                            min_n: int = 100) -> pd.DataFrame:
     """Importance–performance table city-wide, per category and per department.
 

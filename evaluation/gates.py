@@ -41,13 +41,18 @@ from surveys.framework import Framework
 
 
 def apply_gates(departments: pd.DataFrame, quality: pd.DataFrame, framework: Framework,
-                adjustments: pd.DataFrame | None = None) -> pd.DataFrame:
+                adjustments: pd.DataFrame | None = None, *, collected: frozenset[str] = frozenset("SCVAH")
+                ) -> pd.DataFrame:
     """Add ``index_raw, g1_deduction, bonus, index`` (final), ``grade``, ``borderline`` and ``flags``.
 
     ``departments`` needs ``department_id, index, se, ci_low, ci_high,
     n_survey, n_callback``; ``quality`` the rates of
     :func:`evaluation.quality.quality_table` and, under the ``"evidence"``
     rule, their intervals.  The rule is ``framework.gate_rule`` (module notes).
+    ``collected``: the channels the year's data have; a gate whose evidence
+    comes from a channel not collected gives no verdict (no small-sample flag
+    for a questionnaire that was never run, no G1 from callbacks that were
+    never made).
     """
     g = framework.gates
     out = departments.copy()
@@ -114,7 +119,8 @@ def apply_gates(departments: pd.DataFrame, quality: pd.DataFrame, framework: Fra
         "G2_inflation": g2_flag,
         "G3_completion": comp_flag,
         "G3_wrong_number": wrong_flag,
-        "G4_small_sample": (out["n_survey"].fillna(0) < g.g4_min_survey) | (out["n_callback"].fillna(0) < g.g4_min_callback),
+        "G4_small_sample": (("S" in collected) & (out["n_survey"].fillna(0) < g.g4_min_survey))
+        | (("C" in collected) & (out["n_callback"].fillna(0) < g.g4_min_callback)),
         "veto": veto,
     }
     if "missing_dimensions" in out:

@@ -293,7 +293,7 @@ def calibrate_table(rows: pd.DataFrame, design: Design, spec, data: ChannelData,
         total, margins that cannot be met, or a method that cannot use the
         margins given.
     """
-    margins = spec.margins if spec.margins is not None else admin_margins(data, spec.admin)
+    margins = spec.margins_frame() if spec.admin is None else admin_margins(data, spec.admin)
     margins = margins.assign(level=margins["level"].fillna("").astype(str))
     if lookup:
         names = {unicodedata.normalize("NFKC", k).strip(): v for k, v in lookup.items()}

@@ -712,7 +712,7 @@ def check_level(level: float) -> None:
     if not (isinstance(level, (int, float)) and 0 < level < 1):
         raise MethodologyError(
             f"confidence level {level!r} is not between 0 and 1",
-            [Problem("the confidence level must be a probability", value=level, fix="use e.g. level=0.95",
+            [Problem("the confidence level must be a probability", value=level, fix="use a probability, e.g. the framework's confidence_level",
                      code="bad_argument")])
 
 

@@ -19,9 +19,9 @@ Callbacks (one final disposition per drawn case, :mod:`surveys.callbacks`):
   the deadline / bad reviews; ``rectification_callback_rate`` bad reviews called
   back / bad reviews; ``rectification_satisfaction`` callbacks rated 3-5 / callbacks.
 - ``g2_gap`` (percentage points) = 好差评 good rate - callback top-2-box rate of
-  overall satisfaction (indicator ``g2_indicator``, D1.2 by default) (gate G2).
+  overall satisfaction (the framework's ``[roles] inflation_indicator``) (gate G2).
 
-Evidence beside every gated rate (when the framework is given): the interval
+Evidence beside every gated rate: the interval
 at the confidence level and a one-sided p-value of the test that the
 interval inverts, against the gate's threshold (the alternative is
 non-compliance), so that a gate can act on evidence
@@ -130,31 +130,20 @@ def haocha_quality(data: ChannelData) -> pd.DataFrame:
     return out.reset_index()
 
 
-def quality_table(data: ChannelData, indicators: pd.DataFrame, *, framework: Framework | None = None,
-                  level: float | None = None, g2_indicator: str = "D1.2",
-                  objective: dict[str, str] | None = None) -> pd.DataFrame:
-    """All quality figures per department, plus G2 and the objective reform figures.
+def quality_table(data: ChannelData, indicators: pd.DataFrame, framework: Framework, *,
+                  level: float | None = None) -> pd.DataFrame:
+    """All quality figures per department, plus G2, the objective reform figures and the gates' evidence.
 
-    Parameters
-    ----------
-    data : the year's validated tables
-    indicators : the indicator table (:func:`evaluation.indicators.estimate_indicators`)
-    framework : the framework whose gate thresholds and share interval the
-        evidence columns use; without it they are NaN
-    level : confidence level of the intervals (default: the framework's)
-    g2_indicator : the callback Likert indicator whose top-2 share G2 compares
-    objective : maps output column -> indicator id whose raw value is reported
-        (default: online rate D3.1, time compression D2.1, document reduction
-        D3.2, one-trip rate D3.3, on-time completion D2.2)
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per department: the callback, AAPOR, 好差评, G2 and objective
-        figures of the module notes, and GATE_EVIDENCE_COLUMNS.
+    G2 compares the 好差评 good-review rate with the top-2-box rate of the
+    framework's ``[roles] inflation_indicator``; the objective reform figures
+    are the raw values of the indicators named in ``[roles] reform_figures``
+    (one column per figure name).  A role the framework does not declare
+    gives no column (G2: ``callback_top2`` and ``g2_gap`` stay empty).
+    Beside the gated rates stand GATE_EVIDENCE_COLUMNS (module notes), with
+    the framework's gate thresholds and share interval, at ``level``
+    (default: the framework's confidence level).
     """
-    objective = objective or {"online_rate": "D3.1", "time_compression": "D2.1", "docs_reduction": "D3.2",
-                              "one_trip_rate": "D3.3", "on_time_rate": "D2.2"}
+    roles = framework.roles
     cb = callback_quality(data)
     hc = haocha_quality(data)
     depts = sorted(set(indicators["department_id"]) | set(cb.get("department_id", [])) |
@@ -162,20 +151,17 @@ def quality_table(data: ChannelData, indicators: pd.DataFrame, *, framework: Fra
     out = pd.DataFrame({"department_id": depts, "year": data.year})
     out = out.merge(cb, on="department_id", how="left").merge(hc, on="department_id", how="left")
     raw = indicators.set_index(["department_id", "indicator_id"])
-    top2 = raw["top2"].xs(g2_indicator, level="indicator_id") if g2_indicator in raw.index.get_level_values(1) \
-        else pd.Series(dtype=float)
-    out["callback_top2"] = out["department_id"].map(top2)
+    present = set(raw.index.get_level_values(1))
+
+    def of(iid: str | None, column: str) -> pd.Series:
+        return raw[column].xs(iid, level="indicator_id") if iid in present else pd.Series(dtype=float)
+
+    out["callback_top2"] = out["department_id"].map(of(roles.inflation_indicator, "top2"))
     out["g2_gap"] = 100.0 * (out.get("haocha_good_rate", np.nan) - out["callback_top2"])
-    for col, iid in objective.items():
-        vals = raw["raw_value"].xs(iid, level="indicator_id") if iid in raw.index.get_level_values(1) \
-            else pd.Series(dtype=float)
-        out[col] = out["department_id"].map(vals)
-    for col in GATE_EVIDENCE_COLUMNS:
-        out[col] = np.nan
-    if framework is not None:
-        level = framework.confidence_level if level is None else level
-        out = _gate_evidence(out, raw, g2_indicator, framework, level)
-    return out
+    for col, iid in roles.reform_figures.items():
+        out[col] = out["department_id"].map(of(iid, "raw_value"))
+    level = framework.confidence_level if level is None else level
+    return _gate_evidence(out, raw, roles.inflation_indicator, framework, level)
 
 
 def _wilson(successes, trials, level: float, threshold: float, side: str):
@@ -189,9 +175,11 @@ def _wilson(successes, trials, level: float, threshold: float, side: str):
     return lo, hi, pv
 
 
-def _gate_evidence(out: pd.DataFrame, raw: pd.DataFrame, g2_indicator: str, framework: Framework,
+def _gate_evidence(out: pd.DataFrame, raw: pd.DataFrame, g2_indicator: str | None, framework: Framework,
                    level: float) -> pd.DataFrame:
     g = framework.gates
+    for col in GATE_EVIDENCE_COLUMNS:
+        out[col] = np.nan
     ok = out["n_callback_complete"].fillna(0.0).to_numpy(float) if "n_callback_complete" in out \
         else np.zeros(len(out))
     drawn = out["n_callback_drawn"].fillna(0.0).to_numpy(float) if "n_callback_drawn" in out \

@@ -74,10 +74,10 @@ def _check_level(level: float) -> None:
     if not 0.0 < level < 1.0:
         raise MethodologyError("Invalid confidence level for rank intervals",
                                [Problem(f"level must lie strictly between 0 and 1, found {level!r}",
-                                        fix="use e.g. level=0.95")])
+                                        fix="use a probability such as the framework's confidence_level")])
 
 
-def rank_intervals(frame: pd.DataFrame, *, level: float = 0.95, n_draws: int = 2000, seed: int = 0,
+def rank_intervals(frame: pd.DataFrame, *, level: float, n_draws: int, seed: int | np.random.Generator,
                    estimate: str = "index", se: str = "se", group: str | None = None, k: int = 3) -> pd.DataFrame:
     """Point rank, marginal rank interval and top/bottom-k probabilities.
 
@@ -86,7 +86,7 @@ def rank_intervals(frame: pd.DataFrame, *, level: float = 0.95, n_draws: int = 2
     frame : one row per department with ``department_id``, ``estimate`` and ``se`` columns
     level : coverage of each department's interval (marginal, one department at a time)
     n_draws : simulated draws
-    seed : seed of the draws
+    seed : seed or generator of the draws
     group : optional column (e.g. ``category``): ranks are computed within each group
     k : size of the top and bottom sets
 
@@ -131,8 +131,8 @@ def _max_t_quantile(se: np.ndarray, active: np.ndarray, level: float, n_sim: int
     return float(np.quantile(maxima, level, method="inverted_cdf"))
 
 
-def pairwise_separation(estimates, se, *, level: float = 0.95, n_sim: int = 5000,
-                        seed: int | np.random.Generator = 0, stepdown: bool = True) -> np.ndarray:
+def pairwise_separation(estimates, se, *, level: float, n_sim: int, seed: int | np.random.Generator,
+                        stepdown: bool = True) -> np.ndarray:
     """Which departments are surely better than which, simultaneously over all pairs.
 
     Parameters
@@ -207,7 +207,7 @@ def _tie_groups(order: np.ndarray, separated: np.ndarray) -> np.ndarray:
     return group
 
 
-def simultaneous_rank_intervals(frame: pd.DataFrame, *, level: float = 0.95, n_sim: int = 5000, seed: int = 0,
+def simultaneous_rank_intervals(frame: pd.DataFrame, *, level: float, n_sim: int, seed: int | np.random.Generator,
                                 estimate: str = "index", se: str = "se", group: str | None = None,
                                 stepdown: bool = True) -> pd.DataFrame:
     """Rank intervals valid for all departments at once, and tie groups.
@@ -218,7 +218,7 @@ def simultaneous_rank_intervals(frame: pd.DataFrame, *, level: float = 0.95, n_s
     level : joint coverage of all the intervals of one comparison (the whole
         frame, or each group)
     n_sim : draws for the max-t critical value
-    seed : seed of those draws
+    seed : seed or generator of those draws
     group : optional column (e.g. ``category``): each group is its own family
     stepdown : Romano–Wolf step-down (default) or single-step max-t
 
@@ -256,9 +256,13 @@ def simultaneous_rank_intervals(frame: pd.DataFrame, *, level: float = 0.95, n_s
     return pd.concat(parts, ignore_index=True)
 
 
-def rank_uncertainty(departments: pd.DataFrame, *, level: float = 0.95, n_draws: int = 2000, seed: int = 0,
-                     n_sim: int = 5000, k: int = 3, estimate: str = "index", se: str = "se") -> pd.DataFrame:
+def rank_uncertainty(departments: pd.DataFrame, *, level: float, n_draws: int, n_sim: int,
+                     seed: int | np.random.Generator, k: int = 3, estimate: str = "index",
+                     se: str = "se") -> pd.DataFrame:
     """Marginal and simultaneous rank intervals, top/bottom-k probabilities and tie groups.
+
+    The one place where a year's rank uncertainty is computed: the
+    departments table takes its rank columns from here.
 
     Parameters
     ----------
@@ -266,12 +270,10 @@ def rank_uncertainty(departments: pd.DataFrame, *, level: float = 0.95, n_draws:
         ``estimate`` and ``se`` (departments without an estimate are left out)
     level : confidence level of both kinds of interval
     n_draws : draws of the marginal simulation (:func:`rank_intervals`)
-    seed : the overall marginal simulation uses ``seed`` and the within-category
-        one ``seed + 1`` (as :func:`evaluation.evaluate.evaluate` does, so that the
-        marginal intervals equal those of the departments table when ``seed``
-        and ``n_draws`` are the same); the simultaneous critical values use
-        ``seed + 2`` and ``seed + 3``
     n_sim : draws for the simultaneous critical values
+    seed : seed or generator; four independent child streams are spawned from
+        it (marginal and simultaneous, overall and within category), so each
+        part's numbers do not depend on how many draws another part took
     k : size of the top and bottom sets
 
     Returns
@@ -285,11 +287,12 @@ def rank_uncertainty(departments: pd.DataFrame, *, level: float = 0.95, n_draws:
     names keep the default k), ``tie_group``, ``tie_group_size``, ``level``.
     """
     scored = departments[departments[estimate].notna()].reset_index(drop=True)
+    streams = iter(np.random.default_rng(seed).spawn(4))
     frames = []
-    for scope, group, offset in (("overall", None, 0), ("category", "category", 1)):
-        marg = rank_intervals(scored, level=level, n_draws=n_draws, seed=seed + offset, estimate=estimate,
+    for scope, group in (("overall", None), ("category", "category")):
+        marg = rank_intervals(scored, level=level, n_draws=n_draws, seed=next(streams), estimate=estimate,
                               se=se, group=group, k=k)
-        simu = simultaneous_rank_intervals(scored, level=level, n_sim=n_sim, seed=seed + 2 + offset,
+        simu = simultaneous_rank_intervals(scored, level=level, n_sim=n_sim, seed=next(streams),
                                            estimate=estimate, se=se, group=group)
         out = scored[["department_id", "category", estimate, se]].rename(columns={estimate: "index", se: "se"})
         out = out.merge(marg, on="department_id").merge(simu, on="department_id")

@@ -1,53 +1,26 @@
-"""Rankings that survive scrutiny: every robustness table of one evaluation year.
+"""Rankings that survive scrutiny: the robustness, reliability and priority tables of one year.
 
-:func:`robustness_tables` composes the steps and returns tidy frames by name
-(written as ``results/<name>.csv``):
+:func:`robustness_tables` composes the steps on an evaluated year and
+returns three typed groups of :mod:`evaluation.result`:
 
-===================  ===========================================================
-name                 content (module)
-===================  ===========================================================
-rank_uncertainty     marginal and simultaneous rank intervals, p(top 3),
-                     p(bottom 3), tie groups, overall and in category
-                     (:mod:`evaluation.ranking`)
-shrinkage            Fay–Herriot shrinkage toward the category mean
-                     (:mod:`evaluation.shrinkage`; the official index is unshrunk)
-funnel,              funnel-plot data and limit curves (:mod:`evaluation.shrinkage`)
-funnel_limits
-sensitivity,         rank bands across methodological variants, shifts and
-sensitivity_summary, sensitivity indices per choice (:mod:`evaluation.sensitivity`)
-sensitivity_indices
-reliability          Cronbach's alpha and McDonald's omega of the survey scales
-interrater           Krippendorff's alpha and ICC of double-rated site visits
-agreement,           survey (D1.1) vs callback (D1.2) overall satisfaction by
-agreement_points     department: correlation and Bland–Altman limits
-drivers, priorities  importance–performance quadrants and the top three
-                     improvement priorities (:mod:`evaluation.drivers`)
-===================  ===========================================================
+- :class:`~evaluation.result.Robustness`: Fay–Herriot shrinkage toward the
+  category mean and funnel-plot limits (:mod:`evaluation.shrinkage`; the
+  official index is unshrunk), the Monte Carlo sensitivity of the ranking to
+  the methodological choices (:mod:`evaluation.sensitivity`);
+- :class:`~evaluation.result.Reliability`: scale reliability of the survey,
+  inter-rater agreement of double-rated site visits and the agreement of the
+  framework's declared survey/callback indicator pairs
+  (:mod:`evaluation.reliability_tables`);
+- :class:`~evaluation.result.Priorities`: importance–performance quadrants
+  (GB/T 19038) and each department's improvement priorities
+  (:mod:`evaluation.drivers`).
 
-Scale reliability (:func:`reliability_table`)
-    For every dimension measured by two or more survey Likert items (D1:
-    q_overall, q_easier; D4: q_courtesy, q_competence in the default
-    framework) and for the whole survey Likert battery: Cronbach's alpha raw
-    and standardised, unweighted and with the survey weights, corrected
-    item-total correlations and alpha if an item is deleted; McDonald's omega
-    total (one-factor minres) for scales of three or more items.  Item codes
-    are used as they are (alpha and omega are unchanged by the presets'
-    affine scoring); listwise deletion, city-wide.  Computed by
-    :mod:`evaluation.reliability`.
-
-Inter-rater agreement (:func:`interrater_table`)
-    Visits rated by two or more raters (same ``visit_id``, different
-    ``rater``): Krippendorff's alpha per checklist item at the ordinal level
-    (codes 0 / 0.5 / 1), on ``checklist_score`` and ``wait_minutes`` at the
-    interval level, and the intraclass correlation of ``checklist_score`` on
-    the visits with the most common number of raters (a balanced
-    visits x rater-slot matrix).  Raters differ from visit to visit, so the
-    one-way ICC(1,1) (single rater) and ICC(1,k) (mean of k raters) apply.
-
-Survey–callback agreement (:func:`agreement_table`)
-    Pearson and Spearman correlation of the departments' D1.1 and D1.2
-    scores, the mean difference (survey - callback) with its t interval, and
-    Bland–Altman (1986) 95% limits of agreement ``mean +/- 1.96 SD``.
+The rank intervals are not here: the ranking step of
+:func:`evaluation.evaluate.evaluate` computes them once.  A table the data
+are too thin for is empty, with a :class:`~surveys.errors.MinpingWarning`
+saying why; a table whose role the framework does not declare (no
+overall-satisfaction outcome, no survey/callback pair) is empty with a
+warning naming the missing role.
 """
 
 from __future__ import annotations
@@ -56,194 +29,17 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from surveys.errors import InsufficientDataError, MinpingWarning
-from surveys.framework import Framework
-from surveys.schema import CHECKLIST_ITEMS, ChannelData
+from surveys.schema import ChannelData
 
 from .drivers import DRIVER_COLUMNS, importance_performance, improvement_priorities
 from .indicators import table_design
-from .ranking import rank_uncertainty
-from .reliability import cronbach_alpha, icc, krippendorff_alpha, mcdonald_omega
-from .result import EvaluationResult
+from .reliability_tables import (AGREEMENT_COLUMNS, AGREEMENT_POINT_COLUMNS, RELIABILITY_COLUMNS, agreement_table,
+                                 interrater_table, reliability_table)
+from .result import EvaluationResult, Priorities, Reliability, Robustness
 from .sensitivity import sensitivity_analysis
 from .shrinkage import FUNNEL_COLUMNS, FUNNEL_LIMIT_COLUMNS, SHRINKAGE_COLUMNS, fay_herriot, funnel
-
-__all__ = [
-    "AGREEMENT_COLUMNS",
-    "INTERRATER_COLUMNS",
-    "RELIABILITY_COLUMNS",
-    "agreement_table",
-    "interrater_table",
-    "reliability_table",
-    "robustness_tables",
-]
-
-RELIABILITY_COLUMNS = [
-    "scale_id", "scale", "scale_en", "level", "item", "indicator_id", "k", "n", "n_dropped", "alpha",
-    "alpha_standardized", "alpha_weighted", "alpha_standardized_weighted", "omega_total", "omega_total_weighted",
-    "item_total_corr", "item_total_corr_weighted", "alpha_if_deleted", "alpha_if_deleted_weighted", "note",
-]
-INTERRATER_COLUMNS = ["measure", "level", "alpha", "n_units", "n_values", "n_raters", "icc_type", "icc",
-                      "icc_k", "n_icc_units", "n_double_rated", "note"]
-AGREEMENT_COLUMNS = ["survey_indicator", "callback_indicator", "n", "pearson_r", "pearson_p", "spearman_rho",
-                     "spearman_p", "mean_diff", "mean_diff_ci_low", "mean_diff_ci_high", "sd_diff", "loa_low",
-                     "loa_high", "level"]
-
-
-def _survey_scales(framework: Framework, survey: pd.DataFrame) -> list[tuple[str, str, str, list]]:
-    items = [i for i in framework.indicators if i.table == "survey" and i.measure == "likert" and i.field in survey]
-    scales = []
-    for dim in framework.dimensions:
-        members = [i for i in items if i.dimension == dim.id]
-        if len(members) >= 2:
-            scales.append((dim.id, dim.name, dim.name_en, members))
-    if len(items) >= 3:
-        scales.append(("survey_battery", "问卷满意度量表", "Survey Likert battery", items))
-    return scales
-
-
-def reliability_table(survey: pd.DataFrame, framework: Framework, *, weights: str | None = None) -> pd.DataFrame:
-    """Scale reliability of the survey's multi-item dimensions and of the whole battery.
-
-    Returns
-    -------
-    DataFrame with RELIABILITY_COLUMNS: one ``level='scale'`` row per scale
-    (``k`` items, ``n`` complete respondents, ``n_dropped``, the alphas and
-    omegas; ``*_weighted`` with the survey weights) followed by one
-    ``level='item'`` row per item (``item_total_corr``, ``alpha_if_deleted``,
-    unweighted and weighted).  ``note`` says why a figure is missing (e.g.
-    too few items for omega) or that omega hit a Heywood case.
-    """
-    rows = []
-    w = survey[weights] if weights and weights in survey else None
-    for sid, name, name_en, members in _survey_scales(framework, survey):
-        items = survey[[i.field for i in members]].astype(float)
-        base = {"scale_id": sid, "scale": name, "scale_en": name_en}
-        try:
-            raw = cronbach_alpha(items)
-            wtd = cronbach_alpha(items, weights=w) if w is not None else None
-        except InsufficientDataError as exc:
-            rows.append({**base, "level": "scale", "k": len(members), "note": exc.summary})
-            continue
-        notes = []
-        omega = omega_w = np.nan
-        if len(members) >= 3:
-            o = mcdonald_omega(items)
-            omega = o.omega_total
-            ow = mcdonald_omega(items, weights=w) if w is not None else None
-            omega_w = ow.omega_total if ow is not None else np.nan
-            if o.heywood or (ow is not None and ow.heywood):
-                notes.append("omega: Heywood case")
-        else:
-            notes.append("omega needs 3 or more items")
-        rows.append({**base, "level": "scale", "item": "", "indicator_id": "", "k": raw.k, "n": raw.n,
-                     "n_dropped": raw.n_dropped, "alpha": raw.alpha, "alpha_standardized": raw.alpha_standardized,
-                     "alpha_weighted": wtd.alpha if wtd else np.nan,
-                     "alpha_standardized_weighted": wtd.alpha_standardized if wtd else np.nan,
-                     "omega_total": omega, "omega_total_weighted": omega_w, "note": "; ".join(notes)})
-        for ind in members:
-            r = raw.items.loc[ind.field]
-            rw = wtd.items.loc[ind.field] if wtd else None
-            rows.append({**base, "level": "item", "item": ind.field, "indicator_id": ind.id, "k": raw.k,
-                         "item_total_corr": r["item_total_corr"], "alpha_if_deleted": r["alpha_if_deleted"],
-                         "item_total_corr_weighted": rw["item_total_corr"] if rw is not None else np.nan,
-                         "alpha_if_deleted_weighted": rw["alpha_if_deleted"] if rw is not None else np.nan,
-                         "note": ""})
-    return pd.DataFrame(rows, columns=RELIABILITY_COLUMNS)
-
-
-def interrater_table(visits: pd.DataFrame | None) -> pd.DataFrame:
-    """Agreement between raters of the same site visit (see the module notes).
-
-    Returns
-    -------
-    DataFrame with INTERRATER_COLUMNS: one row per checklist item (ordinal),
-    ``checklist_score`` and ``wait_minutes`` (interval): ``alpha``,
-    ``n_units`` (double-rated visits with a pairable value), ``n_values``,
-    ``n_raters``; for ``checklist_score`` also ``icc`` (ICC(1,1)), ``icc_k``
-    (ICC(1,k)) and ``n_icc_units``; ``n_double_rated`` (visits with two or
-    more raters) on every row.  Empty when no visit has two raters.
-    """
-    if visits is None or visits.empty or "rater" not in visits:
-        return pd.DataFrame(columns=INTERRATER_COLUMNS)
-    v = visits[visits["rater"].notna()]
-    raters_per_visit = v.groupby("visit_id")["rater"].nunique()
-    double = raters_per_visit[raters_per_visit >= 2].index
-    if len(double) == 0:
-        return pd.DataFrame(columns=INTERRATER_COLUMNS)
-    v = v[v["visit_id"].isin(double)]
-    measures = [(c, "ordinal") for c in CHECKLIST_ITEMS if c in v]
-    measures += [(c, "interval") for c in ("checklist_score", "wait_minutes") if c in v]
-    rows = []
-    for col, level in measures:
-        matrix = v.pivot_table(index="rater", columns="visit_id", values=col, aggfunc="first")
-        row = {"measure": col, "level": level, "n_raters": matrix.shape[0], "n_double_rated": len(double),
-               "note": ""}
-        try:
-            k = krippendorff_alpha(matrix, level=level)
-            row.update(alpha=k.alpha, n_units=k.n_units, n_values=k.n_values)
-        except InsufficientDataError as exc:
-            row.update(alpha=np.nan, n_units=int((matrix.notna().sum() >= 2).sum()), n_values=np.nan,
-                       note=exc.summary)
-        if col == "checklist_score":
-            row.update(_balanced_icc(v, col))
-        rows.append(row)
-    return pd.DataFrame(rows, columns=INTERRATER_COLUMNS)
-
-
-def _balanced_icc(v: pd.DataFrame, col: str) -> dict:
-    sub = v[v[col].notna()].sort_values(["visit_id", "rater"])
-    counts = sub.groupby("visit_id")["rater"].nunique()
-    counts = counts[counts >= 2]
-    if counts.empty:
-        return {"icc_type": "ICC(1,1)", "icc": np.nan, "icc_k": np.nan, "n_icc_units": 0}
-    k = int(counts.mode().max())
-    sub = sub[sub["visit_id"].isin(counts[counts == k].index)].drop_duplicates(["visit_id", "rater"])
-    sub = sub.assign(_slot=sub.groupby("visit_id").cumcount())
-    wide = sub.pivot(index="visit_id", columns="_slot", values=col)
-    out = {"icc_type": "ICC(1,1)", "icc": np.nan, "icc_k": np.nan, "n_icc_units": len(wide)}
-    if len(wide) >= 2:
-        try:
-            res = icc(wide)
-            out.update(icc=res.icc["ICC(1,1)"], icc_k=res.icc["ICC(1,k)"])
-        except InsufficientDataError:
-            pass
-    return out
-
-
-def agreement_table(indicators: pd.DataFrame, *, survey: str = "D1.1", callback: str = "D1.2",
-                    level: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Department-level agreement of two measures of overall satisfaction.
-
-    Returns
-    -------
-    (summary, points)
-        ``summary`` has AGREEMENT_COLUMNS (one row; ``n`` departments with both
-        scores; ``mean_diff`` = survey - callback with its t interval at
-        ``level``; ``loa_low``/``loa_high`` = mean_diff -/+ 1.96 sd_diff, the
-        Bland–Altman 95% limits).  ``points`` has ``department_id, survey,
-        callback, mean, diff`` for the Bland–Altman plot.
-    """
-    wide = indicators[indicators["indicator_id"].isin([survey, callback])].pivot_table(
-        index="department_id", columns="indicator_id", values="score", aggfunc="first")
-    wide = wide.reindex(columns=[survey, callback]).dropna()
-    a, b = wide[survey].to_numpy(float), wide[callback].to_numpy(float)
-    points = pd.DataFrame({"department_id": wide.index, "survey": a, "callback": b, "mean": (a + b) / 2,
-                           "diff": a - b})
-    row = {"survey_indicator": survey, "callback_indicator": callback, "n": len(a), "level": level}
-    if len(a) >= 3 and np.ptp(a) > 0 and np.ptp(b) > 0:
-        row["pearson_r"], row["pearson_p"] = (float(x) for x in stats.pearsonr(a, b))
-        row["spearman_rho"], row["spearman_p"] = (float(x) for x in stats.spearmanr(a, b))
-    if len(a) >= 2:
-        d = a - b
-        sd = float(d.std(ddof=1))
-        half = stats.t.ppf(0.5 + level / 2, len(d) - 1) * sd / np.sqrt(len(d))
-        row.update(mean_diff=float(d.mean()), mean_diff_ci_low=float(d.mean() - half),
-                   mean_diff_ci_high=float(d.mean() + half), sd_diff=sd,
-                   loa_low=float(d.mean() - 1.96 * sd), loa_high=float(d.mean() + 1.96 * sd))
-    return pd.DataFrame([row], columns=AGREEMENT_COLUMNS), points
 
 
 def _or_empty(step, columns, name: str):
@@ -257,65 +53,66 @@ def _or_empty(step, columns, name: str):
         return pd.DataFrame(columns=columns)
 
 
-def robustness_tables(result: EvaluationResult, data: ChannelData, *, seed: int, level: float | None = None,
-                      n_draws: int | None = None, sensitivity_draws: int = 500,
-                      n_sim: int = 5000) -> dict[str, pd.DataFrame]:
-    """Every robustness table of one evaluated year.
+def _not_declared(role: str, table: str) -> None:
+    warnings.warn(f"{table} table left empty: the framework declares no [roles] {role}", MinpingWarning,
+                  stacklevel=3)
+
+
+def robustness_tables(result: EvaluationResult, data: ChannelData, *, rng: np.random.Generator,
+                      sensitivity_draws: int) -> tuple[Robustness, Reliability, Priorities]:
+    """The robustness, reliability and priority tables of one evaluated year.
 
     Parameters
     ----------
-    result : the year's :class:`~evaluation.result.EvaluationResult`
+    result : the year's :class:`~evaluation.result.EvaluationResult` (ranked, without these groups)
     data : the validated channel data it was computed from
-    seed : seed of every random step: the marginal rank simulation uses
-        ``seed`` (overall) and ``seed + 1`` (in category), as ``evaluate``
-        does, the simultaneous critical values ``seed + 2`` and ``seed + 3``,
-        the sensitivity analysis ``seed + 4``
-    level : confidence level (default the result's)
-    n_draws : draws of the marginal rank simulation (default the result's
-        ``provenance['n_draws']``, so the marginal intervals equal those of
-        the departments table when ``seed`` is the result's seed)
+    rng : the generator of the sensitivity analysis (its only random step)
     sensitivity_draws : N of the sensitivity design (N (k + 2) variants)
-    n_sim : draws for the simultaneous critical values
 
     Returns
     -------
-    dict of DataFrames named as in the module table.  A table the data are
-    too thin for (e.g. fewer departments than categories for shrinkage, too
-    few survey answers for the driver regressions) is empty, with a
-    :class:`~surveys.errors.MinpingWarning` saying why.
+    (Robustness, Reliability, Priorities)
     """
-    level = result.level if level is None else level
-    n_draws = int(result.provenance.get("n_draws", 2000)) if n_draws is None else n_draws
+    level = result.level
     fw = result.framework
-    # register order, as in evaluate(), so that the same seed gives the same marginal intervals
-    register = {d.id: k for k, d in enumerate(fw.departments)}
-    deps = result.departments[result.departments["index"].notna()]
-    deps = deps.sort_values("department_id", key=lambda s: s.map(register)).reset_index(drop=True)
-    out: dict[str, pd.DataFrame] = {}
-    out["rank_uncertainty"] = rank_uncertainty(deps, level=level, n_draws=n_draws, seed=seed, n_sim=n_sim)
+    deps = result.departments[result.departments["index"].notna()].reset_index(drop=True)
 
     sampled = deps[deps["se"] > 0]
-    out["shrinkage"] = _or_empty(lambda: fay_herriot(sampled), SHRINKAGE_COLUMNS, "shrinkage")
+    shrinkage = _or_empty(lambda: fay_herriot(sampled), SHRINKAGE_COLUMNS, "shrinkage")
     sized = deps.assign(n=deps["n_survey"].fillna(0) + deps["n_callback"].fillna(0))
-    out["funnel"], out["funnel_limits"] = _or_empty(
-        lambda: funnel(sized), (FUNNEL_COLUMNS, FUNNEL_LIMIT_COLUMNS), "funnel")
-
-    preset = result.provenance.get("likert_preset") or fw.likert_preset
-    sens = sensitivity_analysis(result.indicators, deps, fw, n_draws=sensitivity_draws, seed=seed + 4,
+    funnel_rows, funnel_limits = _or_empty(lambda: funnel(sized), (FUNNEL_COLUMNS, FUNNEL_LIMIT_COLUMNS), "funnel")
+    preset = result.provenance.settings["likert_preset"]
+    sens = sensitivity_analysis(result.indicators, deps, fw, n_draws=sensitivity_draws, seed=rng,
                                 nominal_preset=preset, data=data, level=level)
-    out["sensitivity"], out["sensitivity_summary"], out["sensitivity_indices"] = (
-        sens.departments, sens.summary, sens.indices)
+    robustness = Robustness(shrinkage=shrinkage, funnel=funnel_rows, funnel_limits=funnel_limits,
+                            sensitivity=sens.departments, sensitivity_summary=sens.summary,
+                            sensitivity_indices=sens.indices)
 
     survey = data.tables.get("survey")
     design = table_design(data, "survey", survey) if survey is not None and len(survey) else None
-    if design is not None:
-        out["reliability"] = reliability_table(survey, fw, weights=design.weights)
+    scales = (reliability_table(survey, fw, weights=design.weights) if design is not None
+              else pd.DataFrame(columns=RELIABILITY_COLUMNS))
+    summaries, points = [], []
+    for survey_id, callback_id in fw.roles.agreement:
+        s, p = agreement_table(result.indicators, survey=survey_id, callback=callback_id, level=level)
+        summaries.append(s)
+        points.append(p)
+    if not fw.roles.agreement:
+        _not_declared("agreement", "agreement")
+    reliability = Reliability(
+        scales=scales, interrater=interrater_table(data.tables.get("visits")),
+        agreement=pd.concat(summaries, ignore_index=True) if summaries else pd.DataFrame(columns=AGREEMENT_COLUMNS),
+        agreement_points=(pd.concat(points, ignore_index=True) if points
+                          else pd.DataFrame(columns=AGREEMENT_POINT_COLUMNS)))
+
+    if fw.roles.outcome is None:
+        _not_declared("outcome", "drivers")
+        drivers = pd.DataFrame(columns=DRIVER_COLUMNS)
+    elif design is None:
+        drivers = pd.DataFrame(columns=DRIVER_COLUMNS)
     else:
-        out["reliability"] = pd.DataFrame(columns=RELIABILITY_COLUMNS)
-    out["interrater"] = interrater_table(data.tables.get("visits"))
-    out["agreement"], out["agreement_points"] = agreement_table(result.indicators, level=level)
-    out["drivers"] = _or_empty(lambda: importance_performance(
-        result.indicators, deps, survey, fw, preset=preset, weights=design.weights, cluster=design.psu),
-        DRIVER_COLUMNS, "drivers") if design is not None else pd.DataFrame(columns=DRIVER_COLUMNS)
-    out["priorities"] = improvement_priorities(result.indicators, deps, fw, drivers=out["drivers"])
-    return out
+        drivers = _or_empty(lambda: importance_performance(
+            result.indicators, deps, survey, fw, preset=preset, weights=design.weights, cluster=design.psu,
+            outcome=fw.roles.outcome), DRIVER_COLUMNS, "drivers")
+    priorities = improvement_priorities(result.indicators, deps, fw, drivers=drivers)
+    return robustness, reliability, Priorities(drivers=drivers, priorities=priorities)

@@ -79,6 +79,8 @@ __all__ = [
 ]
 
 AGGREGATIONS = ("arithmetic", "geometric")
+#: the uncertainty band of ranks and indices across the variants (5% and 95% points: a range, not an interval)
+BAND = (0.05, 1 - 0.05)
 SENSITIVITY_COLUMNS = [
     "scope", "category", "department_id", "nominal_index", "nominal_rank", "median_rank", "rank_p05", "rank_p95",
     "rank_min", "rank_max", "p_nominal_rank", "mean_abs_shift", "index_p05", "index_p95", "n_variants",
@@ -525,11 +527,11 @@ def sensitivity_analysis(indicators: pd.DataFrame, departments: pd.DataFrame, fr
             "scope": scope, "category": cats, "department_id": deps["department_id"].to_numpy(),
             "nominal_index": published, "nominal_rank": nom,
             "median_rank": np.nanmedian(joint, axis=0),
-            "rank_p05": _quantile(joint, 0.05), "rank_p95": _quantile(joint, 0.95),
+            "rank_p05": _quantile(joint, BAND[0]), "rank_p95": _quantile(joint, BAND[1]),
             "rank_min": np.nanmin(joint, axis=0), "rank_max": np.nanmax(joint, axis=0),
             "p_nominal_rank": np.nanmean(joint == nom[None, :], axis=0),
             "mean_abs_shift": np.nanmean(shift, axis=0),
-            "index_p05": _quantile(yj, 0.05), "index_p95": _quantile(yj, 0.95),
+            "index_p05": _quantile(yj, BAND[0]), "index_p95": _quantile(yj, BAND[1]),
             "n_variants": np.sum(~np.isnan(joint), axis=0),
         }))
         var = np.nanvar(joint, axis=0)

@@ -71,6 +71,8 @@ from surveys.errors import InsufficientDataError, MethodologyError, Problem
 
 from .index import effective_weights
 from .ranking import point_ranks
+from .seeds import stream
+from .tables import TableGroup
 
 HISTORY_COLUMNS = {
     "runs": ["year", "source", "framework_id", "framework_version", "framework_sha256", "toolkit_version",
@@ -102,6 +104,8 @@ RANK_CHANGE_COLUMNS = [
     "previous_rank_published", "rank_in_category", "n_in_category", "previous_rank_in_category",
     "previous_n_in_category", "bottom_of_category_two_years", "level", "note",
 ]
+#: the index of each department of a year in every recorded year up to it, mapped through the crosswalk
+SERIES_COLUMNS = ["department_id", "year", "estimate", "se", "mapping"]
 MOVER_COLUMNS = ["year", "previous_year", "list", "position", "department_id", "department", "change",
                  "change_ci_low", "change_ci_high", "p_adjusted", "significant", "basis"]
 
@@ -121,6 +125,28 @@ NOTES = {
     "no_se": "无标准误，无法检验 / no standard error: change not testable",
     "not_evaluated": "本年未评估 / not evaluated this year",
 }
+
+
+@dataclass(frozen=True)
+class Trends(TableGroup):
+    """The change since the previous recorded year, as :func:`evaluation.trends.year_trends` computes it.
+
+    ``changes``: the rows of ``year`` of :func:`evaluation.trends.trends`
+    (index and dimensions; crosswalk, adjusted tests, comparability);
+    ``rank_changes`` and ``movers`` for the same pair of years; ``series``:
+    the index of every department of ``year`` in each recorded year up to
+    ``year``, mapped through the crosswalk (for trend lines).
+    """
+
+    year: int
+    previous_year: int
+    p_adjust: str
+    changes: pd.DataFrame
+    rank_changes: pd.DataFrame
+    movers: pd.DataFrame
+    series: pd.DataFrame
+    CONTRACT = {"changes": ("trends", TREND_COLUMNS), "rank_changes": ("rank_changes", RANK_CHANGE_COLUMNS),
+                "movers": ("movers", MOVER_COLUMNS), "series": ("trend_series", SERIES_COLUMNS)}
 
 
 @dataclass(frozen=True)
@@ -184,8 +210,8 @@ def history_frames(results, *, volumes: Mapping[int, Mapping[str, float]] | None
         prov = r.provenance
         parts["runs"].append(pd.DataFrame([{
             "year": year, "source": "run", "framework_id": fw.id, "framework_version": fw.version,
-            "framework_sha256": fw.sha256, "toolkit_version": prov.get("toolkit_version"),
-            "manifest_sha256": prov.get("manifest_sha256"), "level": r.level, "seed": prov.get("seed"),
+            "framework_sha256": fw.sha256, "toolkit_version": prov.toolkit_version,
+            "manifest_sha256": prov.manifest_sha256, "level": r.level, "seed": prov.seed,
             "recorded_at": None, "source_file": None}]))
     out = {}
     for key, frames in parts.items():
@@ -231,7 +257,7 @@ def _lineage(steps: dict, department_id: str, year: int, previous_year: int) -> 
 # the computation
 # ---------------------------------------------------------------------------
 
-def trends(history: Mapping[str, pd.DataFrame], years=None, *, level: float = 0.95, seed: int = 0,
+def trends(history: Mapping[str, pd.DataFrame], years=None, *, level: float, seed: int,
            p_adjust: str = "holm", n_draws: int = 2000, k: int = 3) -> dict[str, pd.DataFrame]:
     """Changes between years per department and measure, rank changes and the movers.
 
@@ -242,7 +268,8 @@ def trends(history: Mapping[str, pd.DataFrame], years=None, *, level: float = 0.
         every year of the history)
     level : confidence level of every interval; ``1 - level`` is the
         significance level of the adjusted tests
-    seed : seed of the rank-change simulation
+    seed : the project seed; the rank-change simulation draws from its
+        ``"trends"`` stream (:func:`evaluation.seeds.stream`) for these years
     p_adjust : ``"holm"`` or ``"bh"`` (Benjamini–Hochberg)
     n_draws : draws of the rank-change simulation
     k : length of each movers list
@@ -282,7 +309,8 @@ def trends(history: Mapping[str, pd.DataFrame], years=None, *, level: float = 0.
     """
     if not 0 < level < 1:
         raise MethodologyError("Invalid confidence level", [Problem(
-            f"level must lie strictly between 0 and 1, found {level!r}", fix="use e.g. level=0.95")])
+            f"level must lie strictly between 0 and 1, found {level!r}",
+            fix="pass the confidence level of the recorded runs (the framework's confidence_level)")])
     if p_adjust not in P_ADJUST:
         raise MethodologyError("Unknown multiplicity adjustment", [Problem(
             f"p_adjust = {p_adjust!r}", fix=f"use one of {list(P_ADJUST)}")])
@@ -302,7 +330,7 @@ def trends(history: Mapping[str, pd.DataFrame], years=None, *, level: float = 0.
             fix="record the missing years (run them, or import their published ranking) or choose two or more "
                 "years the history holds")])
     z = stats.norm.ppf(0.5 + level / 2)
-    rng = np.random.default_rng(seed)
+    rng = stream(seed, "trends", *years)
     kappa = {y: _kappa(h, y) for y in years}
     rows = [_year_rows(h, years[0])]
     ranks = []
@@ -315,6 +343,61 @@ def trends(history: Mapping[str, pd.DataFrame], years=None, *, level: float = 0.
     out = _finish(out, z, level, p_adjust)
     rank_changes = pd.concat(ranks, ignore_index=True).assign(level=level)[RANK_CHANGE_COLUMNS]
     return {"trends": out, "rank_changes": rank_changes, "movers": _movers(out, k)}
+
+
+def year_trends(history: Mapping[str, pd.DataFrame], year: int, *, level: float, seed: int,
+                p_adjust: str = "holm", n_draws: int = 2000, k: int = 3):
+    """The change of ``year`` since the previous recorded year, for that year's documents.
+
+    :func:`trends` on the last recorded year before ``year`` and ``year``,
+    plus the index series of every department of ``year`` through all
+    recorded years up to it (each earlier year mapped through the crosswalk:
+    a renamed department continues its predecessor's line, a merged one the
+    predecessors combined by case volume, as in :func:`trends`).
+
+    Returns
+    -------
+    :class:`Trends`, or None when the history holds no
+    year before ``year`` (the documents then say there is no earlier year).
+    """
+    deps = history.get("departments")
+    if deps is None or deps.empty:
+        return None
+    recorded = sorted({int(y) for y in deps["year"]})
+    earlier = [y for y in recorded if y < year]
+    if not earlier or year not in recorded:
+        return None
+    tables = trends(history, [earlier[-1], year], level=level, seed=seed, p_adjust=p_adjust, n_draws=n_draws, k=k)
+    changes = tables["trends"][tables["trends"]["year"] == year].reset_index(drop=True)
+    return Trends(year=year, previous_year=earlier[-1], p_adjust=p_adjust, changes=changes,
+                  rank_changes=tables["rank_changes"], movers=tables["movers"],
+                  series=_series(history, year, earlier))
+
+
+def _series(history: Mapping[str, pd.DataFrame], year: int, earlier: list[int]) -> pd.DataFrame:
+    """Index of each department of ``year`` in every earlier recorded year, through the crosswalk."""
+    h = {key: history.get(key, pd.DataFrame(columns=cols)) for key, cols in HISTORY_COLUMNS.items()}
+    h["departments"] = h["departments"].astype({"year": int})
+    own = _measures(h, year)
+    own = own[own["measure"] == "index"]
+    parts = [own.assign(year=year, mapping="same")]
+    for s in earlier:
+        mapping = _mapping(h, s, year)
+        prev = _measures(h, s)
+        prev = prev[prev["measure"] == "index"].rename(columns={"department_id": "predecessor"})
+        joined = mapping.dropna(subset=["predecessor"]).merge(prev, on="predecessor")
+        joined = joined[joined["estimate"].notna()].copy()
+        if not len(joined):
+            continue
+        joined["a"] = joined["a"] / joined.groupby("department_id")["a"].transform("sum")
+        joined = joined.assign(ae=joined["a"] * joined["estimate"], a2v=joined["a"] ** 2 * joined["se"] ** 2)
+        g = joined.groupby("department_id")
+        combined = pd.DataFrame({"estimate": g["ae"].sum(),
+                                 "se": np.sqrt(_strict_sum(joined["a2v"], joined["department_id"])),
+                                 "mapping": g["mapping"].first()}).reset_index()
+        parts.append(combined.assign(year=s))
+    out = pd.concat(parts, ignore_index=True)
+    return out.sort_values(["department_id", "year"], kind="stable").reset_index(drop=True)[SERIES_COLUMNS]
 
 
 def _measures(h, year: int) -> pd.DataFrame:

@@ -1,7 +1,10 @@
 """minping (民评): third-party evaluation of government-service reform.
 
-The command line and the pipeline that drives the three layers
-(``surveys`` -> ``evaluation`` -> ``reports``).
+The command line and the pipeline that drive the three layers
+(``surveys`` -> ``evaluation`` -> ``reports``).  For Python use, import
+the public API: ``import minping.api as mp``.
 """
 
-__version__ = "0.1.0"
+from evaluation.result import toolkit_version
+
+__version__ = toolkit_version()

@@ -14,9 +14,15 @@ import argparse
 import sys
 from pathlib import Path
 
+from minping import __version__
+from minping.outputs import default_out
+from minping.pipeline import counts_table, run_project, summary_lines, validate_year
+from minping.plan import add_plan_parser
+from minping.synthetic import write_demo_project
 from minping.template_cmd import add_template_parser
 from minping.trend import add_trend_parser
 from surveys.errors import MinpingError
+from surveys.project import load_project
 
 EXIT_OK, EXIT_USER, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -26,9 +32,6 @@ def _log(msg: str) -> None:
 
 
 def cmd_demo(args) -> int:
-    from minping.pipeline import run_project, summary_lines
-    from minping.synthetic import write_demo_project
-
     out = Path(args.out)
     _log(f"writing the demo project to {out} (seed {args.seed})")
     project_file = write_demo_project(out, seed=args.seed)
@@ -42,8 +45,6 @@ def cmd_demo(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from minping.pipeline import run_project, summary_lines
-
     runs = run_project(args.project, years=args.year, out=args.out, render=not args.no_reports,
                        langs=_langs(args), variance=args.variance, n_replicates=args.replicates, log=_log)
     for run in runs:
@@ -52,12 +53,9 @@ def cmd_run(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from minping.pipeline import counts_table, default_out, validate_year
-    from surveys.project import load_project
-
     project = load_project(args.project)
     framework = project.load_framework()
-    out = Path(args.out) if args.out else default_out(project)
+    out = Path(args.out) if args.out else default_out(project.root)
     for year in args.year or project.years:
         run = validate_year(project, framework, int(year), out)
         print(f"{year}: rows per channel table")
@@ -87,6 +85,7 @@ def _variance_options(p) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="minping", description="Third-party evaluation of government-service reform.")
+    p.add_argument("--version", action="version", version=f"minping {__version__}")
     p.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -115,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_template_parser(sub)
     add_trend_parser(sub)
+    add_plan_parser(sub)
     return p
 
 

@@ -1,17 +1,20 @@
 """The main job: load each year of a project, evaluate it, write the output contract.
 
-Output per year, under ``OUT/<year>/``:
+Output per year, under ``OUT/<year>/`` (written aside and swapped in only
+when complete, :class:`minping.outputs.YearFolder`):
 
-- ``manifest.json``: toolkit version, framework id/version/sha256, sha256 of the
-  project file and of every input file, seed, confidence level, rows in / used /
-  quarantined per file, nominal weights, timings
-- ``results/departments.csv``, ``results/dimensions.csv``,
-  ``results/indicators.csv``, ``results/quality.csv``,
+- ``manifest.json`` (written last): toolkit version, framework id/version/sha256,
+  sha256 of the project file and of every input file, seed, confidence level,
+  every setting that changes a number, rows in / used / quarantined per file,
+  nominal weights, methods, timings
+- ``results/<name>.csv``: every table of the result (:meth:`evaluation.result.EvaluationResult.tables`),
   ``results/input_counts.csv``, ``results/screen_flags.csv``
 - ``quarantine.csv``: every input row not used, with its reason
 - ``report/``: documents (see :mod:`reports`)
 
-CSV files are UTF-8 with a BOM and neutralised against formula injection.
+The history (``history.sqlite`` beside the project file) records the year in
+the same step as the folder swap.  CSV files are UTF-8 with a BOM and
+neutralised against formula injection.
 """
 
 from __future__ import annotations
@@ -19,18 +22,23 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
-from evaluation.evaluate import TOOLKIT_VERSION, evaluate
+from evaluation.evaluate import evaluate
 from evaluation.result import EvaluationResult
-from reports.safety import write_csv
-from surveys.errors import MinpingError
+from evaluation.trends import trends, year_trends
+from minping.history import case_volumes, history_path, load_history_or_empty, merged_history, record_result
+from minping.outputs import ProjectLock, YearFolder, check_out_dir, default_out, replace_file, write_json, write_table
+from reports.render import render_reports
 from surveys.framework import Framework
 from surveys.ingest import YearInput, load_year
 from surveys.project import Project, load_project
+
+#: files of the project-level year-over-year tables, in ``OUT``
+TREND_FILES = ("trends", "rank_changes", "movers")
 
 
 @dataclass
@@ -51,154 +59,137 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def default_out(project: Project) -> Path:
-    return project.root / "output"
+def _write_books(loaded: YearInput, folder: Path) -> None:
+    """The ledger: ``quarantine.csv``, ``results/input_counts.csv`` and ``results/screen_flags.csv``."""
+    (folder / "results").mkdir(parents=True, exist_ok=True)
+    write_table(loaded.ledger.frame(), folder / "quarantine.csv")
+    write_table(loaded.ledger.counts_frame(), folder / "results" / "input_counts.csv")
+    write_table(loaded.ledger.flags_frame(), folder / "results" / "screen_flags.csv")
 
 
 def validate_year(project: Project, framework: Framework, year: int, out: Path) -> YearRun:
-    """Load and validate one year; write ``quarantine.csv`` and the input counts."""
+    """Load and validate one year; write its ledger to ``OUT/validate/<year>/`` (never the published year)."""
     t0 = time.perf_counter()
     loaded = load_year(project, framework, year)
-    run = YearRun(year, out / str(year), loaded, timings={"load_validate_s": time.perf_counter() - t0})
-    run.out_dir.mkdir(parents=True, exist_ok=True)
-    write_csv(loaded.ledger.frame(), run.out_dir / "quarantine.csv")
-    (run.out_dir / "results").mkdir(exist_ok=True)
-    write_csv(loaded.ledger.counts_frame(), run.out_dir / "results" / "input_counts.csv")
-    write_csv(loaded.ledger.flags_frame(), run.out_dir / "results" / "screen_flags.csv")
+    folder = YearFolder(check_out_dir(out) / "validate", year, log=lambda m: None)
+    stage = folder.begin()
+    _write_books(loaded, stage)
+    run = YearRun(year, folder.commit(), loaded, timings={"load_validate_s": time.perf_counter() - t0})
     return run
 
 
 def run_year(project: Project, framework: Framework, year: int, out: Path, *, render: bool = True,
-             langs: tuple[str, ...] = ("zh",), history=None, variance: str = "linearisation",
-             n_replicates: int = 500, log=print) -> YearRun:
-    """Validate, evaluate, write results and (optionally) documents for one year."""
+             langs: tuple[str, ...] = ("zh",), variance: str = "linearisation", n_replicates: int = 500,
+             log=print) -> YearRun:
+    """Validate, evaluate, write results and (optionally) documents for one year, then publish them at once."""
+    folder = YearFolder(out, year, log=log)
+    stage = folder.begin()
     log(f"[{year}] reading and validating inputs")
-    run = validate_year(project, framework, year, out)
+    t0 = time.perf_counter()
+    loaded = load_year(project, framework, year)
+    run = YearRun(year, folder.final, loaded, timings={"load_validate_s": time.perf_counter() - t0})
+    _write_books(loaded, stage)
+
     log(f"[{year}] estimating indices, intervals and ranks")
     t0 = time.perf_counter()
-    inputs = {str(s.path.relative_to(project.root)): sha256_file(s.path) for s in project.inputs_for(year)}
-    run.result = evaluate(run.input.data, framework, seed=project.seed + year, variance=variance,
-                          n_replicates=n_replicates,
-                          provenance={"project_sha256": project.sha256, "input_sha256": inputs})
-    run.timings["evaluate_s"] = time.perf_counter() - t0
-    res = run.out_dir / "results"
-    write_csv(run.result.departments, res / "departments.csv")
-    write_csv(run.result.dimensions, res / "dimensions.csv")
-    write_csv(run.result.indicators.drop(columns=["slope"]), res / "indicators.csv")
-    write_csv(run.result.quality, res / "quality.csv")
-    for name, frame in run.result.extra.items():
-        write_csv(frame, res / f"{name}.csv")
-    manifest = _manifest(project, framework, run, inputs)
-    _write_manifest(run, manifest)
-    from minping.history import case_volumes, history_path, load_history, record_result
-
+    result = evaluate_loaded(project, framework, loaded, variance=variance, n_replicates=n_replicates)
+    inputs = result.provenance.input_sha256
+    volumes = case_volumes(loaded.tables)
     db = history_path(project.root)
-    record_result(db, run.result, manifest, volumes=case_volumes(run.input.tables))
+    run.timings["evaluate_s"] = time.perf_counter() - t0
+    for name, frame in result.tables().items():
+        write_table(frame, stage / "results" / f"{name}.csv")
+
+    manifest = _manifest(project, run, result, inputs)
+    result = result.with_manifest(manifest["manifest_sha256"])
     if render:
         log(f"[{year}] rendering documents")
         t0 = time.perf_counter()
-        from reports.render import render_reports
-
-        if history is None:
-            history = year_history(load_history(db), year, level=run.result.level, seed=project.seed + year)
         for lang in langs:
-            run.documents += render_reports(run.result, run.out_dir, lang=lang, history=history,
-                                            manifest_hash=manifest["manifest_sha256"])
+            run.documents += [folder.final / p.relative_to(stage) for p in render_reports(result, stage, lang=lang)]
         run.timings["render_s"] = time.perf_counter() - t0
-        manifest["timings"] = {k: round(v, 3) for k, v in run.timings.items()}
-        _write_manifest(run, manifest)
+    manifest["timings"] = {k: round(v, 3) for k, v in run.timings.items()}
+    write_json(manifest, stage / "manifest.json")
+    record_result(db, result, manifest, volumes=volumes, before_commit=folder.commit)
+    run.result = result
     return run
 
 
-def _write_manifest(run: YearRun, manifest: dict) -> None:
-    (run.out_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=str),
-                                               encoding="utf-8")
+def evaluate_loaded(project: Project, framework: Framework, loaded: YearInput, *,
+                    variance: str = "linearisation", n_replicates: int = 500) -> EvaluationResult:
+    """Evaluate a loaded year exactly as ``minping run`` does, with the change since last year attached.
 
-
-def year_history(history: dict, year: int, *, level: float, seed: int) -> dict | None:
-    """Earlier years for the documents: the store's frames plus the tested changes.
-
-    Returns ``{"departments": earlier years' department rows, "trends": ...}``
-    where ``trends`` is :func:`evaluation.trends.trends` for the previous
-    recorded year and ``year``: changes through the crosswalk (renames and
-    merges combined by case volume), Holm-adjusted tests and comparability,
-    which the documents show as they are.  ``None`` when no earlier year is
-    recorded.
+    The project's seed and the framework's level; the input files' hashes in
+    the provenance; the earlier years from the project's history (with this
+    year's result in place of any recorded copy of it), mapped through the
+    crosswalk (:func:`evaluation.trends.year_trends`).  Nothing is written.
     """
-    deps = history.get("departments")
-    if deps is None or deps.empty:
-        return None
-    earlier = sorted(y for y in deps["year"].unique() if y < year)
-    if not earlier:
-        return None
-    out = {"departments": deps[deps["year"] <= year]}
-    from evaluation.trends import trends
-
-    try:
-        out["trends"] = trends(history, [earlier[-1], year], level=level, seed=seed)["trends"]
-    except MinpingError:
-        pass
-    return out
+    year = loaded.data.year
+    result = evaluate(loaded.data, framework, seed=project.seed, variance=variance, n_replicates=n_replicates)
+    inputs = {project.label(s.path): sha256_file(s.path) for s in project.inputs_for(year)}
+    result = replace(result, provenance=replace(result.provenance, project_sha256=project.sha256,
+                                                input_sha256=inputs))
+    history = merged_history(load_history_or_empty(history_path(project.root)), result,
+                             case_volumes(loaded.tables))
+    return result.with_trends(year_trends(history, year, level=result.level, seed=project.seed))
 
 
-def _manifest(project: Project, framework: Framework, run: YearRun, inputs: dict) -> dict:
+def _manifest(project: Project, run: YearRun, result: EvaluationResult, inputs: dict) -> dict:
     counts = run.input.ledger.counts_frame()
     by_table = counts.groupby("table")[["rows_in", "rows_used", "rows_quarantined"]].sum()
+    prov = result.provenance
+    fw = result.framework
     body = {
-        "toolkit": "minping", "toolkit_version": TOOLKIT_VERSION, "year": run.year,
+        "toolkit": "minping", "toolkit_version": prov.toolkit_version, "year": run.year,
         "project": project.name, "project_sha256": project.sha256,
-        "framework": {"id": framework.id, "version": framework.version, "sha256": framework.sha256,
-                      "likert_preset": framework.likert_preset,
-                      "weight_method": run.result.provenance["weight_method"] if run.result else
-                      framework.weighting.method,
-                      "weights": run.result.provenance["weights"] if run.result else None,
-                      "nominal_weights": run.result.framework.nominal_weights() if run.result else
-                      framework.nominal_weights()},
-        "seed": run.result.provenance["seed"] if run.result else project.seed,
-        "confidence_level": run.result.level if run.result else framework.confidence_level,
+        "framework": {"id": fw.id, "version": fw.version, "sha256": fw.sha256, "likert_preset": fw.likert_preset,
+                      "weight_method": prov.methods["weights"], "weights": [dict(w) for w in prov.weights],
+                      "nominal_weights": fw.nominal_weights()},
+        "seed": prov.seed, "confidence_level": result.level, "settings": prov.settings, "methods": prov.methods,
         "inputs": [{"path": p, "sha256": h} for p, h in inputs.items()],
         "rows": counts.to_dict(orient="records"),
         "rows_by_table": by_table.reset_index().to_dict(orient="records"),
-        "methods": {k: v for k, v in (run.result.provenance.items() if run.result else [])
-                    if k in ("variance_method", "rank_method", "n_draws")},
     }
-    digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
-    body["manifest_sha256"] = digest
-    body["timings"] = {k: round(v, 3) for k, v in run.timings.items()}
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)
+    body["manifest_sha256"] = hashlib.sha256(text.encode()).hexdigest()
     return body
 
 
 def run_project(path: str | Path = "project.toml", *, years=None, out: str | Path | None = None,
                 render: bool = True, langs: tuple[str, ...] = ("zh",), variance: str = "linearisation",
                 n_replicates: int = 500, log=print) -> list[YearRun]:
-    """Run every (or the given) year of a project; returns one :class:`YearRun` per year."""
+    """Run every (or the given) year of a project; returns one :class:`YearRun` per year.
+
+    One run per project at a time (:class:`minping.outputs.ProjectLock`).
+    """
     project = load_project(path)
     framework = project.load_framework()
-    out = Path(out) if out else default_out(project)
+    out = check_out_dir(Path(out) if out else default_out(project.root))
     runs = []
-    for year in (years or project.years):
-        runs.append(run_year(project, framework, int(year), out, render=render, langs=langs, variance=variance,
-                             n_replicates=n_replicates, log=log))
-    write_project_trends(project, out, log=log)
+    with ProjectLock(project.root):
+        for year in (years or project.years):
+            runs.append(run_year(project, framework, int(year), out, render=render, langs=langs, variance=variance,
+                                 n_replicates=n_replicates, log=log))
+        write_project_trends(project, framework, out, log=log)
     return runs
 
 
-def write_project_trends(project: Project, out: Path, *, log=print) -> dict | None:
+def write_project_trends(project: Project, framework: Framework, out: Path, *, log=print) -> dict | None:
     """Changes between every pair of consecutive recorded years: ``OUT/trends.csv``,
     ``OUT/rank_changes.csv``, ``OUT/movers.csv`` (nothing with fewer than two years)."""
-    from evaluation.trends import trends
-    from minping.history import history_path, load_history
-    from minping.trend import write_trends
-
-    history = load_history(history_path(project.root))
-    deps = history.get("departments")
-    if deps is None or deps["year"].nunique() < 2:
+    history = load_history_or_empty(history_path(project.root))
+    if history["departments"]["year"].nunique() < 2:
         return None
-    tables = trends(history, level=float(history["runs"]["level"].iloc[-1]) if len(history.get("runs", [])) else 0.95,
-                    seed=project.seed)
-    write_trends(out, tables)
+    tables = trends(history, level=framework.confidence_level, seed=project.seed)
+    write_trend_tables(out, tables)
     log(f"year-over-year changes written to {out / 'trends.csv'}")
     return tables
+
+
+def write_trend_tables(out: Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
+    """``trends.csv``, ``rank_changes.csv`` and ``movers.csv`` in ``out``, each replaced atomically."""
+    out = check_out_dir(out)
+    return [replace_file(tables[name], out / f"{name}.csv") for name in TREND_FILES]
 
 
 def summary_lines(run: YearRun, k: int = 3) -> list[str]:
@@ -208,11 +199,15 @@ def summary_lines(run: YearRun, k: int = 3) -> list[str]:
     counts = run.input.ledger.counts_frame()
     if r is not None:
         d = r.departments.dropna(subset=["index"]).sort_values("rank")
-        pct = round(r.level * 100)
+        pct = f"{r.level * 100:g}"
         fmt = lambda x: (f"  {int(x['rank']):>2}. {x['department']} ({x['department_id']}): {x['index']:.1f} "  # noqa: E731
                          f"[{pct}% CI {x['ci_low']:.1f}–{x['ci_high']:.1f}], rank {int(x['rank_low'])}–"
                          f"{int(x['rank_high'])}, grade {x['grade']}")
         lines.append(f"{run.year}: {len(d)} departments evaluated")
+        missing = r.departments[r.departments["index"].isna()]
+        if len(missing):
+            lines.append(" not evaluated: " + ", ".join(
+                f"{x.department} ({x.department_id}: {x.not_evaluated_reason})" for x in missing.itertuples()))
         lines.append(" top:")
         lines += [fmt(x) for _, x in d.head(k).iterrows()]
         lines.append(" bottom:")
@@ -227,3 +222,7 @@ def counts_table(run: YearRun) -> pd.DataFrame:
     """Rows in / used / quarantined per channel table."""
     c = run.input.ledger.counts_frame()
     return c.groupby("table", sort=True)[["rows_in", "rows_used", "rows_quarantined", "blank_rows"]].sum()
+
+
+__all__ = ["YearRun", "counts_table", "evaluate_loaded", "run_project", "run_year", "summary_lines", "validate_year",
+           "write_project_trends", "write_trend_tables"]

@@ -9,6 +9,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from reports.templates import write_templates
+from surveys.framework import load_framework
+from surveys.project import load_project
+
 DEFAULT_PROJECT = "project.toml"
 
 
@@ -32,9 +36,6 @@ def add_template_parser(subparsers) -> argparse.ArgumentParser:
 
 def cmd_template(args) -> int:
     """Write the templates; print one path per line."""
-    from reports.templates import write_templates
-    from surveys.framework import load_framework
-    from surveys.project import load_project
 
     path = Path(args.project)
     year = args.year

@@ -13,7 +13,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from evaluation.trends import trends
+from minping.history import history_path, load_history
+from minping.outputs import default_out
+from minping.pipeline import write_trend_tables
+from minping.published import import_published
 from surveys.errors import FrameworkError, Problem
+from surveys.project import load_project
 
 
 def add_trend_parser(subparsers) -> argparse.ArgumentParser:
@@ -40,11 +46,6 @@ def add_trend_parser(subparsers) -> argparse.ArgumentParser:
 
 def cmd_trend(args) -> int:
     """Run the ``trend`` command; returns the exit code."""
-    from evaluation.trends import trends
-    from minping.history import history_path, import_published, load_history
-    from minping.pipeline import default_out
-    from surveys.project import load_project
-
     project = load_project(args.project)
     framework = project.load_framework()
     db = history_path(project.root)
@@ -61,21 +62,11 @@ def cmd_trend(args) -> int:
     level = framework.confidence_level if args.level is None else args.level
     seed = project.seed if args.seed is None else args.seed
     tables = trends(load_history(db), args.years, level=level, seed=seed, p_adjust=args.p_adjust, k=args.top)
-    out = Path(args.out) if args.out else default_out(project)
-    written = write_trends(out, tables)
+    out = Path(args.out) if args.out else default_out(project.root)
+    written = write_trend_tables(out, tables)
     print("\n".join(summary_lines(tables, level=level, p_adjust=args.p_adjust)))
     print("written: " + ", ".join(str(p) for p in written))
     return 0
-
-
-def write_trends(project_out_dir: str | Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
-    """Write ``trends.csv``, ``rank_changes.csv`` and ``movers.csv`` (UTF-8 with BOM) to the project's output folder."""
-    from reports.safety import write_csv
-
-    out = Path(project_out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    return [write_csv(tables[name], out / f"{name}.csv") for name in ("trends", "rank_changes", "movers")
-            if name in tables]
 
 
 def _signed(x: float) -> str:

@@ -1,12 +1,15 @@
-"""Tables of the city report built from the evaluation's robustness tables and the history.
+"""Tables of the city report built from the result's robustness, reliability, weighting and trends groups.
 
-Each function returns a :class:`~reports.layout.TableSpec` (or facts, or
-sentences) that the PDF and the workbook both render, so they cannot
-disagree: the sensitivity of the ranking, the weighting record and the
-nominal against variance-share weights, scale reliability, inter-rater and
+Each function returns a :class:`~reports.format.TableSpec` (or facts, or
+sentences) that every renderer lays out, so the documents cannot disagree:
+the sensitivity of the ranking, the weighting record and the nominal
+against variance-share weights, scale reliability, inter-rater and
 survey–callback agreement, the shrinkage of small departments, the change
 since last year and the data-quality summary.  A function returns None (or
-an empty list) when the result lacks its table.
+an empty list) when its group was not computed (``robustness=False``), its
+table is empty (too little data, or a role the framework does not declare),
+or, for the change since last year, when no earlier year is recorded.
+Content only: no renderer is imported here.
 """
 
 from __future__ import annotations
@@ -14,15 +17,23 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from reports import layout
-from reports.extras import extra, flag_short
-from reports.history import change_table, history_frame, movers
+from evaluation.result import EvaluationResult
+from evaluation.weighting import RANDOM_INDEX_TABLES
+from reports.chart_data import department_order
+from reports.facts import adjustment_label, channel_name, flag_short, index_changes
+from reports.format import DASH, Fact, TableSpec, fmt, fmt_change_interval, level_text, missing, natural_key, \
+    natural_order
 from reports.labels import LABELS, label, name_column
-from reports.layout import Fact, TableSpec, missing, natural_key
 
 # ---------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------
+
+
+def optional_table(group, name: str) -> pd.DataFrame | None:
+    """A table of an optional result group; None when the group was not computed or the table is empty."""
+    frame = getattr(group, name) if group is not None else None
+    return frame if frame is not None and len(frame) else None
 
 
 def _dep_names(result, lang: str) -> dict:
@@ -40,7 +51,7 @@ def _join(parts, lang: str) -> str:
 
 def _span(low, high) -> str:
     if missing(low) or missing(high):
-        return layout.DASH
+        return DASH
     return f"{int(low)}–{int(high)}"
 
 
@@ -54,7 +65,7 @@ def sensitivity_table(result, lang: str, *, scope: str = "overall", printed: boo
     ``printed=True`` gives the bands as text ranges (the PDF); otherwise each
     bound is its own numeric column (the workbook).
     """
-    sens = extra(result, "sensitivity")
+    sens = optional_table(result.robustness, "sensitivity")
     if sens is None:
         return None
     rows = sens[sens["scope"] == scope] if "scope" in sens else sens
@@ -97,7 +108,7 @@ def sensitivity_table(result, lang: str, *, scope: str = "overall", printed: boo
 
 def sensitivity_band_data(result, lang: str) -> pd.DataFrame | None:
     """The overall sensitivity rows with names, for :func:`reports.drawings.rank_band_drawing`."""
-    sens = extra(result, "sensitivity")
+    sens = optional_table(result.robustness, "sensitivity")
     if sens is None:
         return None
     rows = sens[sens["scope"] == "overall"] if "scope" in sens else sens
@@ -109,8 +120,6 @@ def sensitivity_band_data(result, lang: str) -> pd.DataFrame | None:
 
 def options_text(choice: str, options: object, lang: str) -> str:
     """The options of a sensitivity choice in words (the evaluation stores them as codes)."""
-    from reports.scorecard import channel_name
-
     text = "" if missing(options) else str(options)
     parts = [p for p in text.split(";") if p]
     if choice in ("indicator_weights", "dimension_weights"):
@@ -137,7 +146,7 @@ def options_text(choice: str, options: object, lang: str) -> str:
 
 def sensitivity_choice_table(result, lang: str, *, scope: str = "overall") -> TableSpec | None:
     """Per methodological choice: variants, mean and largest rank shift, share moved, Sobol-type indices."""
-    summ = extra(result, "sensitivity_summary")
+    summ = optional_table(result.robustness, "sensitivity_summary")
     if summ is None:
         return None
     rows = summ[summ["scope"] == scope] if "scope" in summ else summ
@@ -154,7 +163,7 @@ def sensitivity_choice_table(result, lang: str, *, scope: str = "overall") -> Ta
 
 def sensitivity_driver(result, lang: str, *, scope: str = "overall") -> str | None:
     """The sentence naming the choice with the largest total-order index."""
-    summ = extra(result, "sensitivity_summary")
+    summ = optional_table(result.robustness, "sensitivity_summary")
     if summ is None or "total_order" not in summ:
         return None
     rows = summ[(summ["scope"] == scope) & (summ["choice"] != "all")] if "scope" in summ else summ
@@ -163,13 +172,13 @@ def sensitivity_driver(result, lang: str, *, scope: str = "overall") -> str | No
         return None
     top = rows.assign(_t=rows["total_order"].astype(float)).sort_values(["_t", "choice"], ascending=[False, True],
                                                                          kind="mergesort").iloc[0]
-    first = layout.fmt(top["first_order"], "coef")
+    first = fmt(top["first_order"], "coef")
     return label("sens_driver", lang, choice=_label_or(f"choice_{top['choice']}", lang, str(top["choice"])),
-                 total=layout.fmt(top["total_order"], "coef"), first=first)
+                 total=fmt(top["total_order"], "coef"), first=first)
 
 
 def n_variants(result) -> int | None:
-    sens = extra(result, "sensitivity")
+    sens = optional_table(result.robustness, "sensitivity")
     if sens is None or "n_variants" not in sens:
         return None
     return int(sens["n_variants"].max())
@@ -179,33 +188,17 @@ def n_variants(result) -> int | None:
 # weights and their method
 # ---------------------------------------------------------------------------
 
-def weight_method_text(result, lang: str) -> str:
-    """"AHP (eigenvector method)" or "explicit expert weights", from the provenance and the weighting record."""
-    prov = layout.provenance(result)
-    fw = getattr(result, "framework", None)
-    spec = getattr(fw, "weighting", None)
-    method = prov.get("weight_method") or getattr(spec, "method", None)
-    record = extra(result, "weighting")
-    if method is None and record is not None and "method" in record:
-        method = "ahp" if record["method"].astype(str).str.startswith("ahp").any() else "explicit"
-    if method == "ahp":
-        sub = ""
-        if record is not None and "method" in record:
-            ahp = record["method"].astype(str)
-            ahp = ahp[ahp.str.startswith("ahp")]
-            sub = ahp.iloc[0].split(":", 1)[-1] if len(ahp) else ""
-        sub = sub or getattr(spec, "ahp_method", "eigenvector")
-        return label("weight_method_ahp", lang, method=_label_or(f"ahp_{sub}", lang, sub))
-    if method in (None, "explicit"):
-        return label("weight_method_explicit", lang)
-    return str(method)
+def weight_method_text(result: EvaluationResult, lang: str) -> str:
+    """"AHP (eigenvector method)" or "explicit expert weights", from the framework's weighting declaration."""
+    spec = result.framework.weighting
+    if spec.method == "ahp":
+        return label("weight_method_ahp", lang, method=_label_or(f"ahp_{spec.ahp_method}", lang, spec.ahp_method))
+    return label("weight_method_explicit", lang)
 
 
 def ahp_table(result, lang: str) -> TableSpec | None:
     """One row per AHP comparison matrix: level, items compared, CR, λmax, RI and its table (None if no AHP)."""
-    from evaluation.weighting import RANDOM_INDEX_TABLES
-
-    record = extra(result, "weighting")
+    record = result.weighting.record
     if record is None or "method" not in record:
         return None
     ahp = record[record["method"].astype(str).str.startswith("ahp")]
@@ -226,18 +219,16 @@ def ahp_table(result, lang: str) -> TableSpec | None:
 
 
 def ahp_note(result, lang: str) -> str:
-    record = extra(result, "weighting")
+    record = result.weighting.record
     tables = sorted({str(t) for t in record["random_index_table"] if isinstance(t, str) and t}) if record is not None \
         else []
-    spec = getattr(getattr(result, "framework", None), "weighting", None)
-    max_cr = getattr(spec, "max_cr", 0.1)
-    return label("ahp_note", lang, max_cr=f"{float(max_cr):g}",
+    return label("ahp_note", lang, max_cr=f"{result.framework.weighting.max_cr:g}",
                  tables=_join([_label_or(f"ri_{t}", lang, t) for t in tables], lang) or "—")
 
 
 def weighting_record_table(result, lang: str) -> TableSpec | None:
     """The weighting record as it is (level, id, name, weight, method, CR, λmax, RI table), for the workbook."""
-    record = extra(result, "weighting")
+    record = result.weighting.record
     if record is None:
         return None
     names = {}
@@ -262,34 +253,16 @@ def weighting_record_table(result, lang: str) -> TableSpec | None:
     return TableSpec(heads, ["text", "text", "text", "weight", "text", "coef", "coef", "text"], rows)
 
 
-def indicator_weights_table(result, lang: str) -> TableSpec:
-    """Indicators with their nominal weight and, when the result has it, their share of the index variance."""
-    from reports.scorecard import channel_name
-
-    inds = layout.natural_order(result.indicators.drop_duplicates("indicator_id"), "indicator_id")
-    shares = extra(result, "weights")
-    share = (shares.assign(indicator_id=shares["indicator_id"].astype(str)).set_index("indicator_id")
-             if shares is not None else None)
-    heads = [label("id", lang), label("indicator", lang), label("dimension", lang), label("channel", lang)]
-    kinds = ["text", "text", "text", "text"]
-    if share is not None:
-        heads += [label("nominal_weight", lang), label("variance_share", lang)]
-        kinds += ["weight", "share"]
-    else:
-        heads.append(label("weight", lang))
-        kinds.append("weight")
-    rows = []
-    for _, r in inds.iterrows():
-        line = [r["indicator_id"], r[name_column("indicator", lang)], r["dimension_id"],
-                channel_name(r["channel"], lang)]
-        if share is not None:
-            iid = str(r["indicator_id"])
-            nominal = share["nominal_weight"].get(iid, r["weight"]) if "nominal_weight" in share else r["weight"]
-            line += [nominal, share["variance_share"].get(iid, np.nan) if "variance_share" in share else np.nan]
-        else:
-            line.append(r["weight"])
-        rows.append(line)
-    return TableSpec(heads, kinds, rows)
+def indicator_weights_table(result: EvaluationResult, lang: str) -> TableSpec:
+    """Indicators with their nominal weight and their share of the index variance across departments."""
+    shares = result.weighting.variance_shares.set_index("indicator_id")
+    inds = natural_order(result.indicators.drop_duplicates("indicator_id"), "indicator_id")
+    heads = [label("id", lang), label("indicator", lang), label("dimension", lang), label("channel", lang),
+             label("nominal_weight", lang), label("variance_share", lang)]
+    rows = [[r["indicator_id"], r[name_column("indicator", lang)], r["dimension_id"],
+             channel_name(r["channel"], lang), shares["nominal_weight"].get(r["indicator_id"]),
+             shares["variance_share"].get(r["indicator_id"])] for _, r in inds.iterrows()]
+    return TableSpec(heads, ["text", "text", "text", "text", "weight", "share"], rows)
 
 
 # ---------------------------------------------------------------------------
@@ -298,7 +271,7 @@ def indicator_weights_table(result, lang: str) -> TableSpec:
 
 def reliability_table(result, lang: str, *, items: bool = False) -> TableSpec | None:
     """Scale rows (k, n, α raw/standardised/weighted, ω) or, with ``items``, the item rows."""
-    rel = extra(result, "reliability")
+    rel = optional_table(result.reliability, "scales")
     if rel is None:
         return None
     scale_col = name_column("scale", lang)
@@ -320,7 +293,7 @@ def reliability_table(result, lang: str, *, items: bool = False) -> TableSpec | 
 
 def interrater_facts(result, lang: str) -> list[Fact]:
     """Double-rated visits, Krippendorff's α and ICC of the checklist score, α of waits and of the items."""
-    ir = extra(result, "interrater")
+    ir = optional_table(result.reliability, "interrater")
     if ir is None:
         return []
     by = ir.set_index("measure")
@@ -340,14 +313,14 @@ def interrater_facts(result, lang: str) -> list[Fact]:
 
 def interrater_low_items(result, lang: str) -> str | None:
     """The checklist items whose Krippendorff's α is below 0.667, with their α, as one sentence."""
-    ir = extra(result, "interrater")
+    ir = optional_table(result.reliability, "interrater")
     if ir is None:
         return None
     items = ir[ir["level"] == "ordinal"].assign(a=lambda f: pd.to_numeric(f["alpha"], errors="coerce"))
     low = items[items["a"] < 0.667].sort_values(["a", "measure"], kind="mergesort")
     if not len(items):
         return None
-    text = _join([f"{m} ({layout.fmt(a, 'coef')})" for m, a in zip(low["measure"], low["a"])], lang) \
+    text = _join([f"{m} ({fmt(a, 'coef')})" for m, a in zip(low["measure"], low["a"])], lang) \
         if len(low) else label("no_movers", lang)
     return f"{label('ir_items_low', lang)}{'：' if lang == 'zh' else ': '}{text}"
 
@@ -365,22 +338,24 @@ def sampling_facts(result, lang: str) -> list[Fact]:
 
 def agreement_facts(result, lang: str) -> list[Fact]:
     """Survey against callback overall satisfaction across departments (correlations, mean difference, LoA)."""
-    ag = extra(result, "agreement")
+    ag = optional_table(result.reliability, "agreement")
     if ag is None:
         return []
-    r = ag.iloc[0]
-    level = layout.level_text(r["level"] if "level" in r and not missing(r["level"]) else 0.95)
-    return [
-        Fact(label("ag_pair", lang), f"{r['survey_indicator']} / {r['callback_indicator']}", "text"),
-        Fact(label("ag_n", lang), r["n"], "int"),
-        Fact(label("ag_pearson", lang), r["pearson_r"], "coef"),
-        Fact(label("ag_spearman", lang), r["spearman_rho"], "coef"),
-        Fact(label("ag_mean_diff", lang), r["mean_diff"], "points"),
-        Fact(label("ag_mean_diff_ci", lang, level=level),
-             f"{layout.fmt(r['mean_diff_ci_low'], 'points')} … {layout.fmt(r['mean_diff_ci_high'], 'points')}", "text"),
-        Fact(label("ag_loa", lang), f"{layout.fmt(r['loa_low'], 'points')} … {layout.fmt(r['loa_high'], 'points')}",
-             "text"),
-    ]
+    level = level_text(result.level)
+    out = []
+    for _, r in ag.iterrows():
+        out += [
+            Fact(label("ag_pair", lang), f"{r['survey_indicator']} / {r['callback_indicator']}", "text"),
+            Fact(label("ag_n", lang), r["n"], "int"),
+            Fact(label("ag_pearson", lang), r["pearson_r"], "coef"),
+            Fact(label("ag_spearman", lang), r["spearman_rho"], "coef"),
+            Fact(label("ag_mean_diff", lang), r["mean_diff"], "points"),
+            Fact(label("ag_mean_diff_ci", lang, level=level),
+                 f"{fmt(r['mean_diff_ci_low'], 'points')} … {fmt(r['mean_diff_ci_high'], 'points')}", "text"),
+            Fact(label("ag_loa", lang), f"{fmt(r['loa_low'], 'points')} … {fmt(r['loa_high'], 'points')}",
+                 "text"),
+        ]
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -389,7 +364,7 @@ def agreement_facts(result, lang: str) -> list[Fact]:
 
 def shrinkage_table(result, lang: str, *, top: int = 6, every: bool = False) -> TableSpec | None:
     """Departments shrunk most toward their category mean (and every small-sample one); all with ``every``."""
-    sh = extra(result, "shrinkage")
+    sh = optional_table(result.robustness, "shrinkage")
     if sh is None:
         return None
     sh = sh.assign(department_id=sh["department_id"].astype(str))
@@ -414,7 +389,7 @@ def shrinkage_table(result, lang: str, *, top: int = 6, every: bool = False) -> 
 
 def funnel_table(result, lang: str) -> TableSpec | None:
     """Each department's respondents, index, control limits at its n and position (workbook)."""
-    fu = extra(result, "funnel")
+    fu = optional_table(result.robustness, "funnel")
     if fu is None:
         return None
     names = _dep_names(result, lang)
@@ -431,7 +406,7 @@ def funnel_table(result, lang: str) -> TableSpec | None:
 
 
 def funnel_outside(result, lang: str) -> str | None:
-    fu = extra(result, "funnel")
+    fu = optional_table(result.robustness, "funnel")
     if fu is None or "position" not in fu:
         return None
     names = _dep_names(result, lang)
@@ -445,51 +420,50 @@ def funnel_outside(result, lang: str) -> str | None:
 
 
 # ---------------------------------------------------------------------------
-# change since last year
+# change since last year (the evaluation's tested changes, :attr:`EvaluationResult.trends`)
 # ---------------------------------------------------------------------------
 
-def changes(result, history) -> pd.DataFrame | None:
-    """:func:`reports.history.change_table` of the result's departments (None without history)."""
-    if history is None and "change" not in result.departments:
-        return None
-    return change_table(result.departments, history, int(getattr(result, "year", 0)),
-                        level=layout.confidence_level(result))
-
-
 def _significance(row, lang: str) -> str:
-    if row["comparable"] is False:
+    if not missing(row["comparable"]) and not bool(row["comparable"]):
         return label("not_comparable", lang)
-    if row["significant"] is None or missing(row["significant"]):
-        return layout.DASH
-    return label("significant" if row["significant"] else "not_significant", lang)
+    if missing(row["significant"]):
+        return DASH
+    return label("significant" if bool(row["significant"]) else "not_significant", lang)
 
 
-def movers_table(result, history, lang: str, which: str) -> TableSpec | None:
-    """The three most improved (``which="improved"``) or declined departments with interval and significance."""
-    ch = changes(result, history)
-    if ch is None:
+def movers_table(result: EvaluationResult, lang: str, which: str) -> TableSpec | None:
+    """The most improved (``which="improved"``) or declined departments with interval and significance.
+
+    The evaluation's movers lists (:func:`evaluation.trends.trends`): a
+    department whose published change is not comparable enters with its
+    like-for-like change over the unchanged indicators (``basis``).
+    """
+    if result.trends is None:
         return None
-    picked = movers(ch)[which]
+    movers = result.trends.movers
+    picked = movers[movers["list"] == {"improved": "most_improved", "declined": "most_declined"}[which]]
+    changes = index_changes(result)
     names = _dep_names(result, lang)
-    now = result.departments.set_index(result.departments["department_id"].astype(str))["index"]
     heads = [label("department", lang), label("previous_index", lang), label("index", lang), label("change", lang),
-             label("change_interval", lang, level=layout.level_text(layout.confidence_level(result)), interval="")
-             .strip(), label("significance", lang)]
-    rows = [[names.get(r["department_id"], r["department_id"]), r["previous_index"], now.get(r["department_id"]),
-             r["change"], layout.fmt_change_interval(r["change_ci_low"], r["change_ci_high"]),
-             _significance(r, lang)]
-            for _, r in picked.iterrows()]
+             label("change_interval", lang, level=level_text(result.level), interval="").strip(),
+             label("significance", lang)]
+    rows = []
+    for r in picked.sort_values("position").itertuples(index=False):
+        c = changes.loc[r.department_id]
+        verdict = label("significant" if bool(r.significant) else "not_significant", lang)
+        if r.basis == "comparable_indicators":
+            verdict += " · " + label("basis_comparable", lang)
+        rows.append([names.get(r.department_id, r.department_id), c["previous_estimate"], c["estimate"], r.change,
+                     fmt_change_interval(r.change_ci_low, r.change_ci_high), verdict])
     return TableSpec(heads, ["text", "score", "score", "points", "text", "text"], rows)
 
 
-def change_chart_data(result, history, lang: str) -> pd.DataFrame | None:
-    """Departments with a known change, largest first, shaped for :func:`reports.drawings.ranking_drawing`."""
-    ch = changes(result, history)
-    if ch is None:
+def change_chart_data(result: EvaluationResult, lang: str) -> pd.DataFrame | None:
+    """Departments with a tested change, largest first, shaped for :func:`reports.drawings.ranking_drawing`."""
+    changes = index_changes(result)
+    if changes is None:
         return None
-    deps = result.departments.assign(department_id=result.departments["department_id"].astype(str))
-    data = ch.merge(deps[["department_id", "category"]], on="department_id")
-    data = data[data["change"].notna()]
+    data = changes[changes["change"].notna()].reset_index()
     if not len(data):
         return None
     out = pd.DataFrame({"department_id": data["department_id"].to_numpy(),
@@ -505,43 +479,47 @@ def change_chart_data(result, history, lang: str) -> pd.DataFrame | None:
     return out.reset_index(drop=True)
 
 
-def change_facts(result, history, lang: str) -> list[Fact]:
-    ch = changes(result, history)
-    if ch is None:
+def change_facts(result: EvaluationResult, lang: str) -> list[Fact]:
+    changes = index_changes(result)
+    if changes is None:
         return []
-    known = ch[ch["change"].notna()]
-    sig = known["significant"].map(lambda v: v is True)
+    known = changes[changes["change"].notna()]
+    sig = known["significant"].fillna(False).astype(bool)
     return [Fact(label("n_changed", lang), len(known), "int"),
             Fact(label("mean_change", lang), float(known["change"].mean()) if len(known) else np.nan, "points"),
             Fact(label("n_up_significant", lang), int((sig & (known["change"] > 0)).sum()), "int"),
             Fact(label("n_down_significant", lang), int((sig & (known["change"] < 0)).sum()), "int")]
 
 
-def trends_table(result, history, lang: str) -> TableSpec | None:
-    """Every department: index by year (history plus this year), change, its interval, significance (workbook)."""
-    ch = changes(result, history)
-    if ch is None:
+def trends_note(result: EvaluationResult, lang: str) -> str:
+    return label("trends_note_adjusted", lang, level=level_text(result.level), method=adjustment_label(result, lang))
+
+
+def trends_table(result: EvaluationResult, lang: str) -> TableSpec | None:
+    """Every department: index by year (through the crosswalk), change, its interval, significance (workbook)."""
+    changes = index_changes(result)
+    if changes is None:
         return None
-    hist = history_frame(history)
-    year = int(getattr(result, "year", 0))
-    years = sorted({int(y) for y in hist["year"] if int(y) < year}) if hist is not None else []
-    wide = (hist[hist["year"] < year].pivot_table(index="department_id", columns="year", values="index",
-                                                  aggfunc="first") if years else pd.DataFrame())
+    series = result.trends.series
+    years = sorted(int(y) for y in series["year"].unique() if int(y) < result.year)
+    wide = series.pivot_table(index="department_id", columns="year", values="estimate", aggfunc="first")
     deps = result.departments.sort_values(["department_id"], key=lambda s: s.map(natural_key), kind="mergesort")
     names = _dep_names(result, lang)
-    chg = ch.set_index("department_id")
     heads = ["ID", label("department", lang)] + [str(y) for y in years] + [
-        str(year), label("change", lang), label("ci_low", lang), label("ci_high", lang), label("significance", lang),
-        label("comparable", lang)]
+        str(result.year), label("change", lang), label("ci_low", lang), label("ci_high", lang),
+        label("significance", lang), label("comparable", lang)]
     rows = []
     for r in deps.itertuples(index=False):
         dep = str(r.department_id)
-        c = chg.loc[dep]
         line = [dep, names.get(dep, dep)]
         line += [wide.loc[dep, y] if dep in wide.index and y in wide.columns else None for y in years]
-        comparable = None if c["comparable"] is None or missing(c["comparable"]) else \
-            label("yes" if c["comparable"] else "no", lang)
-        line += [r.index, c["change"], c["change_ci_low"], c["change_ci_high"], _significance(c, lang), comparable]
+        if dep in changes.index:
+            c = changes.loc[dep]
+            comparable = None if missing(c["comparable"]) else label("yes" if bool(c["comparable"]) else "no", lang)
+            line += [r.index, c["change"], c["change_ci_low"], c["change_ci_high"], _significance(c, lang),
+                     comparable]
+        else:
+            line += [r.index, None, None, None, DASH, None]
         rows.append(line)
     kinds = ["text", "text"] + ["score"] * len(years) + ["score", "points", "points", "points", "text", "text"]
     return TableSpec(heads, kinds, rows)
@@ -553,8 +531,8 @@ def trends_table(result, history, lang: str) -> TableSpec | None:
 
 def quality_facts(result, lang: str) -> list[Fact]:
     """City medians of the callback response rate (RR3), completion and record authenticity (G1)."""
-    q = getattr(result, "quality", None)
-    if q is None or not len(q):
+    q = result.quality
+    if not len(q):
         return []
     out = []
     for col, key, kind in (("rr3", "dq_rr3_median", "share"), ("callback_completion", "dq_completion_median", "share"),
@@ -566,13 +544,9 @@ def quality_facts(result, lang: str) -> list[Fact]:
 
 def quality_table(result, lang: str) -> TableSpec:
     """Per department (ranking order): samples, completion, RR3, wrong numbers, G1, G2, good-review rate, flags."""
-    from reports.charts import ranking_data
-
     deps = result.departments
-    order = ranking_data(deps, lang=lang)
-    quality = getattr(result, "quality", None)
-    q = (quality.set_index(quality["department_id"].astype(str)) if quality is not None and len(quality)
-         else pd.DataFrame(index=pd.Index([], dtype=str)))
+    order = department_order(deps, lang=lang)
+    q = result.quality.set_index("department_id")
     d = deps.set_index(deps["department_id"].astype(str))
     fields = [("n_survey", "n_survey", "int", d), ("n_callback", "n_callback", "int", d),
               ("callback_completion", "callback_completion", "share", q), ("rr3", "rr3_short", "share", q),

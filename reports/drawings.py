@@ -1,7 +1,7 @@
 """Vector charts for the PDF reports, drawn with reportlab graphics.
 
 They show the same data as the matplotlib charts in :mod:`reports.charts`
-(the ``*_data`` functions there decide what is shown) but are drawn as
+(the ``*_data`` functions of :mod:`reports.chart_data` decide what is shown) but are drawn as
 reportlab shapes: the text stays text in the shipped font (embedded,
 extractable), and a scorecard's charts cost milliseconds instead of the ~0.7 s
 a matplotlib PDF figure takes.
@@ -14,26 +14,25 @@ import math
 import numpy as np
 import pandas as pd
 
-from reports.charts import GRADE_COLORS, PALETTE, QUADRANT_COLORS, SERIES_COLORS, group_colors
+from reportlab.graphics.shapes import Circle, Drawing, Group, Line, PolyLine, Rect, String
+from reportlab.lib import colors
+from reportlab.pdfbase.pdfmetrics import stringWidth
+
+from reports.chart_data import GRADE_COLORS, PALETTE, QUADRANT_COLORS, SERIES_COLORS, group_colors, tie_bands
+from reports.fonts import register_reportlab
 from reports.labels import label
 
 
 def _fonts():
-    from reports.fonts import register_reportlab
-
     return register_reportlab()
 
 
 def _color(hex_code: str):
-    from reportlab.lib import colors
-
     return colors.HexColor(hex_code)
 
 
 def text_width(text: str, size: float, bold: bool = False) -> float:
     """Width in points of ``text`` set in the shipped font."""
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-
     regular, bold_name = _fonts()
     return stringWidth(text, bold_name if bold else regular, size)
 
@@ -49,8 +48,6 @@ def _fit(text: str, size: float, width: float) -> str:
 
 def _new_drawing(width: float, height: float):
     """A Drawing whose initial font is the shipped one (else reportlab references Helvetica)."""
-    from reportlab.graphics.shapes import Drawing
-
     drawing = Drawing(width, height)
     drawing.initialFontName = _fonts()[0]
     drawing.initialFontSize = 7
@@ -58,8 +55,6 @@ def _new_drawing(width: float, height: float):
 
 
 def _string(x, y, text, size=7.0, anchor="start", color="#000000", bold=False):
-    from reportlab.graphics.shapes import String
-
     regular, bold_name = _fonts()
     return String(x, y, text, fontName=bold_name if bold else regular, fontSize=size,
                   fillColor=_color(color), textAnchor=anchor)
@@ -75,8 +70,6 @@ def _ticks(lo: float, hi: float, target: int = 6) -> list[float]:
 
 
 def _x_axis(drawing, x0, x1, y, lo, hi, ticks, title=None, size=6.5):
-    from reportlab.graphics.shapes import Line
-
     scale = (x1 - x0) / (hi - lo)
     drawing.add(Line(x0, y, x1, y, strokeColor=_color("#444444"), strokeWidth=0.5))
     for t in ticks:
@@ -105,8 +98,6 @@ def legend_height(items: list[tuple[str, str]], size=6.5, max_width=None) -> flo
 
 def _legend(drawing, x, y, items: list[tuple[str, str]], size=6.5, max_width=None):
     """Colour swatches with names, left to right, wrapping at ``max_width``; the last row sits at ``y``."""
-    from reportlab.graphics.shapes import Rect
-
     cx, cy = x, y + (_legend_rows(items, size, max_width) - 1) * (size + 4)
     for text, color in items:
         w = 10 + text_width(text, size) + 10
@@ -133,9 +124,7 @@ def ranking_drawing(data: pd.DataFrame, width: float, *, lang: str = "zh", group
     The same drawing shows changes: ``edges=()``, ``reference=0`` (a solid
     line) and ``signed=True`` (values printed with their sign).
     """
-    from reportlab.graphics.shapes import Circle, Line, Rect
 
-    from reports.charts import tie_bands
 
     n = len(data)
     has_ci = data["ci_low"].notna().any() and data["ci_high"].notna().any()
@@ -207,8 +196,6 @@ def ranking_drawing(data: pd.DataFrame, width: float, *, lang: str = "zh", group
 
 def profile_drawing(data: pd.DataFrame, width: float, *, lang: str = "zh"):
     """Grouped bars per dimension: this department, city average, category best."""
-    from reportlab.graphics.shapes import Rect
-
     size = 7.0
     series = [("estimate", "this_department", SERIES_COLORS["department"]),
               ("city_average", "city_average", SERIES_COLORS["city_average"]),
@@ -244,8 +231,6 @@ def profile_drawing(data: pd.DataFrame, width: float, *, lang: str = "zh"):
 
 def quadrant_drawing(data: pd.DataFrame, width: float, height: float, *, lang: str = "zh"):
     """GB/T 19038 importance–performance chart; points labelled with indicator ids."""
-    from reportlab.graphics.shapes import Circle, Line, Rect
-
     drawing = _new_drawing(width, height)
     x0, x1, y0, y1 = 30, width - 6, 28, height - 6
     imp, perf = data["importance"].to_numpy(float), data["performance"].to_numpy(float)
@@ -293,7 +278,6 @@ def quadrant_drawing(data: pd.DataFrame, width: float, height: float, *, lang: s
         drawing.add(_string(x0 - 3, py(t) - 2, f"{t:g}", 6, "end", "#333333"))
     xlabel = "importance_lmg" if data.attrs.get("basis") == "drivers" else "importance"
     drawing.add(_string((x0 + x1) / 2, 4, label(xlabel, lang), 6.5, "middle", "#333333"))
-    from reportlab.graphics.shapes import Group
 
     ylab = Group(_string(0, 0, label("performance", lang), 6.5, "middle", "#333333"))
     ylab.translate(8, (y0 + y1) / 2)
@@ -305,8 +289,6 @@ def quadrant_drawing(data: pd.DataFrame, width: float, height: float, *, lang: s
 def grade_drawing(counts: pd.DataFrame, width: float, height: float, *, lang: str = "zh",
                   group_names: dict | None = None):
     """Stacked bars: departments per grade (columns of ``counts``) by category (rows)."""
-    from reportlab.graphics.shapes import Line, Rect
-
     drawing = _new_drawing(width, height)
     colors_ = group_colors(counts.index)
     legend_items = [(str(group_names.get(c, c)), colors_[c]) for c in counts.index] if group_names else []
@@ -341,8 +323,6 @@ def grade_drawing(counts: pd.DataFrame, width: float, height: float, *, lang: st
 
 def sparkline_drawing(series: pd.Series, width: float = 90, height: float = 26):
     """Index by year as a small line with the first and last years and the last value."""
-    from reportlab.graphics.shapes import Circle, PolyLine
-
     data = series.dropna().sort_index()
     drawing = _new_drawing(width, height)
     if len(data) < 2:
@@ -365,8 +345,6 @@ def sparkline_drawing(series: pd.Series, width: float = 90, height: float = 26):
 
 def heat_color(value: float, lo: float, hi: float):
     """Light sequential fill (white to blue) for a heatmap cell; text stays black and readable."""
-    from reportlab.lib import colors
-
     if value is None or not np.isfinite(value):
         return colors.white
     t = 0.0 if hi <= lo else min(1.0, max(0.0, (value - lo) / (hi - lo)))
@@ -401,7 +379,6 @@ def funnel_drawing(funnel: pd.DataFrame, limits: pd.DataFrame | None, width: flo
     ``overdispersion`` setting.  ``names`` maps department ids to the names
     printed beside the points outside the 95% limits.
     """
-    from reportlab.graphics.shapes import Circle, Line, PolyLine
 
     drawing = _new_drawing(width, height)
     data = funnel[funnel["n"].notna() & funnel["index"].notna()].sort_values(["n", "department_id"],
@@ -483,7 +460,6 @@ def funnel_drawing(funnel: pd.DataFrame, limits: pd.DataFrame | None, width: flo
         drawing.add(Line(px(t), y0, px(t), y0 - 2.5, strokeColor=_color("#444444"), strokeWidth=0.5))
         drawing.add(_string(px(t), y0 - 9, f"{t:g}", 6, "middle", "#333333"))
     drawing.add(_string((x0 + x1) / 2, y0 - 19, label("funnel_n", lang), 6.5, "middle", "#333333"))
-    from reportlab.graphics.shapes import Group
 
     ylab = Group(_string(0, 0, label("index", lang), 6.5, "middle", "#333333"))
     ylab.translate(8, (y0 + y1) / 2)
@@ -507,7 +483,6 @@ def rank_band_drawing(data: pd.DataFrame, width: float, *, n_departments: int, l
     ``rank_p95`` (``result.extra["sensitivity"]`` rows of one scope, names
     joined).  Rank 1 is at the left.
     """
-    from reportlab.graphics.shapes import Circle, Line
 
     n = len(data)
     size = 6.8

@@ -9,6 +9,8 @@ rebuilds it from the upstream variable font.
 
 Nothing here runs at import time: fonts are registered only when
 :func:`matplotlib_style` is entered or :func:`register_reportlab` is called.
+matplotlib is imported inside the matplotlib functions, so that the PDF and
+Excel documents never load it (notebook charts only, :mod:`reports.charts`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+
+from reportlab.lib.fonts import addMapping
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+
+from surveys.errors import MinpingError
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 REGULAR_PATH = FONT_DIR / "NotoSansSCSubset-Regular.ttf"
@@ -35,8 +43,6 @@ def font_paths() -> dict[str, Path]:
 
 
 def _check_files() -> None:
-    from surveys.errors import MinpingError
-
     missing = [str(p) for p in (REGULAR_PATH, BOLD_PATH) if not p.is_file()]
     if missing:
         raise MinpingError(
@@ -108,9 +114,6 @@ def register_reportlab() -> tuple[str, str]:
     Also registers the pair as a font family so that ``<b>`` in paragraphs
     switches to the bold face.
     """
-    from reportlab.lib.fonts import addMapping
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
 
     registered = set(pdfmetrics.getRegisteredFontNames())
     if REPORTLAB_REGULAR not in registered or REPORTLAB_BOLD not in registered:

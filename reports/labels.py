@@ -9,6 +9,7 @@ notes, flag explanations) is looked up with :func:`label`.
 from __future__ import annotations
 
 from surveys.errors import MinpingError
+from surveys.ledger import REASONS
 
 LANGS = ("zh", "en")
 
@@ -152,6 +153,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "flag_not_evaluated": ("未能评估：数据不足以计算综合指数。",
                            "Not evaluated: too little data to compute the index."),
     "flag_unknown": ("提示代码：{code}", "Flag code: {code}"),
+    "flag_data_rule": ("数据核查提示：{reason}（见数据质量清单）", "Data check: {reason} (see the data-quality ledger)"),
     # --- channels ---------------------------------------------------------------------------
     "channel_S": ("问卷", "Survey"),
     "channel_C": ("回访", "Callback"),
@@ -248,6 +250,7 @@ LABELS: dict[str, tuple[str, str]] = {
     # --- change since last year ---------------------------------------------------------------------------
     "change_interval": ("{level}区间 {interval}", "{level} interval {interval}"),
     "significant": ("变化显著", "significant"),
+    "basis_comparable": ("按口径未变的指标计", "on unchanged indicators"),
     "not_significant": ("变化不显著", "not significant"),
     "not_comparable": ("口径调整，不可比", "not comparable"),
     "previous_index": ("上年指数", "Previous index"),
@@ -311,6 +314,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "mean_attempts": ("平均拨打次数", "Mean call attempts"),
     "callback_top2": ("回访满意率", "Callback top-2 share"),
     "flag_short_G1_deduction": ("G1扣分", "G1 deduction"),
+    "flag_short_data_rule": ("数据核查", "data check"),
     "flag_short_G1_audit": ("G1审计", "G1 audit"),
     "flag_short_G2_inflation": ("G2虚高", "G2 inflation"),
     "flag_short_G3_completion": ("G3完成率低", "G3 low completion"),
@@ -514,11 +518,13 @@ def name_column(base: str, lang: str = "zh") -> str:
 
 
 def flag_text(code: str, lang: str = "zh", **thresholds: object) -> str:
-    """A data-quality flag code (``G1_audit`` ...) explained in words."""
+    """A flag code (``G1_audit`` ..., or a plausibility rule of the inputs) explained in words."""
     key = f"flag_{code}"
-    if key not in LABELS:
-        return label("flag_unknown", lang, code=code)
-    return label(key, lang, **thresholds)
+    if key in LABELS:
+        return label(key, lang, **thresholds)
+    if code in REASONS:
+        return label("flag_data_rule", lang, reason=REASONS[code][0 if lang == "zh" else 1])
+    return label("flag_unknown", lang, code=code)
 
 
 def split_flags(value: object) -> list[str]:

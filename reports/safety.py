@@ -23,6 +23,9 @@ import math
 import re
 from pathlib import Path
 
+import numpy as np
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
 from surveys.errors import DataValidationError, Problem
 
 #: First characters that make a spreadsheet program read a cell as a formula.
@@ -46,7 +49,6 @@ def safe_cell_value(value: object) -> object:
     if isinstance(value, bool):
         return value
     try:
-        import numpy as np
 
         if isinstance(value, np.generic):
             value = value.item()
@@ -74,7 +76,6 @@ def set_cell(cell, value: object, number_format: str | None = None) -> None:
     """
     value = safe_cell_value(value)
     if isinstance(value, str):
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
         # Control characters would make the XML invalid; Excel caps a cell at 32,767.
         value = ILLEGAL_CHARACTERS_RE.sub("", value)[:32767]

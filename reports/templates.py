@@ -17,11 +17,16 @@ the drop-down lists (Excel limits a list typed into the validation itself to
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.worksheet.datavalidation import DataValidation
+
 from reports.safety import set_cell, sheet_title
+from reports.workbook import FIXED_TIME
 from surveys.framework import Framework
 from surveys.schema import TABLES, ColumnSpec, TableSpec
 
@@ -31,7 +36,6 @@ __all__ = ["TemplateColumn", "template_columns", "write_templates"]
 LAST_ROW = 1_048_576
 INSTRUCTIONS_SHEET = "说明"
 LISTS_SHEET = "选项"
-_FIXED_TIME = dt.datetime(2000, 1, 1)
 _FORMATS = {"id": "@", "phone": "@", "month": "@", "text": "@", "date": "yyyy-mm-dd",
             "timestamp": "yyyy-mm-dd hh:mm", "number": "General", "count": "0"}
 _GENERAL_NOTES = (
@@ -65,7 +69,6 @@ class TemplateColumn:
     note : str
         The format and meaning, in Chinese, for the instructions sheet.
     """
-
     header: str
     name: str
     required: bool
@@ -131,8 +134,6 @@ def write_templates(framework: Framework, out_dir: str | Path, *, year: int | No
     instruction text is written through :func:`reports.safety.set_cell`, so
     no label or department name can become a formula.
     """
-    from openpyxl import Workbook
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -143,7 +144,7 @@ def write_templates(framework: Framework, out_dir: str | Path, *, year: int | No
         book.remove(book.active)
         book.properties.creator = "minping"
         book.properties.title = f"{spec.zh}填报模板"
-        book.properties.created = book.properties.modified = _FIXED_TIME
+        book.properties.created = book.properties.modified = FIXED_TIME
         data = book.create_sheet(sheet_title(spec.zh))
         notes = book.create_sheet(INSTRUCTIONS_SHEET)
         lists = book.create_sheet(LISTS_SHEET)
@@ -195,10 +196,6 @@ def _join(*parts: str) -> str:
 
 
 def _data_sheet(ws, lists, columns: list[TemplateColumn]) -> None:
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter, quote_sheetname
-    from openpyxl.worksheet.datavalidation import DataValidation
-
     fill = {True: PatternFill("solid", fgColor="FCE4D6"), False: PatternFill("solid", fgColor="E8EEF4")}
     list_column = 0
     for j, col in enumerate(columns, start=1):
@@ -235,8 +232,6 @@ def _data_sheet(ws, lists, columns: list[TemplateColumn]) -> None:
 
 
 def _instructions(ws, spec: TableSpec, columns: list[TemplateColumn]) -> None:
-    from openpyxl.styles import Alignment, Font
-
     set_cell(ws.cell(row=1, column=1), f"填表说明：{spec.zh}（{spec.name}）")
     ws.cell(row=1, column=1).font = Font(bold=True, size=13)
     row = 2

@@ -1,7 +1,7 @@
 """Workbook scaffolding: typed cells with number formats, header rows, native charts, reproducible saving.
 
 Numbers are stored as numbers with the Excel number format of their kind
-(:data:`reports.layout.XLSX_FORMATS`); text goes through
+(:data:`XLSX_FORMATS`); text goes through
 :func:`reports.safety.set_cell` so that no input string becomes a formula.
 Saving fixes every timestamp (document properties and ZIP entries), so equal
 input gives byte-identical files.
@@ -9,17 +9,40 @@ input gives byte-identical files.
 
 from __future__ import annotations
 
+import datetime as _dt
 import io
+import math
 import zipfile
 from pathlib import Path
 
-from reports.layout import FIXED_TIME, XLSX_FORMATS, Fact, TableSpec, missing
+from openpyxl import Workbook
+from openpyxl.chart import BarChart
+from openpyxl.chart.label import DataLabelList
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.writer.excel import ExcelWriter
+
+from reports.format import Fact, TableSpec, missing
+from reports.safety import set_cell
+
+#: every document property and ZIP entry carries this time, so equal input gives byte-identical files
+FIXED_TIME = _dt.datetime(2000, 1, 1, 0, 0, 0)
+
+# Excel number format per fact kind.
+XLSX_FORMATS = {
+    "score": "0.0",
+    "share": "0.0%",
+    "percent": '0.0"%"',
+    "points": "+0.0;-0.0;0.0",
+    "int": "0",
+    "weight": "0.0%",
+    "raw": "0.000",
+    "coef": "0.000",
+}
 
 
 def new_workbook(title: str):
     """An empty workbook (no default sheet) with fixed document properties."""
-    from openpyxl import Workbook
-
     wb = Workbook()
     wb.remove(wb.active)
     props = wb.properties
@@ -32,8 +55,6 @@ def new_workbook(title: str):
 
 
 def header_style(ws, ncols: int, row: int = 1) -> None:
-    from openpyxl.styles import Alignment, Font, PatternFill
-
     fill = PatternFill("solid", fgColor="E8EEF4")
     for col in range(1, ncols + 1):
         cell = ws.cell(row=row, column=col)
@@ -45,10 +66,6 @@ def header_style(ws, ncols: int, row: int = 1) -> None:
 def write_table(ws, header: list[str], rows: list[list], kinds: list[str], *, widths: list[float] | None = None,
                 start_row: int = 1, freeze: str | None = "A2") -> None:
     """A header row and typed rows; numbers keep their type and get the kind's number format."""
-    from openpyxl.utils import get_column_letter
-
-    from reports.safety import set_cell
-
     for j, text in enumerate(header, start=1):
         set_cell(ws.cell(row=start_row, column=j), text)
     header_style(ws, len(header), start_row)
@@ -69,10 +86,6 @@ def _text_units(text: str) -> int:
 
 def header_height(ws, header: list[str]) -> float:
     """Row height (points) that shows every wrapped header of ``ws``'s columns in full."""
-    import math
-
-    from openpyxl.utils import get_column_letter
-
     lines = 1
     for j, text in enumerate(header, start=1):
         width = ws.column_dimensions[get_column_letter(j)].width or 8.43
@@ -82,8 +95,6 @@ def header_height(ws, header: list[str]) -> float:
 
 def write_facts(ws, facts: list[Fact], *, start_row: int = 1, header: tuple[str, str] | None = None) -> int:
     """Facts as two columns (label, value); returns the next free row."""
-    from reports.safety import set_cell
-
     row = start_row
     if header:
         set_cell(ws.cell(row=row, column=1), header[0])
@@ -102,8 +113,6 @@ def write_facts(ws, facts: list[Fact], *, start_row: int = 1, header: tuple[str,
 
 def save_workbook(wb, path: Path) -> Path:
     """Save with fixed timestamps inside the archive so that equal input gives equal bytes."""
-    from openpyxl.writer.excel import ExcelWriter
-
     for ws in wb.worksheets:
         # Print every sheet across the page width; as many pages down as needed.
         ws.page_setup.orientation = "landscape"
@@ -134,9 +143,6 @@ def xlsx_table(ws, spec: TableSpec, *, widths: list[float] | None = None, freeze
 def xlsx_bar_chart(ws, *, title: str, categories, series: list, colors: list[str], anchor: str,
                    horizontal: bool = True, y_max: float | None = None, width: float = 18, height: float = 9):
     """A native bar chart in the palette; data labels switched off explicitly (LibreOffice shows them otherwise)."""
-    from openpyxl.chart import BarChart
-    from openpyxl.chart.label import DataLabelList
-
     chart = BarChart()
     chart.type = "bar" if horizontal else "col"
     chart.title = title
@@ -167,13 +173,6 @@ def xlsx_bar_chart(ws, *, title: str, categories, series: list, colors: list[str
 def write_note(ws, row: int, text: str, *, columns: int = 8) -> int:
     """A paragraph of text across the first ``columns`` columns, wrapped (so it neither overflows the print
     area nor widens it); returns the next row."""
-    import math
-
-    from openpyxl.styles import Alignment
-    from openpyxl.utils import get_column_letter
-
-    from reports.safety import set_cell
-
     cell = ws.cell(row=row, column=1)
     set_cell(cell, text)
     cell.alignment = Alignment(wrap_text=True, vertical="top")

@@ -13,7 +13,8 @@ admin_matters.docs_removed  docs_baseline - docs_current
 ratings.is_bad              1 for levels 1-2 (不满意, 非常不满意: a 差评), else 0
 ratings.rectified_on_time   1 if a bad review was rectified within its deadline in working days
                             (Mon-Fri, numpy.busday_count from the rating date), else 0; a bad
-                            review without a deadline gets the longest local deadline, 15 days
+                            review without a deadline gets the longest local deadline, 15 days;
+                            a rectification dated before the rating is never on time
 ratings.rectification_      1 if a bad review has a callback level, else 0
 called_back
 ratings.rectification_      1 if that callback was rated 基本满意 or better (levels 3-5), else 0
@@ -82,7 +83,9 @@ def _ratings(df: pd.DataFrame) -> pd.DataFrame:
         days[has] = np.busday_count(rated[has], rect_d[has])
     deadline = (df["deadline_days"] if "deadline_days" in df.columns else pd.Series(np.nan, index=df.index))
     deadline = deadline.fillna(DEFAULT_DEADLINE_DAYS).to_numpy()
-    df["rectified_on_time"] = (has & (days <= deadline)).astype(float)
+    # A rectification dated before its rating (kept by the plausibility rule rectified_before_rating) is no
+    # rectification of that rating: never on time.
+    df["rectified_on_time"] = (has & (days >= 0) & (days <= deadline)).astype(float)
     cb = df["callback_level"] if "callback_level" in df.columns else pd.Series(np.nan, index=df.index)
     called = bad & cb.notna()
     df["rectification_called_back"] = called.astype(float)

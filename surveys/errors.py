@@ -4,11 +4,20 @@ Every error carries a list of :class:`Problem` records so that loading can
 collect all problems and report them together.  A problem says *where*
 (file, row, column, department), *what was found*, *what was expected* and
 *how to fix it*.  The command line prints ``str(error)``; no traceback.
+
+Messages quote cells, and a cell may hold a personal number typed in the
+wrong column.  Every text of a :class:`Problem`, every error summary and
+every :class:`MinpingWarning` passes through
+:func:`surveys.privacy.mask_text` when it is made, so no phone or ID number
+reaches a terminal, a log or a file through a message.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+
+from .privacy import mask_text, mask_value
 
 
 @dataclass(frozen=True)
@@ -27,6 +36,12 @@ class Problem:
     value: object = None
     department: str | None = None
     code: str = "invalid"
+
+    def __post_init__(self) -> None:
+        # Masked once, here: every way a problem is shown (str, repr, the fields) is then safe.
+        for f in fields(self):
+            if f.name not in ("file", "row", "code"):
+                object.__setattr__(self, f.name, mask_value(getattr(self, f.name)))
 
     def __str__(self) -> str:
         where = []
@@ -52,7 +67,7 @@ class MinpingError(Exception):
     """Base class of every error minping raises on purpose."""
 
     def __init__(self, summary: str, problems: list[Problem] | tuple[Problem, ...] = ()):
-        self.summary = summary
+        self.summary = mask_text(summary)
         self.problems = tuple(problems)
         super().__init__(self._render())
 
@@ -81,7 +96,10 @@ class InsufficientDataError(MinpingError):
 
 
 class MinpingWarning(UserWarning):
-    """Base class of minping warnings."""
+    """Base class of minping warnings; the message is masked (:func:`surveys.privacy.mask_text`)."""
+
+    def __init__(self, *args):
+        super().__init__(*(mask_text(a) if isinstance(a, str) else a for a in args))
 
 
 class SmallSampleWarning(MinpingWarning):
@@ -90,3 +108,24 @@ class SmallSampleWarning(MinpingWarning):
 
 class NormalisedWeightsWarning(MinpingWarning):
     """Weights did not sum as documented and were rescaled."""
+
+
+def listing(items: Sequence, shown: int = 2, total: int | None = None) -> str:
+    """``C5, C9 and 12 more``: the first ``shown`` items and how many others there are.
+
+    ``total`` is the number of items when ``items`` holds only the first
+    of them.
+
+    Examples
+    --------
+    >>> listing(["C5", "C9", "C12"], shown=2)
+    'C5, C9 and 1 more'
+    >>> listing([4, 7])
+    '4 and 7'
+    """
+    items = [str(x) for x in items]
+    total = len(items) if total is None else total
+    if total <= shown and total == len(items):
+        return " and ".join(([", ".join(items[:-1])] if len(items) > 1 else []) + items[-1:])
+    shown = min(shown, len(items))
+    return f"{', '.join(items[:shown])} and {total - shown} more"

@@ -28,10 +28,21 @@ variant is ``dataclasses.replace(fw, share_interval="wilson")``.
 
 Loading collects every problem and raises one
 :class:`~surveys.errors.FrameworkError` listing them all, each with the fix.
+
+Plausibility rules
+------------------
+``[plausibility]`` declares what happens to values that parse but cannot be
+true (a weight with a lost decimal point, closed-on-time cases above closed
+cases, a rectification dated 1970): each rule's mode is ``stop``,
+``quarantine`` or ``flag``.  The rules, their defaults and the reasons for
+them are documented in :mod:`surveys.plausibility` and in the shipped
+``frameworks/default.toml``; they load into the frozen :class:`Plausibility`.
+An unknown key is an error with a did-you-mean suggestion.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import hashlib
 import tomllib
@@ -41,6 +52,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import FrameworkError, NormalisedWeightsWarning, Problem
+from .keys import ANY, LEAF, did_you_mean, unknown_keys
+from .normalize import name_key
 from .schema import CHANNELS, TABLES, table_fields
 
 DEFAULT_FRAMEWORK = Path(__file__).with_name("frameworks") / "default.toml"
@@ -51,16 +64,13 @@ SCALE_KINDS = ("likert", "binary", "count", "checklist")
 SCREEN_MODES = ("flag", "quarantine", "off")
 TIERS = ("H", "M", "L")
 WEIGHT_TOLERANCE = 0.01
+#: the confidence level of every interval when a framework does not set ``confidence_level``: the only
+#: default level in the toolkit (every other step takes the level it is given)
+DEFAULT_CONFIDENCE_LEVEL = 0.95
 #: interval methods for shares: framework name -> method of evaluation.design.proportion_interval
 SHARE_INTERVALS = {"logit": "logit", "korn_graubard": "beta", "wilson": "wilson"}
 #: how gates act on measured rates
 GATE_RULES = ("point", "evidence")
-
-
-def did_you_mean(value: object, allowed) -> str:
-    """``'did you mean "x"? '`` when ``value`` is close to one of ``allowed``, else ``''`` (starts a fix)."""
-    close = difflib.get_close_matches(str(value), [str(a) for a in allowed], n=1, cutoff=0.6)
-    return f'did you mean "{close[0]}"? ' if close else ""
 
 
 def _setting_problems(share_interval: object, gate_rule: object) -> list[Problem]:
@@ -202,6 +212,72 @@ class Screens:
     phone_on_many_cases_min: int = 3
 
 
+#: what a plausibility rule does with the rows it finds (rules in :mod:`surveys.plausibility`)
+PLAUSIBILITY_MODES = ("stop", "quarantine", "flag")
+
+
+@dataclass(frozen=True)
+class Plausibility:
+    """The ``[plausibility]`` section: one mode per rule, and the rules' settings.
+
+    Every ``str`` field is a rule, named as its ledger reason code and flag
+    code, whose mode is one of :data:`PLAUSIBILITY_MODES`: ``stop`` (the
+    run stops with a :class:`~surveys.errors.DataValidationError` naming
+    file, rows, column, values and the fix), ``quarantine`` (the rows go to
+    the ledger with the rule as reason) or ``flag`` (the rows are used and
+    their department gets the rule as a flag in the ledger's flag table).
+    What each rule checks and why its default is what it is:
+    :mod:`surveys.plausibility`.
+
+    Attributes
+    ----------
+    weight_invalid, weight_outlier : str
+        Design weights missing, not finite, not positive or above 1e9; and
+        beyond ``weight_ratio`` of their group's median.  Default ``stop``.
+    weight_ratio : float
+        How far from its group's median (department, and stratum when
+        strata are declared) a weight may be, as a factor: 50.
+    negative_number, rate_above_100 : str
+        Negative quantities; administrative subsets above their whole.
+        Default ``quarantine``.
+    promised_above_statutory, docs_increased : str
+        Promised days above statutory days; current documents above the
+        baseline.  Default ``flag``.
+    implausible_date : str
+        A date before ``earliest_date`` or after the period end.  Default
+        ``stop``.
+    earliest_date : datetime.date
+        Earliest plausible date of any input: 2015-01-01.
+    late_days : int
+        Days after the period end that a rectification or a guide check may
+        still fall: 90.
+    rectified_before_rating : str
+        A 好差评 rectification dated before its rating.  Default ``flag``.
+    no_call_record, no_final_disposition : str
+        A callback interview whose case has no call record, or whose calls
+        never completed an interview.  Default ``quarantine``.
+    """
+
+    weight_invalid: str = "stop"
+    weight_outlier: str = "stop"
+    weight_ratio: float = 50.0
+    negative_number: str = "quarantine"
+    rate_above_100: str = "quarantine"
+    promised_above_statutory: str = "flag"
+    docs_increased: str = "flag"
+    implausible_date: str = "stop"
+    earliest_date: dt.date = dt.date(2015, 1, 1)
+    late_days: int = 90
+    rectified_before_rating: str = "flag"
+    no_call_record: str = "quarantine"
+    no_final_disposition: str = "quarantine"
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """The names of the rules (the fields holding a mode)."""
+        return tuple(name for name, value in vars(self).items() if isinstance(value, str))
+
+
 @dataclass(frozen=True)
 class WeightingSpec:
     """How the weights are set: ``explicit`` (the weights in the file) or ``ahp``.
@@ -219,6 +295,30 @@ class WeightingSpec:
     allow_inconsistent: bool = False
     dimension_comparisons: tuple[tuple[str, str, float], ...] = ()
     indicator_comparisons: dict[str, tuple[tuple[str, str, float], ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Roles:
+    """What some indicators stand for, where the toolkit needs to know it (declared, never assumed from ids).
+
+    ``outcome``: the survey Likert indicator of overall satisfaction that the
+    drivers analysis explains (:mod:`evaluation.drivers`); ``outcomes``: every
+    indicator that measures an outcome rather than something a department
+    does (never offered as an improvement action); ``inflation_indicator``:
+    the callback Likert indicator whose top-2-box rate gate G2 compares with
+    the 好差评 good-review rate; ``agreement``: pairs ``(survey, callback)``
+    of indicators measuring the same thing on two channels, compared across
+    departments; ``reform_figures``: the objective reform figures reported
+    beside the index, name -> indicator whose raw value is shown.  A role a
+    framework does not declare is skipped with a stated reason, never
+    computed from something else.
+    """
+
+    outcome: str | None = None
+    outcomes: tuple[str, ...] = ()
+    inflation_indicator: str | None = None
+    agreement: tuple[tuple[str, str], ...] = ()
+    reform_figures: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -251,6 +351,8 @@ class Framework:
     crosswalk: tuple[CrosswalkEntry, ...] = ()
     screens: Screens = Screens()
     weighting: WeightingSpec = WeightingSpec()
+    roles: Roles = Roles()
+    plausibility: Plausibility = Plausibility()
     share_interval: str = "logit"
     gate_rule: str = "point"
     source: str = ""
@@ -286,11 +388,11 @@ class Framework:
         )
 
     def name_lookup(self) -> dict[str, str]:
-        """Map every id, name and alias (stripped) to the department id."""
+        """Map every id, name and alias, in matching form (:func:`surveys.normalize.name_key`), to the id."""
         out: dict[str, str] = {}
         for d in self.departments:
             for key in (d.id, d.name, d.name_en, *d.aliases):
-                out[key.strip()] = d.id
+                out[name_key(key)] = d.id
         return out
 
     def nominal_weights(self) -> dict[str, float]:
@@ -331,6 +433,37 @@ class Framework:
 # ---------------------------------------------------------------------------
 
 
+def _fields(cls) -> dict:
+    return {k: LEAF for k in cls.__dataclass_fields__}
+
+
+#: every section and key a framework file may have (:mod:`surveys.keys`); anything else is an error
+FRAMEWORK_SHAPE = {
+    "framework": {"id": LEAF, "version": LEAF, "name": LEAF, "name_en": LEAF, "likert_preset": LEAF,
+                  "confidence_level": LEAF, "missing_dimension_flag": LEAF, "share_interval": LEAF},
+    "likert_presets": {"*": LEAF},
+    "scales": {"*": {"kind": LEAF, "codes": LEAF, "na_codes": LEAF, "top_box": LEAF, "bottom_box": LEAF,
+                     "labels": {"*": LEAF}}},
+    "dimensions": [{"id": LEAF, "name": LEAF, "name_en": LEAF, "weight": LEAF}],
+    "indicators": [{"id": LEAF, "dimension": LEAF, "name": LEAF, "name_en": LEAF, "channel": LEAF, "table": LEAF,
+                    "field": LEAF, "measure": LEAF, "weight": LEAF, "scale": LEAF, "denominator": LEAF,
+                    "success": LEAF, "version": LEAF,
+                    "transform": {"kind": LEAF, "worst": LEAF, "frontier": LEAF, "preset": LEAF}}],
+    "gates": {**_fields(Gates), "rule": LEAF},
+    "grades": [{"grade": LEAF, "name": LEAF, "name_en": LEAF, "min": LEAF}],
+    "categories": [{"id": LEAF, "name": LEAF, "name_en": LEAF, "optional": LEAF}],
+    "departments": [{"id": LEAF, "name": LEAF, "name_en": LEAF, "category": LEAF, "tier": LEAF,
+                     "first_year": LEAF, "last_year": LEAF, "optional": LEAF, "aliases": LEAF}],
+    "crosswalk": [{"year": LEAF, "successor": LEAF, "predecessors": LEAF, "kind": LEAF}],
+    "screens": _fields(Screens),
+    "weighting": {"method": LEAF, "ahp_method": LEAF, "random_index": LEAF, "max_cr": LEAF,
+                  "allow_inconsistent": LEAF, "dimensions": LEAF, "indicators": {"*": {"comparisons": LEAF}}},
+    "roles": {"outcome": LEAF, "outcomes": LEAF, "inflation_indicator": LEAF, "agreement": LEAF,
+              "reform_figures": {"*": LEAF}},
+    "plausibility": ANY,  # checked with its values by _parse_plausibility
+}
+
+
 def load_framework(path: str | Path | None = None) -> Framework:
     """Load and validate a framework TOML file (the shipped default if ``None``).
 
@@ -365,6 +498,7 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
     def problem(message: str, fix: str, **kw: Any) -> None:
         problems.append(Problem(message, fix=fix, file=source, **kw))
 
+    unknown_keys(data, FRAMEWORK_SHAPE, problem)
     head = data.get("framework", {})
     for key in ("id", "version"):
         if not head.get(key):
@@ -440,10 +574,6 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
     for p in _setting_problems(share_interval, gate_rule):
         problem(p.message, p.fix)
     gates = Gates(**{k: type(getattr(Gates(), k))(v) for k, v in g.items() if hasattr(Gates(), k)})
-    for k in g:
-        if not hasattr(Gates(), k):
-            problem(f"unknown gate setting '{k}'", f"{did_you_mean(k, [*Gates.__dataclass_fields__, 'rule'])}"
-                    f"use one of {sorted([*Gates.__dataclass_fields__, 'rule'])}")
 
     grades = tuple(GradeBand(x["grade"], x.get("name", x["grade"]), x.get("name_en", x["grade"]),
                              float(x.get("min", 0))) for x in data.get("grades", []))
@@ -490,16 +620,16 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
     s = data.get("screens", {})
     screens = Screens(**{k: type(getattr(Screens(), k))(v) for k, v in s.items() if hasattr(Screens(), k)})
     for k, v in s.items():
-        if not hasattr(Screens(), k):
-            problem(f"unknown screen '{k}'", f"use one of {sorted(Screens.__dataclass_fields__)}")
-        elif isinstance(getattr(Screens(), k), str) and v not in SCREEN_MODES:
+        if hasattr(Screens(), k) and isinstance(getattr(Screens(), k), str) and v not in SCREEN_MODES:
             problem(f"screen '{k}' = '{v}'", f"use one of {list(SCREEN_MODES)}")
 
     weighting = _parse_weighting(data.get("weighting", {}), {d.id for d in dims}, inds, problem)
+    roles = _parse_roles(data.get("roles", {}), {i.id: i for i in inds}, problem)
+    plausibility = _parse_plausibility(data.get("plausibility", {}), problem)
 
-    level = float(head.get("confidence_level", 0.95))
+    level = float(head.get("confidence_level", DEFAULT_CONFIDENCE_LEVEL))
     if not 0.5 <= level < 1:
-        problem(f"confidence_level {level} is outside [0.5, 1)", "use e.g. 0.95")
+        problem(f"confidence_level {level} is outside [0.5, 1)", f"use e.g. {DEFAULT_CONFIDENCE_LEVEL}")
 
     if problems:
         raise FrameworkError(f"The framework {source} is invalid", problems)
@@ -509,8 +639,8 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
         likert_presets=presets, confidence_level=level,
         missing_dimension_flag=float(head.get("missing_dimension_flag", 0.30)), scales=scales,
         dimensions=tuple(dims), indicators=tuple(inds), gates=gates, grades=grades, categories=cats,
-        departments=tuple(deps), crosswalk=tuple(crosswalk), screens=screens, weighting=weighting,
-        share_interval=share_interval, gate_rule=gate_rule, source=source,
+        departments=tuple(deps), crosswalk=tuple(crosswalk), screens=screens, weighting=weighting, roles=roles,
+        plausibility=plausibility, share_interval=share_interval, gate_rule=gate_rule, source=source,
     )
 
 
@@ -547,6 +677,44 @@ def _parse_weighting(w: dict, dim_ids: set[str], inds, problem) -> WeightingSpec
                          random_index=w.get("random_index", "saaty1980"), max_cr=float(w.get("max_cr", 0.1)),
                          allow_inconsistent=bool(w.get("allow_inconsistent", False)),
                          dimension_comparisons=dims, indicator_comparisons=per_dim)
+
+
+
+
+def _parse_roles(r: dict, inds: dict[str, Indicator], problem) -> Roles:
+    """``[roles]``: every id must be an indicator of the framework, of the kind the role needs."""
+
+    def known(iid, where: str, *, channel: str | None = None, likert: bool = False) -> str | None:
+        ind = inds.get(str(iid))
+        if ind is None:
+            problem(f"[roles] {where}: '{iid}' is not an indicator of the framework",
+                    f"use one of {sorted(inds)} or remove the role")
+            return None
+        if channel and ind.channel != channel:
+            problem(f"[roles] {where}: indicator {iid} reads channel {ind.channel}, the role needs {channel}",
+                    f"name an indicator of channel {channel}")
+        if likert and ind.measure != "likert":
+            problem(f"[roles] {where}: indicator {iid} is not a Likert indicator", "name a Likert indicator")
+        return str(iid)
+
+    outcome = known(r["outcome"], "outcome", channel="S", likert=True) if "outcome" in r else None
+    outcomes = tuple(x for x in (known(i, "outcomes") for i in r.get("outcomes", ())) if x)
+    inflation = (known(r["inflation_indicator"], "inflation_indicator", channel="C", likert=True)
+                 if "inflation_indicator" in r else None)
+    pairs = []
+    for pair in r.get("agreement", ()):
+        if not (isinstance(pair, (list, tuple)) and len(pair) == 2):
+            problem(f"[roles] agreement: {pair!r} is not a pair", 'write each as ["<survey id>", "<callback id>"]')
+            continue
+        a, b = known(pair[0], "agreement", channel="S"), known(pair[1], "agreement", channel="C")
+        if a and b:
+            pairs.append((a, b))
+    figures = {}
+    for name, iid in (r.get("reform_figures", {}) or {}).items():
+        if known(iid, f"reform_figures.{name}"):
+            figures[str(name)] = str(iid)
+    return Roles(outcome=outcome, outcomes=outcomes, inflation_indicator=inflation, agreement=tuple(pairs),
+                 reform_figures=figures)
 
 
 def _opt_float(x: Any) -> float | None:
@@ -633,3 +801,53 @@ def _check_weights(dims, inds, problem):
         if factor and factor != 1.0:
             out = [replace(i, weight=i.weight * factor) if i.dimension == dim.id else i for i in out]
     return dims, out
+
+
+def _parse_plausibility(section: dict, problem) -> Plausibility:
+    """``[plausibility]`` into :class:`Plausibility`; unknown keys and bad values are problems."""
+    defaults = Plausibility()
+    known = list(Plausibility.__dataclass_fields__)
+    values: dict[str, Any] = {}
+    if not isinstance(section, dict):
+        problem("[plausibility] is not a table of settings", "write it as a [plausibility] section with key = value")
+        return defaults
+
+    def did_you_mean(word: str, options) -> str:
+        close = difflib.get_close_matches(str(word), list(options), n=1)
+        return f"did you mean '{close[0]}'? " if close else ""
+
+    for key, value in section.items():
+        where = f"[plausibility] {key} = {value!r}"
+        if key not in known:
+            problem(f"[plausibility]: unknown setting '{key}'",
+                    did_you_mean(key, known) + f"the settings are {', '.join(known)}")
+            continue
+        default = getattr(defaults, key)
+        if isinstance(default, str):
+            if value not in PLAUSIBILITY_MODES:
+                problem(f"{where} is not a mode", did_you_mean(value, PLAUSIBILITY_MODES)
+                        + f"use one of {', '.join(repr(m) for m in PLAUSIBILITY_MODES)}")
+                continue
+        elif key == "weight_ratio":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 1:
+                problem(f"{where} is not a factor above 1", "give a number above 1, e.g. weight_ratio = 50")
+                continue
+            value = float(value)
+        elif key == "late_days":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                problem(f"{where} is not a whole number of days", "give a whole number of 0 or more, e.g. 90")
+                continue
+        elif key == "earliest_date":
+            if isinstance(value, dt.datetime):
+                value = value.date()
+            elif isinstance(value, str):
+                try:
+                    value = dt.date.fromisoformat(value)
+                except ValueError:
+                    problem(f"{where} is not a date", "write it as earliest_date = 2015-01-01")
+                    continue
+            elif not isinstance(value, dt.date):
+                problem(f"{where} is not a date", "write it as earliest_date = 2015-01-01")
+                continue
+        values[key] = value
+    return replace(defaults, **values)

@@ -4,8 +4,10 @@
 columns onto the canonical table, parses every value, and sorts every row
 into *used* or *quarantined* (with a reason code) in a :class:`Ledger`.
 Structural problems (unreadable file, missing required column, a department
-column that matches the register for hardly any row, ...) are collected over
-all files and raised together as one :class:`DataValidationError`.
+column that matches the register for hardly any row, a design column the
+table does not have, ...) are collected over all files and raised together
+as one :class:`DataValidationError`, with the rows that plausibility rules in
+``stop`` mode found (:mod:`surveys.plausibility`).
 
 Phone numbers are hashed and masked here, at the door (:mod:`surveys.privacy`).
 """
@@ -19,14 +21,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import aggregate, derive, screens
+from . import aggregate, derive, plausibility, screens
 from .errors import DataValidationError, MinpingWarning, Problem
 from .framework import Framework
 from .ledger import Ledger
 from .normalize import parse_codes, parse_dates, parse_numbers
 from .privacy import hash_phone, mask_phone, scrub_text
 from .project import InputSpec, Project
-from .readers import PARQUET_SUFFIXES, RawTable, read_table
+from .grid import RawTable, ReadLimits, arrow_text, text_column
+from .readers import PARQUET_SUFFIXES, read_table
 from .schema import TABLES, ChannelData, TableSpec
 
 #: share of rows whose department must match the register, below which the column is a structural problem
@@ -35,6 +38,8 @@ MIN_DEPARTMENT_MATCH = 0.5
 STREAMED_TABLES = ("ratings",)
 #: records per batch of a streamed table
 BATCH_ROWS = 1 << 19
+#: keys of [inputs.design] that name a column of the table
+DESIGN_COLUMNS = ("weights", "strata", "cluster", "fpc")
 
 
 @dataclass
@@ -51,8 +56,11 @@ class YearInput:
 
 
 def load_year(project: Project, framework: Framework, year: int, *, stream: bool = True,
-              batch_rows: int = BATCH_ROWS) -> YearInput:
+              batch_rows: int = BATCH_ROWS, limits: ReadLimits | None = None) -> YearInput:
     """Read, validate and derive every input table of ``year``.
+
+    ``limits`` bounds what reading each file may cost
+    (:class:`~surveys.readers.ReadLimits`; the documented defaults when None).
 
     With ``stream``, a table of :data:`STREAMED_TABLES` whose inputs are all
     Parquet is read in record batches of ``batch_rows`` records; each batch
@@ -62,8 +70,25 @@ def load_year(project: Project, framework: Framework, year: int, *, stream: bool
     month, with ``_count``), which evaluation accepts in place of the records;
     the ledger is the same as without streaming.
     """
+    if year not in project.years:
+        raise DataValidationError(f"{year} is not a year of the project", [Problem(
+            f"year {year}", file=str(project.path), code="unknown_year",
+            fix=f"use one of {list(project.years)}, or add {year} to [project] years with its [[inputs]]")])
+    absent = [s for s in project.inputs_for(year) if not s.path.is_file()]
+    if absent:
+        raise DataValidationError(f"The input files of {year} are not there", [Problem(
+            "input file not found", file=str(s.path), code="input_missing",
+            fix="put the file there, or correct its path in project.toml (relative to the project file)")
+            for s in absent])
+    if not project.inputs_for(year):
+        raise DataValidationError(f"No input files for {year}", [Problem(
+            f"project.toml lists no [[inputs]] for {year}", file=str(project.path), code="input_missing",
+            fix=f"add [[inputs]] entries with year = {year}, one per file")])
     ledger = Ledger()
     problems: list[Problem] = []
+    checker = plausibility.Checker(framework.plausibility, ledger,
+                                   {project.label(s.path): str(s.path) for s in project.inputs_for(year)})
+    failed: set[str] = set()  # tables with a file that could not be used
     parts: dict[str, list[pd.DataFrame]] = {}
     designs: dict[str, dict] = {}
     files = []
@@ -78,9 +103,9 @@ def load_year(project: Project, framework: Framework, year: int, *, stream: bool
         if spec.table in streamed:
             if spec.table not in aggregated:
                 group = [s for s in specs if s.table == spec.table]
-                aggregated[spec.table] = _stream_table(group, [_label(s.path, project.root) for s in group],
+                aggregated[spec.table] = _stream_table(group, [project.label(s.path) for s in group],
                                                        framework, lookup, year, period, ledger, problems,
-                                                       project.salt, batch_rows)
+                                                       project.salt, batch_rows, checker)
             if aggregated[spec.table] is not None:
                 files.append({"year": year, "table": spec.table, "path": str(spec.path)})
                 if spec.design:
@@ -88,30 +113,34 @@ def load_year(project: Project, framework: Framework, year: int, *, stream: bool
             continue
         try:
             df = _load_file(spec, framework, lookup, year, period, ledger, problems, project.salt,
-                            label=_label(spec.path, project.root))
+                            label=project.label(spec.path), limits=limits, checker=checker)
         except DataValidationError as exc:
             problems.extend(exc.problems or [Problem(exc.summary, file=str(spec.path))])
+            failed.add(spec.table)
             continue
         if df is None:
+            failed.add(spec.table)
             continue
         files.append({"year": year, "table": spec.table, "path": str(spec.path)})
         parts.setdefault(spec.table, []).append(df)
         if spec.design:
             designs[spec.table] = dict(spec.design)
-    if problems:
-        raise DataValidationError(f"The inputs for {year} cannot be used", problems)
     tables = {}
     for name, dfs in parts.items():
         df = pd.concat(dfs, ignore_index=True) if len(dfs) > 1 else dfs[0]
         if len(dfs) > 1:
             df = _drop_duplicate_keys(df, TABLES[name], ledger)
         tables[name] = df
+    tables = checker.check_tables(tables, designs, skip=failed)
+    problems += checker.problems()
+    if problems:
+        raise DataValidationError(f"The inputs for {year} cannot be used", problems)
     tables = screens.apply(tables, framework, ledger)
     tables = derive.derive_all(tables)
     for name, df in tables.items():
         tables[name] = df.drop(columns=["_file", "_row", "_dept_text"], errors="ignore")
     tables.update(aggregated)
-    return YearInput(ChannelData(year, tables, designs), ledger, files)
+    return YearInput(ChannelData(year, tables, designs, flags=ledger.flags_frame()), ledger, files)
 
 
 # ---------------------------------------------------------------------------
@@ -145,37 +174,47 @@ def _map_columns(raw: pd.DataFrame, spec: InputSpec, table: TableSpec, problems:
         problems.append(Problem(
             f"required column '{c}' ({col.zh}) is missing", file=str(spec.path), column=c,
             fix=f"add the column, or map the file's column to '{c}' under [inputs.columns] in project.toml"))
+    for role in DESIGN_COLUMNS:
+        value = spec.design.get(role)
+        for name in ([value] if isinstance(value, str) else list(value or ())):
+            if name in df.columns:
+                continue
+            # Without this, the design would silently fall back to its default (e.g. equal weights).
+            have = [c.name for c in table.columns if c.kind in ("number", "text", "id")]
+            problems.append(Problem(
+                f"[inputs.design] names '{name}' as {role}, but the file has no column '{name}' after mapping",
+                file=str(spec.path), column=name, code="design_column_missing",
+                fix=f"map the file's {role} column to one of table '{table.name}''s columns ({', '.join(have)}) "
+                    f"under [inputs.columns] and name that column in [inputs.design], or remove {role} from "
+                    "[inputs.design]"))
     return df.loc[:, ~df.columns.duplicated()]
 
 
-def _label(path, root) -> str:
-    """How a file is named in the ledger: its path relative to the project folder (POSIX separators)."""
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.name
-
-
-def _load_file(spec, framework, lookup, year, period, ledger: Ledger, problems, salt, *, label: str):
+def _load_file(spec, framework, lookup, year, period, ledger: Ledger, problems, salt, *, label: str,
+               checker: plausibility.Checker, limits: ReadLimits | None = None):
     table = TABLES[spec.table]
-    raw = _read(spec, table)
+    raw = _read(spec, table, limits)
     n_before = len(problems)
     df = _map_columns(raw.frame, spec, table, problems)
     if len(problems) > n_before:
         return None
     used = _check_rows(df, raw.source_rows, spec, framework, lookup, year, period, ledger, problems, salt,
-                       label=label)
+                       label=label, checker=checker)
     if used is not None:
         ledger.count(file=label, table=spec.table, rows_in=len(df), rows_used=len(used), blank_rows=raw.blank_rows)
     return used
 
 
 def _check_rows(df, source_rows, spec, framework, lookup, year, period, ledger: Ledger, problems, salt, *,
-                label: str, keys: aggregate.KeyBook | None = None, tally: _Tally | None = None, columns=None):
+                label: str, checker: plausibility.Checker, keys: aggregate.KeyBook | None = None,
+                tally: _Tally | None = None, columns=None):
     """The per-row rules of one file (or one record batch of it): parse, quarantine, return the used rows.
 
     Every value is parsed; a row that breaks a rule is quarantined in the
-    ledger with the first reason found.  ``keys`` and ``tally`` carry what a
+    ledger with the first reason found.  The plausibility row rules
+    (:mod:`surveys.plausibility`) run on the rows still in use after the
+    parsing rules and the period screen, before duplicate keys; ``checker``
+    settles them and collects what stops the year.  ``keys`` and ``tally`` carry what a
     streamed file's batches share (repeated keys, the department match);
     without them the file is checked whole.  ``columns``: only these of the
     used rows are returned.  None when the department column is a structural
@@ -183,6 +222,7 @@ def _check_rows(df, source_rows, spec, framework, lookup, year, period, ledger: 
     """
     table = TABLES[spec.table]
     fname = label
+    stamps: dict[str, pd.Series] = {}  # date and month columns as timestamps, for the plausibility rules
     df["_file"] = fname
     df["_row"] = np.asarray(source_rows)
     marks = _Marks(len(df))
@@ -234,11 +274,12 @@ def _check_rows(df, source_rows, spec, framework, lookup, year, period, ledger: 
         elif col.kind == "date":
             values, bad = parse_dates(s)
             mark(bad, "bad_date", cell)
-            df[col.name] = values
+            df[col.name] = stamps[col.name] = values
         elif col.kind == "month":
             values, bad = parse_dates(text.where(~text.str.fullmatch(r"\d{4}\D\d{1,2}\D?", na=False),
                                                  text.str.replace(r"\D", "-", regex=True).str.rstrip("-") + "-01"))
             mark(bad, "bad_date", cell)
+            stamps[col.name] = values
             df[col.name] = _per_distinct(values, lambda u: u.dt.strftime("%Y-%m").astype("string"))
         elif col.kind == "category":
             labels = dict(col.labels)
@@ -271,10 +312,23 @@ def _check_rows(df, source_rows, spec, framework, lookup, year, period, ledger: 
     if table.date_column and table.date_column in df.columns and period is not None:
         mode = framework.screens.outside_period
         d = df[table.date_column]
-        outside = d.notna() & ((d < pd.Timestamp(period[0])) | (d > pd.Timestamp(period[1]) + pd.Timedelta(days=1)))
+        outside = d.notna() & ((d < pd.Timestamp(period[0])) | (d >= pd.Timestamp(period[1]) + pd.Timedelta(days=1)))
+
+        def shown(idx):
+            return (table.date_column + "=" + d.iloc[idx].dt.strftime("%Y-%m-%d").fillna("")).tolist()
         if mode == "quarantine":
-            mark(outside.to_numpy(), "outside_period",
-                 lambda idx: (table.date_column + "=" + d.iloc[idx].dt.strftime("%Y-%m-%d").fillna("")).tolist())
+            mark(outside.to_numpy(), "outside_period", shown)
+        elif mode == "flag" and (idx := np.flatnonzero(outside.to_numpy() & marks.ok())).size:
+            # kept, and said so: the department is flagged with the first example
+            depts = df["department_id"].to_numpy()[idx]
+            first = {dept: k for k, dept in reversed(list(enumerate(depts)))}
+            texts = shown(idx[list(first.values())])
+            ledger.flag_rows(table=spec.table, code="outside_period", departments=depts,
+                             examples={dept: f"{fname} row {df['_row'].iloc[idx[k]]}: {t}"
+                                       for (dept, k), t in zip(first.items(), texts, strict=True)})
+
+    # values that parse but cannot be true: stopped, quarantined or flagged as the framework says
+    checker.check_rows(df, table, spec.design, period, stamps, ok=marks.ok, quarantine=mark)
 
     # duplicate keys within the file (first kept); across files when streamed
     key = [k for k in table.key if k in df.columns]
@@ -365,9 +419,7 @@ def _cells(s: pd.Series, text: pd.Series | None, name: str):
             return (name + "=" + text.iloc[idx].astype("string").fillna("")).tolist()
         import pyarrow as pa
 
-        from .readers import _arrow_text
-
-        shown = _arrow_text(pa.array(s.iloc[idx].to_numpy(), from_pandas=True))
+        shown = arrow_text(pa.array(s.iloc[idx].to_numpy(), from_pandas=True))
         return [name + "=" + ("" if v is None else v) for v in shown.to_pylist()]
     return detail
 
@@ -421,7 +473,7 @@ def _column_targets(columns, spec: InputSpec, table: TableSpec) -> dict:
     return rename
 
 
-def _read(spec: InputSpec, table: TableSpec) -> RawTable:
+def _read(spec: InputSpec, table: TableSpec, limits: ReadLimits | None = None) -> RawTable:
     """The file's cells as :func:`~surveys.readers.read_table` gives them, except Parquet numbers and timestamps.
 
     A Parquet column that maps to a number, count or code column and holds
@@ -431,7 +483,7 @@ def _read(spec: InputSpec, table: TableSpec) -> RawTable:
     """
     if spec.path.suffix.lower() not in PARQUET_SUFFIXES:
         return read_table(spec.path, sheet=spec.sheet, header_rows=spec.header_rows, delimiter=spec.delimiter,
-                          encoding=spec.encoding)
+                          encoding=spec.encoding, limits=limits)
     pf = _parquet_file(spec.path)
     names = [str(n).strip() for n in pf.schema_arrow.names]
     kinds = {n: table.column(c).kind for n, c in _column_targets(names, spec, table).items()}
@@ -444,14 +496,12 @@ def _parquet_file(path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from .readers import _arrow_text
-
     try:
         # Read page by page: pre-buffering would hold every requested column chunk of the file at once.
         pf = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 22)
         names = [str(n).strip() for n in pf.schema_arrow.names]
         sound = (len(set(names)) == len(names) and pf.metadata.num_rows > 0
-                 and all(_arrow_text(pa.array([], type=f.type)) is not None for f in pf.schema_arrow))
+                 and all(arrow_text(pa.array([], type=f.type)) is not None for f in pf.schema_arrow))
     except (pa.ArrowException, OSError, ValueError):
         sound = False
     if not sound:
@@ -466,8 +516,6 @@ def _typed_frame(data, kinds: dict[str, str]) -> pd.DataFrame:
     """A Parquet table or record batch as rows to check (typing rule in :func:`_read`)."""
     import pyarrow as pa
     import pyarrow.compute as pc
-
-    from .readers import _arrow_text, _text_column
 
     columns = {}
     for name, column in zip(data.schema.names, data.columns):
@@ -489,17 +537,17 @@ def _typed_frame(data, kinds: dict[str, str]) -> pd.DataFrame:
         if kind in ("department", "category") and pa.types.is_dictionary(kind_of):
             # Few distinct names over many records: clean the dictionary, keep the codes.
             column = column.unify_dictionaries().combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-            values = _text_column(_arrow_text(column.dictionary))
+            values = text_column(arrow_text(column.dictionary))
             if values.notna().all() and values.is_unique:
                 codes = pc.fill_null(column.indices, -1).to_numpy(zero_copy_only=False)
                 columns[name] = pd.Series(pd.Categorical.from_codes(codes, categories=values.astype(object)))
                 continue
-        columns[name] = _text_column(_arrow_text(column))
+        columns[name] = text_column(arrow_text(column))
     return pd.DataFrame(columns)
 
 
 def _stream_table(specs, labels, framework, lookup, year, period, ledger: Ledger, problems, salt,
-                  batch_rows: int) -> pd.DataFrame | None:
+                  batch_rows: int, checker: plausibility.Checker) -> pd.DataFrame | None:
     """Check a table's Parquet files record batch by record batch and reduce them to sufficient statistics.
 
     Each batch passes :func:`_check_rows` (the rules of an in-memory file),
@@ -540,7 +588,7 @@ def _stream_table(specs, labels, framework, lookup, year, period, ledger: Ledger
             rows = np.arange(rows_in + 2, rows_in + 2 + len(frame), dtype=np.int64)
             rows_in += len(frame)
             used = _check_rows(frame, rows, spec, framework, lookup, year, period, ledger, problems, salt,
-                               label=label, keys=book, tally=tally, columns=keep)
+                               label=label, keys=book, tally=tally, columns=keep, checker=checker)
             rows_used += len(used)
             stats = aggregate.sufficient_statistics(derive.derive_all({table.name: used})[table.name], table.name)
             total = stats if total is None else aggregate.combine([total, stats])

@@ -3,6 +3,13 @@
 For every file, ``rows_in = rows_used + rows_quarantined`` (blank lines are not
 rows and are counted separately).  A row with several problems is listed once
 per problem but counted once.
+
+The ledger is the privacy gate of everything it records: the department
+text and the detail of every entry, and the detail of every flag, pass
+through :func:`surveys.privacy.mask_text` as they are recorded, so a phone or
+ID number typed into any column (a department, an answer, an id) never
+reaches ``quarantine.csv`` or the flag table.  Details quoting a cell are cut
+to :data:`MAX_DETAIL_CHARS` characters (after masking).
 """
 
 from __future__ import annotations
@@ -10,6 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pandas as pd
+
+from .privacy import mask_text
+
+#: longest detail (a quoted cell) kept in the ledger; a longer one is cut and ends with "…"
+MAX_DETAIL_CHARS = 200
 
 #: reason code -> (readable reason zh, readable reason en)
 REASONS: dict[str, tuple[str, str]] = {
@@ -26,6 +38,19 @@ REASONS: dict[str, tuple[str, str]] = {
     "screened_speeder": ("答题时间过短", "completed faster than the speeder threshold"),
     "no_final_disposition": ("回访问卷无对应的成功拨打记录", "callback interview without a completed call"),
     "bad_category": ("分类字段取值无法识别", "unrecognised category value"),
+    # plausibility rules (surveys.plausibility): also the flag codes of rules in flag mode
+    "weight_invalid": ("权重缺失、非正数、非有限值或大于10亿",
+                       "design weight missing, not finite, not positive or above 1e9"),
+    "weight_outlier": ("权重偏离所在部门（层）中位数过远，疑似小数点错误",
+                       "design weight far from its department's (stratum's) median: a misplaced decimal point?"),
+    "negative_number": ("数量、天数、时长或材料数为负数", "negative count, volume, number of days or minutes"),
+    "rate_above_100": ("子项数大于总数（比率超过100%）", "a subset above its whole (a rate above 100%)"),
+    "promised_above_statutory": ("承诺时限长于法定时限", "promised days above statutory days"),
+    "docs_increased": ("现行材料数多于改革前", "more documents required now than at the baseline"),
+    "implausible_date": ("日期早于最早可信日期或晚于评估期",
+                         "date before the earliest plausible date or after the period"),
+    "rectified_before_rating": ("整改完成时间早于评价时间", "rectified before the rating was given"),
+    "no_call_record": ("回访问卷无对应的拨打记录", "callback interview without a call record"),
 }
 
 
@@ -42,9 +67,10 @@ class Ledger:
         zh, en = REASONS[code]
         details = detail if detail is not None else [""] * len(source_rows)
         for row, dept, det in zip(source_rows, departments, details):
+            det = safe_text(det)
             self.entries.append({
                 "file": file, "table": table, "source_row": int(row),
-                "department": "" if pd.isna(dept) else str(dept),
+                "department": "" if pd.isna(dept) else safe_text(dept),
                 "reason_code": code, "reason": zh + (f"：{det}" if det else ""),
                 "reason_en": en + (f": {det}" if det else ""),
             })
@@ -66,9 +92,26 @@ class Ledger:
         self.counts.append({"file": file, "table": table, "rows_in": int(rows_in), "rows_used": int(rows_used),
                             "rows_quarantined": int(rows_in - rows_used), "blank_rows": int(blank_rows)})
 
+    def flag_rows(self, *, table: str, code: str, departments, examples: dict) -> None:
+        """Flag the department of each row (``departments``, one per row) with ``code``, keeping the rows.
+
+        One flag per table, department and code: ``n`` adds up over calls
+        (files, record batches) and ``detail`` is ``kept; e.g. <example>``
+        with the department's first example (``examples``: department ->
+        text).
+        """
+        known = {(rec["table"], rec["department_id"], rec["flag"]): rec for rec in self.flags}
+        for dept, n in pd.Series(departments).value_counts(sort=False).items():
+            rec = known.get((table, dept, code))
+            if rec is not None:
+                rec["n"] += int(n)
+            else:
+                self.flag(table=table, department_id=dept, code=code, n=int(n),
+                          detail=f"kept; e.g. {examples.get(dept, '')}")
+
     def flag(self, *, table: str, department_id: str, code: str, n: int, detail: str = "") -> None:
         self.flags.append({"table": table, "department_id": department_id, "flag": code, "n": int(n),
-                           "detail": detail})
+                           "detail": safe_text(detail)})
 
     def frame(self) -> pd.DataFrame:
         cols = ["file", "table", "source_row", "department", "reason_code", "reason", "reason_en"]
@@ -81,3 +124,12 @@ class Ledger:
 
     def flags_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.flags, columns=["table", "department_id", "flag", "n", "detail"])
+
+
+def safe_text(value) -> str:
+    """The text of ``value`` as the ledger records it: masked (:func:`surveys.privacy.mask_text`), then cut
+    to :data:`MAX_DETAIL_CHARS` characters; "" for a missing value."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    text = mask_text(str(value))
+    return text if len(text) <= MAX_DETAIL_CHARS else text[:MAX_DETAIL_CHARS - 1] + "…"

@@ -61,6 +61,15 @@ _DATE = (r"^(?P<year>[0-9]{4})(?P<sep1>[-/.])(?P<month>[0-9]{1,2})(?P<sep2>[-/.]
 _COMPACT_DATE = r"^(?P<year>[0-9]{4})(?P<month>[0-9]{2})(?P<day>[0-9]{2})$"
 
 
+def name_key(text: object) -> str:
+    """The form in which names are matched (register names, aliases, headers): NFKC, outer space stripped.
+
+    The one rule for every name lookup, so that a name with full-width
+    brackets or digits matches the same name typed half-width.
+    """
+    return unicodedata.normalize("NFKC", str(text)).strip()
+
+
 def to_halfwidth(s: pd.Series) -> pd.Series:
     """Unicode NFKC normalisation of a text column.
 

@@ -5,24 +5,100 @@ Raw numbers never leave this module: the canonical tables carry
 ``phone_masked`` (138****5678, for display), never the number itself.  The
 salt comes from the project (or the ``MINPING_SALT`` environment variable)
 and is never written to any output.
+
+Numbers also turn up where no one meant them to be: a phone number typed
+into the department column, an ID card number in an answer or an id column.
+:func:`mask_text` is the one function through which every text that quotes
+an input cell passes on its way out: every field and detail the quarantine
+ledger records (:class:`surveys.ledger.Ledger`), every located problem and
+error message (:class:`surveys.errors.Problem`) and every minping warning.
+Free-text columns are masked with the same rule (:func:`scrub_text`).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
+import unicodedata
 
 import numpy as np
 import pandas as pd
 
 #: mobile numbers as people type them: optional +86 / 86, spaces or hyphens between digits
 PHONE_RE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}(?!\d)")
-ID_RE = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
+#: 18-character resident ID numbers, the last character a digit or X, with spaces or hyphens between
+#: characters as people group them (110101 19900307 4512)
+ID_RE = re.compile(r"(?<!\d)(?:\d[\s-]?){17}[\dXx](?![\dXx])")
+_DIGIT = re.compile(r"\d")  # any decimal digit, full-width ones included
+#: texts up to this length are remembered by :func:`mask_text` (ledger details repeat a lot)
+_CACHED_CHARS = 256
+
+
+def mask_text(text: str) -> str:
+    """The text with every phone and ID number in it masked; unchanged when it holds none.
+
+    Numbers are looked for in the NFKC form of the text (full-width digits
+    and spaces become ASCII); a text holding one is returned in that form,
+    with mobile numbers in any common notation (``+86 139-1234-5678``,
+    ``139 1234 5678``, ``１３９１２３４５６７８``) as ``139****5678`` and
+    18-character ID numbers (also ending in X, also with spaces) as their
+    first six and last four characters around ``********``.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    str
+    """
+    if len(text) <= _CACHED_CHARS:
+        return _mask_cached(text)
+    return _mask(text)
+
+
+def mask_value(value):
+    """:func:`mask_text` for any value a message may quote: text, numbers (``13912345678.0``), None.
+
+    A value whose text holds no number is returned as it is (same type);
+    otherwise its masked text.
+    """
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return mask_text(value)
+    text = str(value)
+    masked = mask_text(text)
+    return value if masked == text else masked
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _mask_cached(text: str) -> str:
+    return _mask(text)
+
+
+def _mask(text: str) -> str:
+    if not _DIGIT.search(text):
+        return text
+    norm = unicodedata.normalize("NFKC", text)
+    if not (ID_RE.search(norm) or PHONE_RE.search(norm)):
+        return text                        # text without numbers keeps its own punctuation
+    norm = ID_RE.sub(_masked_id, norm)
+    return PHONE_RE.sub(_masked_phone, norm)
+
+
+def _masked_id(match: re.Match) -> str:
+    chars = re.sub(r"[\s-]", "", match.group(0)).upper()
+    return chars[:6] + "********" + chars[-4:]
+
+
+def _masked_phone(match: re.Match) -> str:
+    digits = re.sub(r"\D", "", match.group(0))[-11:]
+    return digits[:3] + "****" + digits[-4:]
 
 
 def _digits(s: pd.Series) -> pd.Series:
-    import unicodedata
-
     return s.map(lambda v: re.sub(r"\D", "", unicodedata.normalize("NFKC", str(v))) if pd.notna(v) else "",
                  na_action=None)
 
@@ -44,27 +120,9 @@ def mask_phone(values: pd.Series) -> pd.Series:
 
 
 def scrub_text(values: pd.Series) -> pd.Series:
-    """Mask phone and ID numbers that respondents typed into free text.
+    """Mask phone and ID numbers that respondents typed into free text (:func:`mask_text` per value).
 
-    Numbers are looked for in the normalised text (NFKC: full-width digits
-    become ASCII); a text with a number is returned normalised, with
-    mobile numbers in any common notation (``+86 139-1234-5678``,
-    ``139 1234 5678``) as ``139****5678`` and 18-digit ID numbers with only
-    their first six and last four characters; other text is left as it is.
+    Missing values stay missing; a text without numbers keeps its own
+    punctuation, a text with one is returned in NFKC with the numbers masked.
     """
-    import unicodedata
-
-    def mask(m: re.Match) -> str:
-        digits = re.sub(r"\D", "", m.group(0))[-11:]
-        return digits[:3] + "****" + digits[-4:]
-
-    def clean(v):
-        if pd.isna(v):
-            return v
-        norm = unicodedata.normalize("NFKC", str(v))
-        if not (ID_RE.search(norm) or PHONE_RE.search(norm)):
-            return v                       # text without numbers keeps its own punctuation
-        norm = ID_RE.sub(lambda m: m.group(0)[:6] + "********" + m.group(0)[-4:], norm)
-        return PHONE_RE.sub(mask, norm)
-
-    return values.map(clean)
+    return values.map(lambda v: v if pd.isna(v) else _mask(str(v)))

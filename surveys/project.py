@@ -35,6 +35,11 @@ Format::
     # or totals from the administrative data of the year:
     # admin = "cases_by_month"          # each department's cases received per month (admin_monthly)
 
+    [tables.survey]                     # settings every [[inputs]] of a table shares (an input may override)
+    encoding = "gb18030"
+    [tables.survey.columns]             # mappings merged with each input's own [inputs.columns]
+    "问卷编号" = "response_id"
+
 Sampling design (``[inputs.design]``)
     Column names of the table (canonical names, or other columns of the
     file, which are then kept for the design).  ``cluster`` names the
@@ -64,10 +69,18 @@ Calibration to administrative margins (``[inputs.calibrate]``)
     totals.  Estimates, standard errors (residuals on the calibration model,
     as R ``survey``), the index variance and the bootstrap replicates (each
     re-calibrated) then use the calibrated weights
-    (:func:`evaluation.indicators.calibrate_table`).  The margins file's
-    sha256 is kept in :class:`CalibrationSpec`.
+    (:func:`evaluation.indicators.calibrate_table`).  Like an input file, the
+    margins file is read when its year is loaded; its sha256 is then kept in
+    :class:`CalibrationSpec`.  ``[tables.<table>] calibrate`` sets it for
+    every input of a table.
 
-Unknown keys are reported together with every other problem.
+Strict: a key or section the toolkit does not read (``[inputs.desing]``,
+``confidence_level`` under ``[project]``) is an error with a "did you mean"
+suggestion, reported together with every other problem, as are a value of
+the wrong type, a period that ends before it starts
+and a year not in ``years``.  Input files are looked for when their year is
+loaded (:func:`surveys.ingest.load_year`), so a project can list a year whose
+files have not arrived yet.
 """
 
 from __future__ import annotations
@@ -83,7 +96,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataValidationError, FrameworkError, Problem
-from .framework import Framework, did_you_mean, load_framework
+from .framework import Framework, load_framework
+from .keys import ANY, LEAF, did_you_mean, unknown_keys
 from .normalize import parse_numbers
 from .readers import read_table
 from .schema import TABLES
@@ -105,21 +119,45 @@ class CalibrationSpec:
     ----------
     method : {"poststratify", "rake", "linear"}
     margins : pandas.DataFrame or None
-        ``department_id, variable, level, total`` read from the margins file
-        (``level`` empty for the total of a numeric variable).
+        ``department_id, variable, level, total`` given directly (``level``
+        empty for the total of a numeric variable); otherwise read from
+        ``path`` by :meth:`margins_frame`.
     admin : str or None
         ``"cases_by_month"``: totals from the administrative data instead.
+    path : pathlib.Path or None
+        The margins file; read when the year is loaded.
     source : str or None
-        The margins file, as written in the project file.
-    sha256 : str
-        Hash of the margins file (empty for administrative margins).
+        The margins file as written in the project file.
     """
 
     method: str
     margins: object = None
     admin: str | None = None
+    path: Path | None = None
     source: str | None = None
-    sha256: str = ""
+
+    def margins_frame(self) -> pd.DataFrame | None:
+        """The margins (``department_id, variable, level, total``); None for administrative margins.
+
+        Raises
+        ------
+        DataValidationError
+            The margins file is missing or unreadable, lacks a column, or has
+            a total that is missing, not a number or negative, or a repeated
+            department, variable and level.
+        """
+        if self.margins is not None or self.path is None:
+            return self.margins
+        frame = _read_margins(self.path, self.source or str(self.path))
+        object.__setattr__(self, "margins", frame)
+        return frame
+
+    @property
+    def sha256(self) -> str:
+        """Hash of the margins file (empty for margins given directly or from the administrative data)."""
+        if self.path is None or not self.path.is_file():
+            return ""
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -141,8 +179,9 @@ class InputSpec:
             value = self.design.get(key)
             cols += [value] if isinstance(value, str) else list(value or ())
         cal = self.design.get("calibrate")
-        if cal is not None and cal.margins is not None:
-            cols += [str(v) for v in cal.margins["variable"].unique() if str(v) != "month"]
+        margins = cal.margins_frame() if cal is not None else None
+        if margins is not None:
+            cols += [str(v) for v in margins["variable"].unique() if str(v) != "month"]
         return tuple(dict.fromkeys(cols))
 
 
@@ -163,11 +202,64 @@ class Project:
     def root(self) -> Path:
         return self.path.parent
 
+    def label(self, path: Path) -> str:
+        """How an input file is named in the ledger and the manifest: relative to the project folder when
+        inside it (POSIX separators), else its file name (the ledger does not show where a machine keeps data)."""
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return path.name
+
     def inputs_for(self, year: int) -> tuple[InputSpec, ...]:
         return tuple(i for i in self.inputs if i.year == year)
 
     def load_framework(self) -> Framework:
         return load_framework(self.framework_path)
+
+
+_INPUT_KEYS = {"encoding": LEAF, "sheet": LEAF, "header_rows": LEAF, "delimiter": LEAF, "columns": {"*": LEAF},
+               "design": {"weights": LEAF, "strata": LEAF, "cluster": LEAF, "fpc": LEAF, "population": LEAF},
+               "calibrate": {"method": LEAF, "margins": LEAF, "admin": LEAF}}
+#: every section and key a project file may have (:mod:`surveys.keys`); anything else is an error
+PROJECT_SHAPE = {
+    "project": {"name": LEAF, "name_en": LEAF, "framework": LEAF, "years": LEAF, "seed": LEAF, "salt": LEAF},
+    "periods": {"*": LEAF},
+    "tables": {"*": _INPUT_KEYS},
+    "inputs": [{"year": LEAF, "table": LEAF, "path": LEAF, **_INPUT_KEYS}],
+    "plan": ANY,  # the sampling plan's settings, checked key by key by minping.plan.load_plan_settings
+}
+#: keys that belong elsewhere: where a user who wrote them in the project file should put them
+_MISPLACED = {
+    "confidence_level": "the confidence level belongs to the framework: set confidence_level under [framework] in "
+                        "the framework file (`minping init` writes one to edit)",
+    "likert_preset": "set likert_preset under [framework] in the framework file",
+}
+
+
+def _listed(value) -> list:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _whole(value, where: str, problem) -> int | None:
+    """``value`` as a whole number (an int, or text of one), else a problem and None."""
+    if isinstance(value, bool):
+        value = None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    problem(f"{where} = {value!r} is not a whole number", f"write a whole number, e.g. {where.split()[-1]} = 2025"
+            if where.split()[-1] in ("year", "years") else "write a whole number")
+    return None
+
+
+def _with_table_defaults(defaults: dict, item: dict) -> dict:
+    """An input's settings over its table's ``[tables.<table>]`` defaults; column mappings are merged."""
+    merged = {**defaults, **item}
+    merged["columns"] = {**defaults.get("columns", {}), **item.get("columns", {})}
+    merged["design"] = item.get("design", defaults.get("design", {}))
+    merged["calibrate"] = item.get("calibrate", defaults.get("calibrate"))
+    return merged
 
 
 def load_project(path: str | Path = "project.toml") -> Project:
@@ -193,72 +285,95 @@ def load_project(path: str | Path = "project.toml") -> Project:
     def problem(msg: str, fix: str) -> None:
         problems.append(Problem(msg, fix=fix, file=str(path)))
 
+    unknown_keys(data, PROJECT_SHAPE, problem, hints=_MISPLACED)
     head = data.get("project", {})
     root = path.parent
     fw = head.get("framework", "default")
-    fw_path = None if fw == "default" else (root / fw)
-    if fw_path is not None and not fw_path.exists():
+    fw_path = None if fw == "default" else (root / str(fw))
+    if fw_path is not None and not fw_path.is_file():
         problem(f"framework file '{fw}' does not exist", "correct [project] framework or use \"default\"")
-    years = tuple(int(y) for y in head.get("years", ()))
+    years = tuple(y for y in (_whole(v, "[project] years", problem) for v in _listed(head.get("years", ())))
+                  if y is not None)
     if not years:
         problem("[project] lists no years", "add years = [2024] (every year with inputs)")
+    seed = _whole(head.get("seed", 0), "[project] seed", problem)
+    if seed is not None and seed < 0:
+        problem(f"[project] seed = {seed} is negative", "use a whole number of 0 or more")
     salt = os.environ.get(SALT_ENV) or str(head.get("salt", ""))
     if not salt:
         problem("no salt for hashing phone numbers", f"add salt = \"...\" under [project] or set {SALT_ENV}")
 
-    periods: dict[int, tuple[dt.date, dt.date]] = {}
-    for y in years:
-        periods[y] = (dt.date(y, 1, 1), dt.date(y, 12, 31))
+    periods: dict[int, tuple[dt.date, dt.date]] = {y: (dt.date(y, 1, 1), dt.date(y, 12, 31)) for y in years}
     for key, value in data.get("periods", {}).items():
+        year = _whole(key, "[periods]", problem)
         try:
             start, end = (dt.date.fromisoformat(str(v)) for v in value)
-            periods[int(key)] = (start, end)
         except (ValueError, TypeError):
             problem(f"period for {key} is {value!r}", "write it as [\"YYYY-MM-DD\", \"YYYY-MM-DD\"]")
+            continue
+        if end < start:
+            problem(f"period for {key} ends ({end}) before it starts ({start})",
+                    "write the start first: [\"YYYY-MM-DD\" (start), \"YYYY-MM-DD\" (end)]")
+        elif year is not None:
+            periods[year] = (start, end)
+
+    defaults = {}
+    for table, spec in data.get("tables", {}).items():
+        if table not in TABLES:
+            problem(f"[tables.{table}]: unknown table '{table}'", did_you_mean(table, TABLES) +
+                    f"use one of {sorted(TABLES)}")
+            continue
+        defaults[table] = spec
 
     inputs = []
     for n, item in enumerate(data.get("inputs", []), start=1):
         where = f"[[inputs]] number {n}"
         table = item.get("table", "")
         if table not in TABLES:
-            problem(f"{where}: unknown table '{table}'", f"use one of {sorted(TABLES)}")
+            problem(f"{where}: unknown table '{table}'", did_you_mean(table, TABLES) + f"use one of {sorted(TABLES)}")
             continue
-        year = int(item.get("year", 0))
-        if year not in years:
+        merged = _with_table_defaults(defaults.get(table, {}), item)
+        year = _whole(item.get("year"), f"{where} year", problem)
+        if year is not None and year not in years:
             problem(f"{where}: year {year} is not in [project] years", "add the year or correct it")
-        rel = item.get("path", "")
-        file_path = root / rel
-        if not rel or not file_path.exists():
-            problem(f"{where}: input file '{rel}' does not exist", "correct the path (relative to project.toml)")
-        columns = {str(k).strip(): str(v) for k, v in item.get("columns", {}).items()}
+        rel = str(item.get("path", ""))
+        if not rel:
+            problem(f"{where}: no path", "add path = \"data/<year>/<file>\" (relative to project.toml)")
+            continue
+        columns = {str(k).strip(): str(v) for k, v in merged.get("columns", {}).items()}
         spec = TABLES[table]
         for src, canon in columns.items():
             if canon not in spec.names:
                 problem(f"{where}: column '{src}' maps to '{canon}', which table '{table}' does not have",
-                        f"map it to one of {list(spec.names)} or remove it")
-        design = _design(item.get("design", {}), where, problem)
-        if "calibrate" in item:
-            spec = _calibration(item["calibrate"], root, where, problem)
-            if spec is not None:
-                design["calibrate"] = spec
-        inputs.append(InputSpec(year, table, file_path, columns, item.get("encoding"), item.get("sheet"),
-                                int(item.get("header_rows", 1)), item.get("delimiter"), design))
+                        did_you_mean(canon, spec.names) + f"map it to one of {list(spec.names)} or remove it")
+        design = _design(merged.get("design", {}), where, problem)
+        if merged.get("calibrate") is not None:
+            calibration = _calibration(merged["calibrate"], root, where, problem)
+            if calibration is not None:
+                design["calibrate"] = calibration
+        header_rows = _whole(merged.get("header_rows", 1), f"{where} header_rows", problem)
+        if header_rows is not None and header_rows not in (1, 2):
+            problem(f"{where}: header_rows = {header_rows}", "use 1 (one header row) or 2 (a merged two-row header)")
+        if year is None or header_rows is None:
+            continue
+        inputs.append(InputSpec(year, table, root / rel, columns, merged.get("encoding"), merged.get("sheet"),
+                                header_rows, merged.get("delimiter"), design))
     if problems:
         raise FrameworkError(f"The project file {path} is invalid", problems)
     return Project(path=path, name=head.get("name", root.name), name_en=head.get("name_en", head.get("name", root.name)),
-                   framework_path=fw_path, years=years, seed=int(head.get("seed", 0)), salt=salt,
+                   framework_path=fw_path, years=years, seed=seed, salt=salt,
                    periods=periods, inputs=tuple(inputs), sha256=hashlib.sha256(raw).hexdigest())
 
 
 def _design(raw: dict, where: str, problem) -> dict:
-    """``[inputs.design]``: column names (a list per stage for ``cluster`` and ``fpc``) and ``population``."""
+    """``[inputs.design]``: column names (a list per stage for ``cluster`` and ``fpc``) and ``population``.
+
+    Unknown keys are reported by the declared shape (:data:`PROJECT_SHAPE`).
+    """
     design: dict = {}
     for k, v in raw.items():
         k = str(k)
-        if k not in DESIGN_KEYS or k == "calibrate":
-            problem(f"{where}: unknown design key '{k}'",
-                    f"{did_you_mean(k, DESIGN_KEYS[:-1])}use weights, strata, cluster, fpc or population "
-                    "(calibration goes under [inputs.calibrate])")
+        if k not in DESIGN_KEYS:
             continue
         if k in ("cluster", "fpc") and isinstance(v, list):
             if not v or not all(isinstance(x, str) and x for x in v):
@@ -285,18 +400,13 @@ def _design(raw: dict, where: str, problem) -> dict:
 
 
 def _calibration(raw, root: Path, where: str, problem) -> CalibrationSpec | None:
-    """``[inputs.calibrate]``: the method and the margins (a file, or the administrative data)."""
-    if not isinstance(raw, dict):
-        problem(f"{where}: calibrate = {raw!r}", "write it as a table [inputs.calibrate] with method and margins")
-        return None
-    unknown = [k for k in raw if k not in ("method", "margins", "admin")]
-    for k in unknown:
-        problem(f"{where}: unknown calibrate key '{k}'",
-                f"{did_you_mean(k, ('method', 'margins', 'admin'))}use method, margins or admin")
+    """``[inputs.calibrate]``: the method and the margins (a file, read when the year is loaded, or the
+    administrative data)."""
     method = raw.get("method")
     if method not in CALIBRATION_METHODS:
         problem(f"{where}: calibrate method = {method!r}",
                 f"{did_you_mean(method, CALIBRATION_METHODS)}use one of {', '.join(CALIBRATION_METHODS)}")
+        return None
     margins, admin = raw.get("margins"), raw.get("admin")
     if (margins is None) == (admin is None):
         problem(f"{where}: [inputs.calibrate] needs either margins or admin",
@@ -307,50 +417,36 @@ def _calibration(raw, root: Path, where: str, problem) -> CalibrationSpec | None
             problem(f"{where}: calibrate admin = {admin!r}",
                     f"{did_you_mean(admin, ADMIN_MARGINS)}use admin = \"cases_by_month\"")
             return None
-        return CalibrationSpec(str(method), admin=str(admin)) if method in CALIBRATION_METHODS else None
-    path = root / str(margins)
-    if not path.exists():
-        problem(f"{where}: margins file '{margins}' does not exist", "correct the path (relative to project.toml)")
-        return None
-    frame = _read_margins(path, where, problem)
-    if frame is None or method not in CALIBRATION_METHODS:
-        return None
-    return CalibrationSpec(str(method), margins=frame, source=str(margins),
-                           sha256=hashlib.sha256(path.read_bytes()).hexdigest())
+        return CalibrationSpec(str(method), admin=str(admin))
+    return CalibrationSpec(str(method), path=root / str(margins), source=str(margins))
 
 
-def _read_margins(path: Path, where: str, problem):
+def _read_margins(path: Path, label: str) -> pd.DataFrame:
     """The margins file as ``department_id, variable, level, total`` (text, text, text, float)."""
-    try:
-        raw = read_table(path).frame
-    except DataValidationError as exc:
-        for p in exc.problems or [Problem(exc.summary)]:
-            problem(f"{where}: margins file: {p.message}", p.fix or "check the file")
-        return None
+    def fail(message: str, fix: str):
+        raise DataValidationError("The calibration margins cannot be used",
+                                  [Problem(message, fix=fix, file=label, code="bad_margins")])
+
+    if not path.is_file():
+        fail("the margins file does not exist", "correct margins under [inputs.calibrate] (relative to project.toml)")
+    raw = read_table(path).frame
     frame = raw.rename(columns={c: MARGIN_HEADERS.get(str(c).strip(), str(c).strip()) for c in raw.columns})
     missing = [c for c in MARGIN_COLUMNS if c not in frame.columns]
     if missing:
-        problem(f"{where}: margins file {path.name} lacks the column(s) {missing}",
-                "give the columns department_id, variable, level, total (部门, 变量, 类别, 总数)")
-        return None
+        fail(f"the margins lack the column(s) {missing}",
+             "give the columns department_id, variable, level, total (部门, 变量, 类别, 总数)")
     total, bad = parse_numbers(frame["total"])
     total = pd.Series(np.asarray(total, dtype=float), index=frame.index)
     bad = np.asarray(bad, dtype=bool) | total.isna().to_numpy() | (total < 0).to_numpy()
     if bad.any():
-        rows = (np.flatnonzero(bad)[:5] + 2).tolist()
-        problem(f"{where}: margins file {path.name}: total missing, not a number or negative in row(s) {rows}",
-                "give every total as a number >= 0")
-        return None
+        fail(f"total missing, not a number or negative in row(s) {(np.flatnonzero(bad)[:5] + 2).tolist()}",
+             "give every total as a number >= 0")
     text = {c: frame[c].astype("string").str.strip().fillna("") for c in ("department_id", "variable", "level")}
     if (text["department_id"] == "").any() or (text["variable"] == "").any():
-        problem(f"{where}: margins file {path.name} has rows without a department or variable",
-                "fill department_id and variable on every row")
-        return None
+        fail("rows without a department or variable", "fill department_id and variable on every row")
     out = pd.DataFrame({"department_id": text["department_id"].to_numpy(object),
                         "variable": text["variable"].to_numpy(object), "level": text["level"].to_numpy(object),
                         "total": total.to_numpy(float)})
     if out.duplicated(["department_id", "variable", "level"]).any():
-        problem(f"{where}: margins file {path.name} repeats a department, variable and level",
-                "give each total once")
-        return None
+        fail("a department, variable and level appear twice", "give each total once")
     return out

@@ -15,27 +15,54 @@ Structural problems (an empty file, a header without data, binary data, a
 wrong delimiter, duplicate or unnamed columns, a corrupt workbook) raise
 :class:`~surveys.errors.DataValidationError`; every problem names the file and
 says how to fix it.  No decoding or parsing exception escapes raw.
+
+Limits
+------
+What a file may cost to read is bounded (:class:`ReadLimits`), so that a
+malformed or hostile file stops with a problem naming the file, the place and
+the limit instead of exhausting memory:
+
+=========================  ===============  =====================================================
+limit                      default          applies to
+=========================  ===============  =====================================================
+``max_cell_chars``         262,144          every cell of a text file or workbook (``cell_too_long``,
+                                            with row and column)
+``max_columns``            1,024            every text file or workbook (``too_many_columns``)
+``max_cells``              50,000,000       a worksheet's rows x columns, as declared in the
+                                            sheet's dimension and as read (``too_many_cells``)
+``max_uncompressed_bytes`` 1 GiB            a workbook's zip parts together (``too_large``)
+``max_compression_ratio``  100              each zip part above 1 MiB (``compression_ratio``)
+=========================  ===============  =====================================================
+
+Python's csv module refuses fields over 131,072 characters; while a file is
+read its limit is raised above ``max_cell_chars`` (and restored after), so a
+long free-text answer is read whole and one beyond the limit is reported as
+too long, never as a quoting or delimiter problem.  A genuine file beyond a
+limit is read with ``read_table(..., limits=ReadLimits(...))``; a large
+workbook can also be saved as CSV, which has no decompression limits.
+Parquet files are columnar and typed; what reading them costs is bounded by
+their size, and they are read (or streamed) without these limits.
 """
 
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import re
-import unicodedata
-from array import array
+import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .errors import DataValidationError, Problem
+from .grid import DEFAULT_LIMITS, EXPORT_FIX, RawTable, ReadLimits, arrow_text, assemble, table_error, text_column
+from .workbooks import read_xlsx
 
-__all__ = ["EXCEL_SUFFIXES", "PARQUET_SUFFIXES", "TEXT_SUFFIXES", "RawTable", "detect_encoding", "read_table"]
+__all__ = ["DEFAULT_LIMITS", "EXCEL_SUFFIXES", "PARQUET_SUFFIXES", "TEXT_SUFFIXES", "RawTable", "ReadLimits",
+           "detect_encoding", "read_table"]
 
 TEXT_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
 EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm"})
@@ -44,18 +71,7 @@ DELIMITERS = (",", "\t", ";", "|")
 
 # Characters that separate fields in files some tools write, but that no CSV
 # reader treats as a delimiter; found in a one-column header they explain it.
-_DELIMITER_NAMES = {
-    "，": "full-width comma '，'",
-    "；": "full-width semicolon '；'",
-    "｜": "full-width bar '｜'",
-    "、": "enumeration comma '、'",
-    ",": "comma ','",
-    "\t": "tab",
-    ";": "semicolon ';'",
-    "|": "bar '|'",
-}
 _SAMPLE_CHARS = 1 << 16
-_BATCH_ROWS = 50_000
 _SIGNATURES = (
     (b"PK\x03\x04", "an Excel workbook or other zip archive", "rename it to .xlsx if it is a workbook"),
     (b"\xd0\xcf\x11\xe0", "a legacy Excel 97-2003 (.xls), Word or WPS file",
@@ -71,48 +87,11 @@ _BOMS = (
     (b"\xfe\xff", "utf-16"),
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_EXPORT_FIX = "export the table again as CSV (UTF-8) or .xlsx"
-_QUOTE_FIX = "close the quote or remove the stray '\"' at the start of the value, or " + _EXPORT_FIX
+_QUOTE_FIX = "close the quote or remove the stray '\"' at the start of the value, or " + EXPORT_FIX
 
 
-@dataclass(frozen=True, eq=False)
-class RawTable:
-    """A table as read from one file, before any interpretation.
-
-    Attributes
-    ----------
-    frame : pandas.DataFrame
-        One row per data row of the file; every cell a ``str`` (dtype
-        ``string``) or ``pd.NA`` when the cell is empty or only whitespace.
-        Columns are the header names as in the file, stripped; a multi-row
-        header is flattened (see :func:`read_table`).  The index is 0..n-1.
-    path : pathlib.Path
-        The file read.
-    source_rows : numpy.ndarray
-        ``int64``, one per frame row: the row number Excel shows for it,
-        counting the header and blank rows (the first data row under a
-        one-row header is 2).  A quoted CSV value with line breaks is one
-        record and one row number, as in Excel.
-    encoding : str or None
-        Encoding of a text file (``utf-8``, ``utf-8-sig``, ``gb18030``,
-        ``utf-16``, ``utf-16-le``, ...); None for workbooks and Parquet.
-    sheet : str or None
-        Name of the worksheet read from a workbook; None for other files.
-    blank_rows : int
-        Blank rows between the header and the last data row (skipped, they
-        are not data).  Blank rows after the last data row are not counted:
-        workbooks often carry formatted but empty rows below the data.
-    delimiter : str or None
-        Field delimiter of a text file; None for other files.
-    """
-
-    frame: pd.DataFrame
-    path: Path
-    source_rows: np.ndarray
-    encoding: str | None
-    sheet: str | None
-    blank_rows: int
-    delimiter: str | None = None
+#: what Python's csv module may hold in one field while a file is read (our own cell limit applies after)
+_CSV_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
 
 
 def read_table(
@@ -122,6 +101,7 @@ def read_table(
     header_rows: int = 1,
     delimiter: str | None = None,
     encoding: str | None = None,
+    limits: ReadLimits | None = None,
 ) -> RawTable:
     """Read a CSV/TSV/TXT, XLSX or Parquet file into a :class:`RawTable`.
 
@@ -143,6 +123,10 @@ def read_table(
         Text files: field delimiter; sniffed among ``, \\t ; |`` when None.
     encoding : str or None
         Text files: encoding; detected by :func:`detect_encoding` when None.
+    limits : ReadLimits or None
+        Size limits (:data:`DEFAULT_LIMITS` when None): ``max_cell_chars``,
+        ``max_columns``, and for workbooks ``max_cells``,
+        ``max_uncompressed_bytes`` and ``max_compression_ratio``.
 
     Returns
     -------
@@ -156,7 +140,9 @@ def read_table(
         ``empty_file``, ``no_data_rows``, ``binary_file``, ``encoding``,
         ``bad_delimiter``, ``unclosed_quote``, ``ragged_row``,
         ``unnamed_column``, ``duplicate_columns``, ``corrupt_file``,
-        ``sheet_not_found``, ``unsupported_column``).
+        ``sheet_not_found``, ``unsupported_column``, ``cell_too_long``,
+        ``too_many_columns``, ``too_many_cells``, ``too_large``,
+        ``compression_ratio``, ``uncalculated_formulas``).
 
     Notes
     -----
@@ -182,33 +168,36 @@ def read_table(
     `` 14:30:00`` when they have a time, rounded to the second), booleans as
     ``TRUE``/``FALSE``.  A date typed into a general-format cell stays the
     number Excel stores (``45356``) for :func:`surveys.normalize.parse_dates`.
-    Formulas give their cached value.  Parquet values are converted the same
+    Formulas give the value the spreadsheet program calculated and stored
+    with them; a formula cell without one (a workbook written by a program
+    that never calculated it) is an ``uncalculated_formulas`` problem naming
+    the sheet and cells, never read as blank.  Parquet values are converted the same
     way and losslessly (floats in shortest round-trip form, timestamps with
     their fraction of a second and time-zone offset when present); Parquet
     rows are numbered as if the file were opened in a spreadsheet (first data
     row 2).
     """
     path = Path(path)
+    limits = limits or DEFAULT_LIMITS
     if header_rows < 1:
         raise ValueError(f"header_rows must be at least 1, got {header_rows}")
     suffix = path.suffix.lower()
     if suffix not in TEXT_SUFFIXES | EXCEL_SUFFIXES | PARQUET_SUFFIXES:
-        raise _error(path, _unsupported(suffix))
+        raise table_error(path, _unsupported(suffix))
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise _error(path, Problem(f"cannot open the file: {exc.strerror or exc}",
+        raise table_error(path, Problem(f"cannot open the file: {exc.strerror or exc}",
                                    fix="check the path and that the file is readable",
                                    code="unreadable")) from exc
     if not raw:
-        raise _error(path, Problem("the file is empty (0 bytes)",
-                                   fix="the export or download did not finish; " + _EXPORT_FIX,
+        raise table_error(path, Problem("the file is empty (0 bytes)",
+                                   fix="the export or download did not finish; " + EXPORT_FIX,
                                    code="empty_file"))
     if suffix in EXCEL_SUFFIXES:
         # Imported here: surveys.workbooks builds on this module's shared layout.
-        from .workbooks import read_xlsx
 
-        name, frame, source_rows, blanks = read_xlsx(path, raw, sheet, header_rows)
+        name, frame, source_rows, blanks = read_xlsx(path, raw, sheet, header_rows, limits)
         return RawTable(frame, path, source_rows, None, name, blanks)
     if suffix in PARQUET_SUFFIXES:
         frame = _read_parquet(path, raw)
@@ -216,11 +205,16 @@ def read_table(
     try:
         text, used = _decode(raw, encoding)
     except DataValidationError as exc:
-        raise _error(path, *exc.problems) from None
+        raise table_error(path, *exc.problems) from None
     sep = delimiter or _sniff(text)
-    rows = _text_rows(path, text, sep)
-    frame, source_rows, blanks = _assemble(path, rows, header_rows, None, ragged_as_rows=True,
-                                           delimiter=sep)
+    # Python's csv field limit (131,072 characters by default, process-wide) is raised while the file is
+    # read and restored after: a long cell reaches assemble, which checks it against limits.max_cell_chars.
+    previous = csv.field_size_limit(_CSV_FIELD_LIMIT)
+    try:
+        frame, source_rows, blanks = assemble(path, _text_rows(path, text, sep), header_rows, None,
+                                               ragged_as_rows=True, delimiter=sep, limits=limits)
+    finally:
+        csv.field_size_limit(previous)
     return RawTable(frame, path, source_rows, used, None, blanks, sep)
 
 
@@ -262,15 +256,15 @@ def _decode(raw: bytes, encoding: str | None) -> tuple[str, str]:
     try:
         return _drop_bom(raw.decode(encoding)), encoding
     except LookupError:
-        raise _error(None, Problem(f"unknown encoding '{encoding}'",
+        raise table_error(None, Problem(f"unknown encoding '{encoding}'",
                                    fix="use a Python codec name such as 'gb18030' or 'utf-8', "
                                        "or leave the encoding unset to detect it", code="encoding")) from None
     except UnicodeDecodeError as exc:
         try:
             hint = f"it looks like {_auto_decode(raw)[1]}: pass that encoding"
         except DataValidationError:
-            hint = _EXPORT_FIX
-        raise _error(None, Problem(f"the file is not valid {encoding} (byte {exc.start})",
+            hint = EXPORT_FIX
+        raise table_error(None, Problem(f"the file is not valid {encoding} (byte {exc.start})",
                                    fix=hint + ", or leave the encoding unset to detect it",
                                    code="encoding")) from None
 
@@ -278,7 +272,7 @@ def _decode(raw: bytes, encoding: str | None) -> tuple[str, str]:
 def _auto_decode(raw: bytes) -> tuple[str, str]:
     for signature, what, fix in _SIGNATURES:
         if raw.startswith(signature):
-            raise _error(None, Problem(f"this is binary data, it looks like {what}, not a delimited text table",
+            raise table_error(None, Problem(f"this is binary data, it looks like {what}, not a delimited text table",
                                        fix=fix, code="binary_file"))
     for bom, name in _BOMS:
         if raw.startswith(bom):
@@ -324,8 +318,8 @@ def _drop_bom(text: str) -> str:
 
 
 def _binary(why: str) -> DataValidationError:
-    return _error(None, Problem(f"the file holds binary data, not a delimited text table: {why}",
-                                fix="check that this is the right file; " + _EXPORT_FIX,
+    return table_error(None, Problem(f"the file holds binary data, not a delimited text table: {why}",
+                                fix="check that this is the right file; " + EXPORT_FIX,
                                 code="binary_file"))
 
 
@@ -365,7 +359,7 @@ def _text_rows(path: Path, text: str, sep: str) -> Iterator[tuple[int, list[str]
             start_line, end_line = end_line, reader.line_num
             yield number, record
     except csv.Error as exc:
-        raise _error(path, Problem(f"the row cannot be parsed as delimited text ({exc})",
+        raise table_error(path, Problem(f"the row cannot be parsed as delimited text ({exc})",
                                    fix=_QUOTE_FIX, row=number + 1, code="unclosed_quote")) from None
     # A quote opened and never closed swallows the rest of the file into the
     # last record without an error; parsing that record strictly reveals it.
@@ -377,192 +371,12 @@ def _text_rows(path: Path, text: str, sep: str) -> Iterator[tuple[int, list[str]
             list(csv.reader(lines, delimiter=sep, strict=True))
         except csv.Error as exc:
             if "unexpected end of data" in str(exc):
-                raise _error(path, Problem("a quoted value is never closed: the rest of the file was read "
+                raise table_error(path, Problem("a quoted value is never closed: the rest of the file was read "
                                            "as one cell", fix=_QUOTE_FIX, row=number,
                                            code="unclosed_quote")) from None
 
 
 # ------------------------------------------------------------- shared layout
-
-
-def _assemble(
-    path: Path,
-    rows: Iterable[tuple[int, list[str]]],
-    header_rows: int,
-    merges: Sequence[tuple[int, int, int, int]] | None,
-    *,
-    ragged_as_rows: bool,
-    delimiter: str | None = None,
-) -> tuple[pd.DataFrame, np.ndarray, int]:
-    """Header, data rows and row numbers from numbered rows of cell texts ("" when empty).
-
-    ``merges`` are a workbook's merged ranges as (first row, last row, first
-    column, last column), rows numbered from 1, columns from 0; None when
-    merges are unknown (text files) and the group-over-items rule applies.
-    Data rows are moved into pyarrow arrays in batches: a Python list per
-    row would cost gigabytes and long garbage-collector pauses on the
-    millions of rows a 好差评 export holds.
-    """
-    rows = iter(rows)
-    header: list[list[str]] = []
-    header_numbers: list[int] = []
-    for number, cells in rows:
-        if header or "".join(cells).strip():
-            header.append([c.strip() for c in cells])
-            header_numbers.append(number)
-            if len(header) == header_rows:
-                break
-    if not header:
-        raise _error(path, Problem("the file holds no table, only blank rows", fix=_EXPORT_FIX, code="empty_file"))
-    width = max(map(len, header))
-    if delimiter is not None and width == 1 and (problems := _delimiter_problems(header[0][0], delimiter)):
-        raise _error(path, *problems)
-    spans = None
-    if merges is not None:
-        spans = [[(c0, c1) for r0, _, c0, c1 in merges if r0 == number and c1 > c0] for number in header_numbers]
-        if not any(spans[:-1]):
-            spans = None  # a group typed once over its items, never merged: as in text files
-    names = _flatten([h + [""] * (width - len(h)) for h in header], spans)
-    chunks: list[list] = [[] for _ in range(width)]
-    numbers = array("q")
-    ragged: set[int] = set()
-    unnamed: set[int] = set()
-
-    def flush(batch: list[list[str]], batch_numbers: Sequence[int]) -> None:
-        import pyarrow as pa
-
-        for cells, number in zip(batch, batch_numbers):
-            if len(cells) > width:
-                extra = [j for j in range(width, len(cells)) if cells[j].strip()]
-                if extra and ragged_as_rows:
-                    ragged.add(number)
-                unnamed.update(extra)
-                del cells[width:]
-            elif len(cells) < width:
-                cells.extend([""] * (width - len(cells)))
-        for j in range(width):
-            column = [cells[j] for cells in batch]
-            if names[j]:
-                chunks[j].append(pa.array(column, type=pa.large_string()))
-            elif "".join(column).strip():
-                unnamed.add(j)
-
-    blanks = pending = 0
-    batch: list[list[str]] = []
-    for number, cells in rows:
-        if not "".join(cells).strip():
-            pending += 1
-            continue
-        blanks, pending = blanks + pending, 0
-        batch.append(cells)
-        numbers.append(number)
-        if len(batch) == _BATCH_ROWS:
-            flush(batch, numbers[-_BATCH_ROWS:])
-            batch = []
-    flush(batch, numbers[len(numbers) - len(batch):])
-    problems = []
-    if not numbers:
-        problems.append(Problem("the file has a header but no data rows",
-                                fix="check that this is the right file and that the export included the data",
-                                code="no_data_rows"))
-    for j in sorted(j for j in unnamed if j < width or not ragged_as_rows):
-        problems.append(Problem(f"column {_letter(j)} has values but no header",
-                                fix="give the column a name in the header row, or delete it" + _title_hint(header),
-                                column=_letter(j), code="unnamed_column"))
-    if ragged:
-        listed = sorted(ragged)
-        shown = ", ".join(map(str, listed[:10])) + (", ..." if len(listed) > 10 else "")
-        problems.append(Problem(
-            f"{len(listed)} row(s) have more fields than the header's {width} (rows {shown})",
-            fix=f"a value containing the delimiter ({_DELIMITER_NAMES.get(delimiter or '', delimiter)}) is not "
-                "quoted: put such values in double quotes, or " + _EXPORT_FIX,
-            row=listed[0], code="ragged_row"))
-    keep = [j for j in range(width) if names[j]]
-    for name, n in Counter(names[j] for j in keep).items():
-        if n > 1:
-            where = ", ".join(_letter(j) for j in keep if names[j] == name)
-            problems.append(Problem(f"duplicate column name '{name}' (columns {where})",
-                                    fix="rename or delete the duplicates so that every column name is unique",
-                                    column=name, code="duplicate_columns"))
-    if problems:
-        raise _error(path, *problems)
-    frame = pd.DataFrame({names[j]: _text_column(chunks[j]) for j in keep})
-    return frame, np.frombuffer(numbers, dtype=np.int64).copy(), blanks
-
-
-def _flatten(header: list[list[str]], spans: list[list[tuple[int, int]]] | None) -> list[str]:
-    """One name per column from the header rows (rule in :func:`read_table`)."""
-    header = [["" if c.startswith("Unnamed:") else c for c in row] for row in header]
-    bottom = header[-1]
-    for r, row in enumerate(header[:-1]):
-        for first, last in spans[r] if spans is not None else _group_spans(row, bottom):
-            for j in range(first + 1, min(last, len(row) - 1) + 1):
-                if not row[j] and bottom[j]:
-                    row[j] = row[first]
-    names = []
-    for j in range(len(bottom)):
-        parts: list[str] = []
-        for row in header:
-            if row[j] and (not parts or parts[-1] != row[j]):
-                parts.append(row[j])
-        names.append("_".join(parts))
-    return names
-
-
-def _group_spans(upper: list[str], bottom: list[str]) -> list[tuple[int, int]]:
-    spans = []
-    for j, value in enumerate(upper):
-        if value and bottom[j]:
-            k = j
-            while k + 1 < len(upper) and not upper[k + 1] and bottom[k + 1]:
-                k += 1
-            spans.append((j, k))
-    return spans
-
-
-def _text_column(values) -> pd.Series:
-    """A ``string`` column from pyarrow text (an array or a list of chunks); blank cells become NA."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if isinstance(values, list):
-        values = pa.chunked_array(values, type=pa.large_string())
-    values = values.cast(pa.large_string())
-    blank = pc.equal(pc.utf8_trim_whitespace(values), "")
-    return pd.Series(pd.arrays.ArrowStringArray(pc.if_else(blank, pa.scalar(None, values.type), values)))
-
-
-def _delimiter_problems(header: str, used: str) -> list[Problem]:
-    found = [c for c in _DELIMITER_NAMES if c != used and c in header]
-    if not found:
-        return []
-    char = max(found, key=header.count)
-    name = _DELIMITER_NAMES[char]
-    if unicodedata.east_asian_width(char) in "FW":
-        fix = (f"re-save the file as CSV from Excel/WPS (which separates fields with ','), "
-               f"or pass delimiter='{char}' if every row uses {name}")
-    else:
-        fix = f"pass delimiter={char!r}, or leave the delimiter unset to detect it"
-    return [Problem(f"the file parses to a single column although its header contains {name} "
-                    f"{header.count(char)} time(s): the fields are separated by {name}",
-                    fix=fix, value=header[:80], code="bad_delimiter")]
-
-
-def _title_hint(header: list[list[str]]) -> str:
-    filled = [c for c in header[0] if c]
-    if len(filled) == 1:
-        return f" (if '{filled[0]}' is a title above the header, delete that row)"
-    return ""
-
-
-def _letter(j: int) -> str:
-    """Spreadsheet column letter of 0-based column ``j`` (0 -> A, 26 -> AA)."""
-    out = ""
-    j += 1
-    while j:
-        j, r = divmod(j - 1, 26)
-        out = chr(65 + r) + out
-    return out
 
 
 def _unsupported(suffix: str) -> Problem:
@@ -571,13 +385,6 @@ def _unsupported(suffix: str) -> Problem:
            ".et": "open it in WPS and save it as .xlsx"}.get(suffix, "save the table as .xlsx or CSV (UTF-8)")
     return Problem(f"unsupported file type '{suffix or '(no extension)'}' (readable: {known})",
                    fix=fix, code="unsupported_format")
-
-
-def _error(path: Path | None, *problems: Problem) -> DataValidationError:
-    if path is not None:
-        problems = tuple(dataclasses.replace(p, file=str(path)) for p in problems)
-    where = f"cannot read {path}" if path is not None else "cannot read the data"
-    return DataValidationError(where, list(problems))
 
 
 # -------------------------------------------------------------------- parquet
@@ -590,7 +397,7 @@ def _read_parquet(path: Path, raw: bytes) -> pd.DataFrame:
     try:
         table = pq.read_table(pa.BufferReader(raw))
     except (pa.ArrowException, OSError, ValueError) as exc:
-        raise _error(path, Problem(f"not a valid Parquet file ({exc})", fix="export the table again",
+        raise table_error(path, Problem(f"not a valid Parquet file ({exc})", fix="export the table again",
                                    code="corrupt_file")) from None
     problems: list[Problem] = []
     names = [str(n).strip() for n in table.column_names]
@@ -601,47 +408,18 @@ def _read_parquet(path: Path, raw: bytes) -> pd.DataFrame:
                                     column=name, code="duplicate_columns"))
     columns = {}
     for name, column in zip(names, table.columns):
-        text = _arrow_text(column)
+        text = arrow_text(column)
         if text is None:
             problems.append(Problem(f"column '{name}' holds {column.type} values, which are not table cells",
                                     fix="flatten the column to text or numbers before export",
                                     column=name, code="unsupported_column"))
         else:
-            columns[name] = _text_column(text)
+            columns[name] = text_column(text)
     if table.num_rows == 0:
         problems.append(Problem("the file has columns but no data rows",
                                 fix="check that this is the right file", code="no_data_rows"))
     if problems:
-        raise _error(path, *problems)
+        raise table_error(path, *problems)
     return pd.DataFrame(columns)
 
 
-def _arrow_text(column):
-    """A pyarrow text array of a Parquet column (rules in :func:`read_table`); None if not cell-like."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    kind = column.type
-    if pa.types.is_dictionary(kind):
-        column = column.cast(kind.value_type)
-        kind = kind.value_type
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        return column
-    if pa.types.is_boolean(kind):
-        return pc.if_else(column, "TRUE", "FALSE")
-    if pa.types.is_floating(kind):
-        return pc.cast(pc.if_else(pc.is_nan(column), None, column), pa.string())
-    if pa.types.is_integer(kind) or pa.types.is_decimal(kind) or pa.types.is_date(kind):
-        return pc.cast(column, pa.string())
-    if pa.types.is_timestamp(kind):
-        stamps = column.to_pandas()
-        known = stamps.dropna()
-        fmt = "%Y-%m-%d %H:%M:%S"
-        if (known.dt.microsecond != 0).any() or (known.dt.nanosecond != 0).any():
-            fmt += ".%f"
-        elif (known.dt.normalize() == known).all() and kind.tz is None:
-            fmt = "%Y-%m-%d"
-        if kind.tz is not None:
-            fmt += "%z"
-        return pa.array(stamps.dt.strftime(fmt), type=pa.string(), from_pandas=True)
-    return None

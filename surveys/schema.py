@@ -237,11 +237,14 @@ class ChannelData:
     :data:`TABLES`, ``department_id`` resolved against the register, codes as
     floats, N/A as NaN, derived fields added).  ``designs`` maps a table name
     to its sampling design as column names (weights / strata / cluster / fpc).
+    ``flags`` holds the data flags of the ledger (``table, department_id,
+    flag, n, detail``: quality screens and plausibility rules in ``flag`` mode).
     """
 
     year: int
     tables: dict = field(default_factory=dict)
     designs: dict = field(default_factory=dict)
+    flags: object = None
 
     def get(self, name: str):
         return self.tables.get(name)

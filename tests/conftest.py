@@ -32,3 +32,15 @@ def demo_runs(demo_project):
     from minping.pipeline import run_project
 
     return run_project(demo_project, out=demo_project.parent / "output", render=False, log=lambda m: None)
+
+
+@pytest.fixture(scope="session")
+def demo_result(demo_runs):
+    """The demo's last year as the pipeline produced it: every table, and the change since 2024 attached."""
+    return demo_runs[-1].result
+
+
+@pytest.fixture(scope="session")
+def demo_first_result(demo_runs):
+    """The demo's first year: no earlier year recorded, so no change since last year."""
+    return demo_runs[0].result

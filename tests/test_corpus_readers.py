@@ -72,8 +72,9 @@ def row_problems(table: RawTable) -> dict[str, set[int]]:
             _, bad, _ = parse_codes(frame[name], SAT["labels"], SAT["codes"], SAT["na_codes"])
             mark("code_out_of_range", bad)
     if any(c.endswith(make_corpus.WAIT) for c in frame.columns):
-        _, bad = parse_numbers(frame[column(table, make_corpus.WAIT)], units=("分钟",))
+        values, bad = parse_numbers(frame[column(table, make_corpus.WAIT)], units=("分钟",))
         mark("not_a_number", bad)
+        mark("negative_number", values < 0)
     ids = frame[column(table, "问卷编号")].str.strip()
     mark("duplicate_id", ids.notna() & ids.duplicated(keep=False))
     departments = frame[column(table, "部门")].str.strip()
@@ -144,6 +145,7 @@ def test_free_text_stays_verbatim():
     assert text[:5] == ['=HYPERLINK("http://example.com","点击")', "+8617000000001", "-无意见", "@SUM(A1:A2)", "\t=1+1"]
     long_text = read("long_free_text.csv").frame["意见建议"].iloc[1]
     assert len(long_text) == 21004
+    assert len(read("longer_than_csv_limit.csv").frame["意见建议"].iloc[1]) == 140_002
     assert read("department_path_chars.csv").frame["部门"].iloc[1] == "../../税务局"
 
 

@@ -99,7 +99,8 @@ def test_importance_performance_table():
     deps = pd.DataFrame({"department_id": ["A01", "A02", "A03", "B02", "B03"], "category": list("AAABB")})
     data = survey(deps["department_id"], n=150)
     perf = performance(deps["department_id"], np.random.default_rng(2))
-    out = importance_performance(perf, deps, data, FW, weights="weight", cluster="cluster", min_n=400)
+    out = importance_performance(perf, deps, data, FW, weights="weight", cluster="cluster", min_n=400,
+                                 outcome="D1.1")
     assert list(out.columns) == DRIVER_COLUMNS
     assert out.groupby("scope").size().to_dict() == {"city": 7, "category": 14, "department": 35}
     city = out[out["scope"] == "city"].set_index("indicator_id")
@@ -120,7 +121,7 @@ def test_importance_performance_table():
     assert set(zip(out["quadrant"], out["quadrant_zh"])) <= {
         ("concentrate_here", "重点改进区"), ("keep_up", "继续保持区"), ("low_priority", "次要改进区"),
         ("possible_overkill", "过度投入区")}
-    wls = importance_performance(perf, deps, data, FW, weights="weight", method="wls")
+    wls = importance_performance(perf, deps, data, FW, weights="weight", method="wls", outcome="D1.1")
     assert (wls["importance"] == wls["coef"]).all() and (wls["importance_method"] == "wls").all()
 
 

@@ -18,10 +18,10 @@ from minping import history
 from minping.history import (
     case_volumes,
     history_path,
-    import_published,
     load_history,
     record_result,
 )
+from minping.published import import_published
 from minping.trend import add_trend_parser
 from surveys.errors import DataValidationError, InsufficientDataError
 
@@ -72,8 +72,8 @@ def test_round_trip_keeps_every_estimate(db, demo_runs):
 
 def test_trends_from_the_file_equal_trends_in_memory(db, demo_runs):
     volumes = {run.year: case_volumes(run.input.tables) for run in demo_runs}
-    memory = trends(history_frames([r.result for r in demo_runs], volumes=volumes), seed=5)
-    stored = trends(load_history(db), seed=5)
+    memory = trends(history_frames([r.result for r in demo_runs], volumes=volumes), level=0.95, seed=5)
+    stored = trends(load_history(db), level=0.95, seed=5)
     for key in ("trends", "rank_changes", "movers"):
         pd.testing.assert_frame_equal(stored[key], memory[key], check_dtype=False)
 
@@ -119,7 +119,7 @@ def test_the_readme_query(db, demo_runs):
 
 
 def test_demo_rename_and_merge_follow_the_truth(db, demo_project, demo_runs):
-    tr = trends(load_history(db), seed=1)["trends"]
+    tr = trends(load_history(db), level=0.95, seed=1)["trends"]
     idx = tr[tr["measure"] == "index"].set_index(["year", "department_id"])
     deps23 = demo_runs[0].result.departments.set_index("department_id")["index"]
     vol = case_volumes(demo_runs[0].input.tables)
@@ -178,7 +178,7 @@ def test_import_with_standard_errors(small_db, demo_runs, tmp_path):
     assert len(out) == len(run.result.departments) and (out["se"] == 1.0).all()
     h = load_history(small_db)
     assert h["runs"].set_index("year").at[2022, "source"] == "import"
-    tr = trends(h, [2022, 2023])["trends"]
+    tr = trends(h, [2022, 2023], level=0.95, seed=1)["trends"]
     r = tr[(tr["year"] == 2023) & (tr["department_id"] == "A03") & (tr["measure"] == "index")].iloc[0]
     se23 = run.result.departments.set_index("department_id").at["A03", "se"]
     assert r["change"] == pytest.approx(1.0, abs=1e-5)
@@ -191,7 +191,7 @@ def test_import_without_standard_errors_says_the_change_is_not_testable(small_db
     book = write_book(tmp_path / "2022.xlsx", ["排名", "单位名称", "得分", "等级"], published_rows(run))
     out = import_published(small_db, book, 2022, framework=run.result.framework)
     assert out["se"].isna().all() and (out["flags"] == "imported;no_se").all()
-    res = trends(load_history(small_db), [2022, 2023])
+    res = trends(load_history(small_db), [2022, 2023], level=0.95, seed=1)
     idx = res["trends"][(res["trends"]["year"] == 2023) & (res["trends"]["measure"] == "index")]
     assert np.allclose(idx["change"], 1.0, atol=1e-5)
     assert idx["p_value"].isna().all() and idx["significant"].isna().all()
@@ -214,7 +214,8 @@ def test_import_recovers_the_standard_error_from_an_interval(small_db, demo_runs
 def test_import_with_a_column_map_and_names_from_the_history(small_db, demo_runs, tmp_path):
     name = demo_runs[0].result.departments.set_index("department_id").at["A03", "department"]
     book = write_book(tmp_path / "p.xlsx", ["评估对象", "评估得分"], [[name, 77.5]])
-    out = import_published(small_db, book, 2022, column_map={"评估对象": "department", "评估得分": "index"})
+    out = import_published(small_db, book, 2022, column_map={"评估对象": "department", "评估得分": "index"},
+                           level=0.95)
     assert list(out["department_id"]) == ["A03"] and out["index"].iloc[0] == 77.5
 
 

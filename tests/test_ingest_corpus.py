@@ -37,11 +37,13 @@ with open(CORPUS / "expected.csv", encoding="utf-8", newline="") as _handle:
 HEADERS = {
     "问卷编号": "response_id", "部门": "department_id", "调查日期": "interview_date",
     "Q1总体满意度": "q_overall", "Q2办事效率满意度": "q_speed", "Q3服务态度满意度": "q_courtesy",
-    "手机号": "phone", "意见建议": "comment", "等候时长(分钟)": "duration_sec",
+    "手机号": "phone", "意见建议": "comment", "等候时长(分钟)": "duration_sec", "权重": "weight",
 }
 CODES = ("q_overall", "q_speed", "q_courtesy")
 #: expected.csv: named in a warning, not an error
 WARNED = {"unknown_extra_columns.csv"}
+#: files whose 权重 column is declared as the design weights (the plausibility rules on weights apply)
+WEIGHTED = {c["file"] for c in EXPECTED if "权重" in c["column"].split(";")}
 
 
 def header_rows(name: str) -> int:
@@ -63,6 +65,8 @@ def write_project(folder, inputs: list[str]):
                   f"path = {json.dumps(str(CORPUS / name), ensure_ascii=False)}",
                   f"header_rows = {header_rows(name)}", "[inputs.columns]"]
         lines += [f"{json.dumps(k, ensure_ascii=False)} = {json.dumps(v)}" for k, v in file_headers(name).items()]
+        if name in WEIGHTED:
+            lines += ["[inputs.design]", 'weights = "weight"']
     path = folder / "project.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return load_project(path)
@@ -175,6 +179,8 @@ def test_untrusted_text_survives_as_data(tmp_path, framework):
 
     loaded, _ = load(tmp_path, framework, "long_free_text.csv")
     assert len(loaded.tables["survey"]["comment"].iloc[1]) == 21004
+    loaded, _ = load(tmp_path, framework, "longer_than_csv_limit.csv")
+    assert len(loaded.tables["survey"]["comment"].iloc[1]) == 140_002
 
     loaded, _ = load(tmp_path, framework, "department_path_chars.csv")
     ledger = loaded.ledger.frame()

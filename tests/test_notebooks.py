@@ -29,6 +29,7 @@ EXPECTED = [
     "02_scoring_and_ranking.ipynb",
     "03_year_over_year.ipynb",
     "04_robustness_and_priorities.ipynb",
+    "05_planning.ipynb",
 ]
 CELL_TIMEOUT = 120  # seconds per cell
 NOTEBOOK_BUDGET = 60.0  # seconds per notebook, kernel start included

@@ -20,7 +20,7 @@ from evaluation.calibration import poststratify
 from evaluation.design import Design, design_mean
 from evaluation.indicators import estimate_indicators
 from minping.cli import main
-from surveys.errors import FrameworkError, MethodologyError
+from surveys.errors import DataValidationError, FrameworkError, MethodologyError
 from surveys.project import CalibrationSpec, load_project
 from surveys.schema import ChannelData
 from tests.conftest import REFERENCE
@@ -77,18 +77,26 @@ def test_design_and_calibrate_keys_are_checked(tmp_path):
         return str(err.value)
 
     assert "one fpc column per stage" in problems('cluster = ["cluster", "ssu"]\nfpc = "N1"\n')
-    assert 'did you mean "weights"' in problems('weight = "weight"\n')
-    text = problems('weights = "weight"\n', 'method = "raking"\nmargins = "margins.csv"\n')
-    assert 'did you mean "rake"' in text
+    assert "did you mean 'weights'" in problems('weight = "weight"\n')
+    assert "did you mean 'rake'" in problems('weights = "weight"\n', 'method = "raking"\nmargins = "margins.csv"\n')
     assert "either margins or admin" in problems('weights = "weight"\n', 'method = "rake"\n')
-    assert "does not exist" in problems('weights = "weight"\n', 'method = "rake"\nmargins = "nope.csv"\n')
+    assert "did you mean 'margins'" in problems('weights = "weight"\n', 'method = "rake"\nmargin = "margins.csv"\n')
+
+    def spec(margins: str) -> CalibrationSpec:
+        (tmp_path / "project.toml").write_text(
+            _project(tmp_path, 'weights = "weight"\n', f'method = "rake"\nmargins = "{margins}"\n'), encoding="utf-8")
+        return load_project(tmp_path / "project.toml").inputs[0].design["calibrate"]
+
+    # like an input file, the margins are read when the year is loaded
+    with pytest.raises(DataValidationError, match="calibration margins"):
+        spec("nope.csv").margins_frame()
     (tmp_path / "bad.csv").write_text("department_id,variable,level,total\nX01,mode,hall,-3\n", encoding="utf-8")
-    assert "negative" in problems('weights = "weight"\n', 'method = "rake"\nmargins = "bad.csv"\n')
-    (tmp_path / "project.toml").write_text(
-        _project(tmp_path, 'weights = "weight"\n', 'method = "rake"\nmargins = "margins.csv"\n'), encoding="utf-8")
-    spec = load_project(tmp_path / "project.toml").inputs[0].design["calibrate"]
-    assert isinstance(spec, CalibrationSpec) and spec.method == "rake" and len(spec.sha256) == 64
-    assert list(spec.margins.columns) == ["department_id", "variable", "level", "total"]
+    with pytest.raises(DataValidationError) as err:
+        spec("bad.csv").margins_frame()
+    assert "negative" in str(err.value)
+    good = spec("margins.csv")
+    assert isinstance(good, CalibrationSpec) and good.method == "rake" and len(good.sha256) == 64
+    assert list(good.margins_frame().columns) == ["department_id", "variable", "level", "total"]
 
 
 def _framework():

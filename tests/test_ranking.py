@@ -38,7 +38,7 @@ def test_two_departments_critical_value_is_the_two_sided_normal_quantile():
 
 
 def test_exact_values_are_ordered_without_simulation():
-    r = simultaneous_rank_intervals(frame([90, 80, 70, 60], [0, 0, 0, 0])).set_index("department_id")
+    r = simultaneous_rank_intervals(frame([90, 80, 70, 60], [0, 0, 0, 0]), level=0.95, n_sim=5000, seed=0).set_index("department_id")
     assert r["rank_sim_low"].tolist() == [1, 2, 3, 4] and r["rank_sim_high"].tolist() == [1, 2, 3, 4]
     assert r["tie_group"].tolist() == [1, 2, 3, 4] and (r["tie_group_size"] == 1).all()
 
@@ -46,7 +46,7 @@ def test_exact_values_are_ordered_without_simulation():
 def test_hand_case_intervals_and_tie_groups():
     # a and b 0.5 apart with se 2: inseparable; c, d far below, d exactly 20 below c with tiny se
     f = frame([80.0, 79.5, 50.0, 30.0], [2.0, 2.0, 0.1, 0.1])
-    r = simultaneous_rank_intervals(f, n_sim=20000, seed=3).set_index("department_id")
+    r = simultaneous_rank_intervals(f, n_sim=20000, seed=3, level=0.95).set_index("department_id")
     assert (r["rank_sim_low"].tolist(), r["rank_sim_high"].tolist()) == ([1, 1, 3, 4], [2, 2, 3, 4])
     assert r["tie_group"].tolist() == [1, 1, 2, 3] and r["tie_group_size"].tolist() == [2, 2, 1, 1]
 
@@ -55,8 +55,8 @@ def test_tie_groups_are_pairwise_inseparable_and_adjacent_groups_are_not():
     rng = np.random.default_rng(11)
     est = np.sort(rng.normal(80, 4, 25))[::-1]
     se = rng.uniform(0.5, 3.0, 25)
-    sep = pairwise_separation(est, se, n_sim=4000, seed=5)
-    r = simultaneous_rank_intervals(frame(est, se), n_sim=4000, seed=5)
+    sep = pairwise_separation(est, se, n_sim=4000, seed=5, level=0.95)
+    r = simultaneous_rank_intervals(frame(est, se), n_sim=4000, seed=5, level=0.95)
     groups = r["tie_group"].to_numpy()
     either = sep | sep.T
     for g in np.unique(groups):
@@ -72,8 +72,8 @@ def test_tie_groups_are_pairwise_inseparable_and_adjacent_groups_are_not():
 def test_stepdown_is_never_wider_than_single_step_and_contains_point_rank():
     rng = np.random.default_rng(2)
     est, se = rng.normal(80, 3, 15), rng.uniform(0.3, 2.0, 15)
-    step = simultaneous_rank_intervals(frame(est, se), n_sim=4000, seed=9)
-    single = simultaneous_rank_intervals(frame(est, se), n_sim=4000, seed=9, stepdown=False)
+    step = simultaneous_rank_intervals(frame(est, se), n_sim=4000, seed=9, level=0.95)
+    single = simultaneous_rank_intervals(frame(est, se), n_sim=4000, seed=9, stepdown=False, level=0.95)
     assert (step["rank_sim_low"] >= single["rank_sim_low"]).all()
     assert (step["rank_sim_high"] <= single["rank_sim_high"]).all()
     point = pd.Series(est).rank(ascending=False, method="min").to_numpy()
@@ -101,8 +101,8 @@ def test_simultaneous_intervals_cover_all_true_ranks_at_least_at_the_nominal_rat
 def test_invariant_to_row_order():
     rng = np.random.default_rng(4)
     f = frame(rng.normal(80, 3, 12), rng.uniform(0.5, 2, 12))
-    a = simultaneous_rank_intervals(f, n_sim=3000, seed=1).set_index("department_id").sort_index()
-    b = simultaneous_rank_intervals(f.iloc[::-1], n_sim=3000, seed=1).set_index("department_id").sort_index()
+    a = simultaneous_rank_intervals(f, n_sim=3000, seed=1, level=0.95).set_index("department_id").sort_index()
+    b = simultaneous_rank_intervals(f.iloc[::-1], n_sim=3000, seed=1, level=0.95).set_index("department_id").sort_index()
     # the critical values are simulated from the same seed, so the intervals agree unless a statistic
     # lies within Monte Carlo error of the critical value; with these data none does
     pd.testing.assert_frame_equal(a, b)
@@ -120,18 +120,19 @@ def test_rank_uncertainty_table():
     assert ((out["rank_sim_low"] <= out["rank"]) & (out["rank"] <= out["rank_sim_high"])).all()
     assert np.allclose(out.groupby("scope")["p_top3"].sum()[["overall"]], 3.0)
     assert np.allclose(cat.groupby("category")["p_bottom3"].sum(), 3.0)
-    # the marginal part is rank_intervals with seed (overall) and seed + 1 (category), as evaluate() uses
-    m = rank_intervals(f, level=0.9, n_draws=1000, seed=7).set_index("department_id")
+    # the marginal parts are rank_intervals on child streams 1 (overall) and 3 (category) of the seed
+    streams = np.random.default_rng(7).spawn(4)
+    m = rank_intervals(f, level=0.9, n_draws=1000, seed=streams[0]).set_index("department_id")
     o = overall.set_index("department_id").reindex(m.index)
     assert (o["rank_low"] == m["rank_low"]).all() and (o["rank_high"] == m["rank_high"]).all()
-    mc = rank_intervals(f, level=0.9, n_draws=1000, seed=8, group="category").set_index("department_id")
+    mc = rank_intervals(f, level=0.9, n_draws=1000, seed=streams[2], group="category").set_index("department_id")
     assert (cat.set_index("department_id").reindex(mc.index)["rank_high"] == mc["rank_high"]).all()
 
 
 def test_bad_input_is_refused():
     with pytest.raises(MethodologyError):
-        pairwise_separation([1.0, np.nan], [1.0, 1.0])
+        pairwise_separation([1.0, np.nan], [1.0, 1.0], level=0.95, n_sim=5000, seed=0)
     with pytest.raises(MethodologyError):
-        pairwise_separation([1.0, 2.0], [1.0, -1.0])
+        pairwise_separation([1.0, 2.0], [1.0, -1.0], level=0.95, n_sim=5000, seed=0)
     with pytest.raises(MethodologyError):
-        simultaneous_rank_intervals(frame([1, 2], [1, 1]), level=95)
+        simultaneous_rank_intervals(frame([1, 2], [1, 1]), level=95, n_sim=5000, seed=0)

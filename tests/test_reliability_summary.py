@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.robustness import (
+from evaluation.reliability_tables import (
     AGREEMENT_COLUMNS,
     INTERRATER_COLUMNS,
     RELIABILITY_COLUMNS,
@@ -133,7 +133,7 @@ def test_survey_callback_agreement_by_hand():
     ind = pd.DataFrame({"department_id": list("abcd") * 2 + ["e"],
                         "indicator_id": ["D1.1"] * 4 + ["D1.2"] * 4 + ["D1.1"],
                         "score": [80.0, 70, 90, 60, 78, 74, 85, 63, 99]})
-    summary, points = agreement_table(ind)
+    summary, points = agreement_table(ind, survey="D1.1", callback="D1.2", level=0.95)
     assert list(summary.columns) == AGREEMENT_COLUMNS
     s = summary.iloc[0]
     assert s["n"] == 4                                            # e has no callback score

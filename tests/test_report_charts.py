@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reports import charts
+from reports import chart_data, charts
 from tests.fixtures.report_checks import has_cjk
-from tests.fixtures.report_result import make_result
 
 
 def _deps():
@@ -50,35 +49,35 @@ def _inds():
 
 
 def test_ranking_data_orders_by_rank_and_groups():
-    data = charts.ranking_data(_deps(), lang="en")
+    data = chart_data.ranking_data(_deps(), lang="en")
     assert list(data["department_id"]) == ["X2", "Y1", "X1"]
     assert list(data["name"]) == ["Beta", "Gamma", "Alpha"]
     assert list(data["group"]) == ["A", "B", "A"]
     assert data["tie_group"].isna().all()
-    tied = charts.ranking_data(_deps().assign(tie_group=[2, 1, 1]))
+    tied = chart_data.ranking_data(_deps().assign(tie_group=[2, 1, 1]))
     assert list(tied["group"]) == ["A", "B", "A"]  # colours stay with the category
     assert list(tied["tie_group"]) == [1, 1, 2]
-    only_a = charts.ranking_data(_deps(), category="A")
+    only_a = chart_data.ranking_data(_deps(), category="A")
     assert list(only_a["department_id"]) == ["X2", "X1"]
     ties = pd.DataFrame({"department_id": ["X1", "X2"], "tie_group": [2, 1]})
-    within = charts.ranking_data(_deps(), category="A", ties=ties)
+    within = chart_data.ranking_data(_deps(), category="A", ties=ties)
     assert list(within["tie_group"]) == [1, 2]
 
 
 def test_tie_bands_are_consecutive_runs():
-    assert charts.tie_bands(pd.Series([1, 1, 2, 3, 3, 3])) == [(0, 1, 1), (2, 2, 2), (3, 5, 3)]
-    assert charts.tie_bands(pd.Series([np.nan, 1, 1])) == [(1, 2, 1)]
-    assert charts.tie_bands(pd.Series([], dtype=float)) == []
+    assert chart_data.tie_bands(pd.Series([1, 1, 2, 3, 3, 3])) == [(0, 1, 1), (2, 2, 2), (3, 5, 3)]
+    assert chart_data.tie_bands(pd.Series([np.nan, 1, 1])) == [(1, 2, 1)]
+    assert chart_data.tie_bands(pd.Series([], dtype=float)) == []
 
 
 def test_ranking_data_without_optional_columns():
-    data = charts.ranking_data(_deps().drop(columns=["ci_low", "ci_high", "rank"]))
+    data = chart_data.ranking_data(_deps().drop(columns=["ci_low", "ci_high", "rank"]))
     assert list(data["department_id"]) == ["X2", "Y1", "X1"]
     assert data["ci_low"].isna().all()
 
 
 def test_profile_data_city_average_and_category_best():
-    prof = charts.profile_data(_dims(), _deps(), "X1", lang="zh")
+    prof = chart_data.profile_data(_dims(), _deps(), "X1", lang="zh")
     assert list(prof["dimension_id"]) == ["D1", "D2"]
     assert prof["estimate"].tolist() == [70.0, 80.0]
     assert prof["city_average"].tolist() == pytest.approx([(70 + 90 + 95) / 3, (80 + 60 + 100) / 3])
@@ -89,12 +88,12 @@ def test_profile_data_city_average_and_category_best():
 def test_profile_data_invariant_to_row_order():
     dims = _dims()
     shuffled = dims.sample(frac=1.0, random_state=3)
-    pd.testing.assert_frame_equal(charts.profile_data(dims, _deps(), "Y1"),
-                                  charts.profile_data(shuffled, _deps(), "Y1"))
+    pd.testing.assert_frame_equal(chart_data.profile_data(dims, _deps(), "Y1"),
+                                  chart_data.profile_data(shuffled, _deps(), "Y1"))
 
 
 def test_quadrant_data_by_hand():
-    quad = charts.quadrant_data(_inds(), "X1")
+    quad = chart_data.quadrant_data(_inds(), "X1")
     assert quad.attrs["importance_ref"] == pytest.approx(25.0)
     assert quad.attrs["performance_ref"] == pytest.approx(73.75)
     assert dict(zip(quad["indicator_id"], quad["quadrant"])) == {
@@ -115,52 +114,52 @@ def _drivers():
 
 
 def test_quadrant_data_from_drivers_by_scope():
-    quad = charts.quadrant_data(_inds(), "X1", drivers=_drivers(), category="A", lang="en")
+    quad = chart_data.quadrant_data(_inds(), "X1", drivers=_drivers(), category="A", lang="en")
     assert quad.attrs["scope"] == "department" and quad.attrs["model"] == "category"
     assert quad["performance"].tolist() == [50.0, 95.0]
     assert quad["importance"].tolist() == pytest.approx([4.0, 1.0])  # LMG share in percent
     assert quad.attrs["importance_ref"] == pytest.approx(2.5)
     assert list(quad["quadrant"]) == ["concentrate_here", "possible_overkill"]
     assert list(quad["name"]) == ["name D1.2", "name D2.1"]
-    other = charts.quadrant_data(_inds(), "X2", drivers=_drivers(), category="A")
+    other = chart_data.quadrant_data(_inds(), "X2", drivers=_drivers(), category="A")
     assert other.attrs["scope"] == "category" and other["performance"].tolist() == [60.0, 80.0]
-    lone = charts.quadrant_data(_inds(), "X2", drivers=_drivers(), category="B")
+    lone = chart_data.quadrant_data(_inds(), "X2", drivers=_drivers(), category="B")
     assert lone.attrs["scope"] == "city" and lone["performance"].tolist() == [70.0, 90.0]
 
 
 def test_priority_data_points_to_gain():
-    pri = charts.priority_data(_inds(), "X1", k=3)
+    pri = chart_data.priority_data(_inds(), "X1", k=3)
     # gains: 0.4*40=16, 0.3*10=3, 0.2*50=10, 0.1*5=0.5
     assert list(pri["indicator_id"]) == ["D1.1", "D2.1", "D1.2"]
     assert pri["gain"].tolist() == pytest.approx([16.0, 10.0, 3.0])
     assert pri.attrs["basis"] == "headroom"
-    shuffled = charts.priority_data(_inds().iloc[::-1], "X1", k=3)
+    shuffled = chart_data.priority_data(_inds().iloc[::-1], "X1", k=3)
     pd.testing.assert_frame_equal(pri, shuffled)
 
 
 def test_priority_data_uses_supplied_priorities():
     given = pd.DataFrame({"department_id": ["X1", "X1"], "indicator_id": ["D2.2", "D1.2"], "priority": [2, 1]})
-    pri = charts.priority_data(_inds(), "X1", priorities=given)
+    pri = chart_data.priority_data(_inds(), "X1", priorities=given)
     assert list(pri["indicator_id"]) == ["D1.2", "D2.2"]
     assert pri["gain"].tolist() == pytest.approx([3.0, 0.5])  # filled in: weight x (100 - score)
     assert pri.attrs["basis"] == "supplied"
     full = given.assign(gap=[0.25, 1.5], category_best_score=[97.5, 95.0], quadrant=["", "keep_up"],
                         indicator_en=["four (given)", "two (given)"])
-    pri = charts.priority_data(_inds(), "X1", priorities=full, lang="en")
+    pri = chart_data.priority_data(_inds(), "X1", priorities=full, lang="en")
     assert pri["gain"].tolist() == [1.5, 0.25] and pri["category_best"].tolist() == [95.0, 97.5]
     assert pri["quadrant"].iloc[0] == "keep_up" and pd.isna(pri["quadrant"].iloc[1])
     assert list(pri["name"]) == ["two (given)", "four (given)"]
 
 
 def test_grade_counts_lists_every_grade():
-    counts = charts.grade_counts(_deps())
+    counts = chart_data.grade_counts(_deps())
     assert list(counts.columns) == ["A", "B", "C", "D"]
     assert counts.loc["A"].tolist() == [1, 1, 0, 0]
     assert int(counts.to_numpy().sum()) == 3
 
 
 def test_heatmap_data_ranking_order():
-    wide = charts.heatmap_data(_dims(), _deps(), lang="en")
+    wide = chart_data.heatmap_data(_dims(), _deps(), lang="en")
     assert list(wide.index) == ["Beta", "Gamma", "Alpha"]
     assert wide.loc["Alpha", "D2"] == 80.0
 
@@ -175,13 +174,13 @@ def _texts(ax):
 
 
 @pytest.fixture(scope="module")
-def result():
-    return make_result()
+def result(demo_result):
+    return demo_result
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_matplotlib_charts_draw_in_language(result, lang):
-    deps, dims, inds = result.departments, result.dimensions, result.indicators
+    deps, dims, inds = result.departments.dropna(subset=["index"]), result.dimensions, result.indicators
     n = deps["n_survey"].astype(float)
     funnel = pd.DataFrame({"n": n, "index": deps["index"], "city_mean": 83.0,
                            "lower95": 83 - 45 / np.sqrt(n), "upper95": 83 + 45 / np.sqrt(n),
@@ -191,12 +190,12 @@ def test_matplotlib_charts_draw_in_language(result, lang):
                            "upper95": 83 + 45 / np.sqrt(grid), "lower998": 83 - 70 / np.sqrt(grid),
                            "upper998": 83 + 70 / np.sqrt(grid)})
     made = [
-        charts.ranking_chart(deps, lang=lang, highlight="B05", ties=result.extra["rank_uncertainty"].query(
-            "scope == 'overall'")),
-        charts.ranking_chart(deps.drop(columns=["ci_low", "ci_high"]), lang=lang, category="A"),
+        charts.ranking_chart(deps, level=result.level, lang=lang, highlight="B05",
+                             ties=result.ranking.rank_uncertainty.query("scope == 'overall'")),
+        charts.ranking_chart(deps.drop(columns=["ci_low", "ci_high"]), level=result.level, lang=lang, category="A"),
         charts.profile_chart(dims, deps, "B05", lang=lang),
         charts.quadrant_chart(inds, "B05", lang=lang),
-        charts.quadrant_chart(inds, "B05", lang=lang, drivers=result.extra["drivers"], category="B"),
+        charts.quadrant_chart(inds, "B05", lang=lang, drivers=result.priorities.drivers, category="B"),
         charts.grade_distribution_chart(deps, lang=lang),
         charts.funnel_chart(funnel, limits, lang=lang),
         charts.funnel_chart(funnel.drop(columns=["lower998", "upper998"]), lang=lang),
@@ -208,21 +207,21 @@ def test_matplotlib_charts_draw_in_language(result, lang):
         ax.figure.canvas.draw()
     text = " ".join(_texts(ax) for ax in made)
     if lang == "zh":
-        assert "统计局" in text and "综合指数" in text
+        assert "统计局" not in text and "生态环境局" in text and "综合指数" in text  # only evaluated departments
     else:
-        assert "Statistics Bureau" in text and not has_cjk(text)
+        assert "Ecology and Environment Bureau" in text and not has_cjk(text)
 
 
 def test_ranking_chart_uses_given_axes(result):
     from matplotlib.figure import Figure
 
     ax = Figure().add_subplot()
-    assert charts.ranking_chart(result.departments, ax=ax) is ax
-    assert len(ax.get_yticklabels()) == len(result.departments)
+    assert charts.ranking_chart(result.departments, level=result.level, ax=ax) is ax
+    assert len(ax.get_yticklabels()) == int(result.departments["index"].notna().sum())
 
 
 def test_funnel_chart_draws_supplied_limits_only(result):
-    deps = result.departments
+    deps = result.departments.dropna(subset=["index"])
     funnel = pd.DataFrame({"n": [50.0, 100.0, 300.0], "index": [70.0, 85.0, 84.0], "city_mean": 83.0,
                            "lower95": [77.0, 79.0, 81.0], "upper95": [89.0, 87.0, 85.0],
                            "position": ["below_95", "within", "within"]})

@@ -1,4 +1,7 @@
-"""The city report read back: PDF text and fonts, workbook sheets, formats and conditional formatting."""
+"""The city report read back: PDF text and fonts, workbook sheets, formats and conditional formatting.
+
+Built from the demo's real evaluation (``demo_result``: 2025 with the change since 2024).
+"""
 
 from __future__ import annotations
 
@@ -8,22 +11,22 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from reports.city import appendix_table, ranking_table, render_city_pdf, render_city_xlsx
+from reports.city import appendix_table, ranking_table
+from reports.city_pdf import render_city_pdf
+from reports.city_xlsx import render_city_xlsx
 from tests.fixtures.report_checks import formula_cells, has_cjk, pdf_fonts, pdf_text
-from tests.fixtures.report_result import make_history, make_result
 
 
 @pytest.fixture(scope="module")
-def result():
-    return make_result()
+def result(demo_result):
+    return demo_result
 
 
 @pytest.fixture(scope="module")
 def files(result, tmp_path_factory):
     out = tmp_path_factory.mktemp("city")
-    history = make_history(result)
-    return {lang: (render_city_pdf(result, out / f"{lang}.pdf", lang=lang, history=history),
-                   render_city_xlsx(result, out / f"{lang}.xlsx", lang=lang, history=history))
+    return {lang: (render_city_pdf(result, out / f"{lang}.pdf", lang=lang),
+                   render_city_xlsx(result, out / f"{lang}.xlsx", lang=lang))
             for lang in ("zh", "en")}
 
 
@@ -31,13 +34,12 @@ def test_pdf_zh_lists_every_department_with_index(result, files):
     text = pdf_text(files["zh"][0])
     for name, index in zip(result.departments.department, result.departments["index"]):
         assert name in text
-        assert f"{index:.1f}" in text
+        assert pd.isna(index) or f"{index:.1f}" in text
     for heading in ("评估范围与方法", "名义权重与实际影响", "抽样与应答", "量表信度与评估一致性", "现场评估的评分员一致性",
                     "问卷与回访总体满意度的一致性", "综合排名", "分类别排名", "等级分布", "漏斗图", "小样本部门的稳健估计",
                     "维度得分一览", "排名的敏感性分析", "各部门排名的中位数与5%–95%范围", "与上年比较", "进步最大",
                     "退步最大", "数据质量概况", "附表"):
         assert heading in text, heading
-    assert "样本不足，结果仅供参考" in text
     assert "组1" in text  # tie groups labelled beside the ranking
 
 
@@ -56,21 +58,22 @@ def test_pdf_fonts_embedded(files):
         assert found and all(found.values()), found
 
 
-def test_ranking_table_order_and_values(result):
+def test_ranking_table_order_and_values(result, demo_first_result):
     spec = ranking_table(result, "zh")
-    ranks = [row[0] for row in spec.rows]
+    ranks = [row[0] for row in spec.rows if not pd.isna(row[0])]
     assert ranks == sorted(ranks)
+    assert len(spec.rows) == len(result.departments)  # the department not evaluated is listed too, last
+    assert pd.isna(spec.rows[-1][0])
     best = result.departments.sort_values("rank").iloc[0]
     assert spec.rows[0][spec.headers.index("综合指数")] == pytest.approx(best["index"])
-    assert "较上年变化" not in spec.headers  # no history, no change column
+    assert "较上年变化" in spec.headers
+    assert "较上年变化" not in ranking_table(demo_first_result, "zh").headers  # no earlier year, no change column
 
 
-def test_appendix_without_rank_intervals(result):
-    deps = result.departments.drop(columns=["rank_low", "rank_high", "rank_in_category_low",
-                                            "rank_in_category_high"])
-    spec = appendix_table(dataclasses.replace(result, departments=deps), "zh")
-    assert "排名区间" not in spec.headers
-    assert len(spec.rows) == len(deps)
+def test_appendix_lists_every_department(result):
+    spec = appendix_table(result, "zh")
+    assert "排名区间" in spec.headers
+    assert len(spec.rows) == len(result.departments)
 
 
 def test_xlsx_ranking_sheet(result, files):
@@ -84,7 +87,8 @@ def test_xlsx_ranking_sheet(result, files):
     idx = heads.index("综合指数") + 1
     rank = heads.index("排名") + 1
     assert ws.max_row == len(result.departments) + 1
-    for r in range(2, ws.max_row + 1):
+    evaluated = int(result.departments["index"].notna().sum())
+    for r in range(2, evaluated + 2):
         cell = ws.cell(row=r, column=idx)
         assert cell.data_type == "n" and cell.number_format == "0.0"
         assert isinstance(ws.cell(row=r, column=rank).value, int)
@@ -100,7 +104,7 @@ def test_xlsx_indicators_long_and_manifest(result, files):
     assert ws.max_row == len(result.indicators) + 1
     manifest = {r[0].value: r[1].value for r in wb["清单"].iter_rows(min_row=2)}
     assert len(manifest["清单哈希"]) == 64
-    assert manifest["seed"] == result.provenance["seed"]
+    assert manifest["seed"] == result.provenance.seed
 
 
 def test_xlsx_en_no_cjk(files):
@@ -114,11 +118,11 @@ def test_xlsx_en_no_cjk(files):
 def test_tie_groups_are_bands_beside_the_ranking(result):
     from reportlab.graphics.shapes import Circle, Rect, String
 
-    from reports.charts import ranking_data, tie_bands
+    from reports.chart_data import ranking_data, tie_bands
     from reports.drawings import ranking_drawing
 
-    ties = pd.DataFrame({"department_id": result.departments["department_id"],
-                         "tie_group": (result.departments["rank"] - 1) // 4 + 1})
+    ranked = result.departments.dropna(subset=["index"])
+    ties = pd.DataFrame({"department_id": ranked["department_id"], "tie_group": (ranked["rank"] - 1) // 4 + 1})
     data = ranking_data(result.departments, ties=ties)
     drawing = ranking_drawing(data, 500)
     bands = tie_bands(data["tie_group"])
@@ -139,12 +143,12 @@ def test_ranking_sheet_has_ties_and_simultaneous_intervals(result, files):
     wb = openpyxl.load_workbook(files["zh"][1])
     ws = wb["排名"]
     heads = [c.value for c in ws[1]]
-    ru = result.extra["rank_uncertainty"]
+    ru = result.ranking.rank_uncertainty
     overall = ru[ru.scope == "overall"].set_index("department_id")
     category = ru[ru.scope == "category"].set_index("department_id")
     cols = {h: heads.index(h) + 1 for h in ("ID", "无差异组", "组内部门数", "同时排名区间 · 区间下限",
                                             "同时排名区间 · 区间上限", "类别内排名 · 无差异组")}
-    for r in range(2, ws.max_row + 1):
+    for r in range(2, int(result.departments["index"].notna().sum()) + 2):
         dep = ws.cell(row=r, column=cols["ID"]).value
         assert ws.cell(row=r, column=cols["无差异组"]).value == overall.loc[dep, "tie_group"]
         assert ws.cell(row=r, column=cols["组内部门数"]).value == overall.loc[dep, "tie_group_size"]
@@ -160,40 +164,46 @@ def test_sensitivity_sheet_and_driver(result, files):
     values = [[c.value for c in row] for row in ws.iter_rows()]
     flat = [v for row in values for v in row if v is not None]
     assert "Leave one source out" in flat and "none, Admin data, Callback, Ratings, Survey, Site visit" in flat
-    assert any(isinstance(v, str) and "“Leave one source out” (total-order index 0.56" in v for v in flat)
+    summ = result.robustness.sensitivity_summary
+    top = summ[(summ.scope == "overall") & (summ.choice != "all")].sort_values("total_order").iloc[-1]
+    assert any(isinstance(v, str) and f"(total-order index {top['total_order']:.2f}" in v for v in flat)
     head = next(i for i, row in enumerate(values) if row[:2] == ["Published rank", "Department"])
-    sens = result.extra["sensitivity"]
+    sens = result.robustness.sensitivity
     first = sens[(sens.scope == "overall")].sort_values(["nominal_rank", "department_id"]).iloc[0]
     assert values[head + 1][2] == first["median_rank"] and values[head + 1][3] == first["rank_p05"]
     assert formula_cells(files["en"][1]) == []
 
 
-def test_trends_movers_by_hand(result):
+def test_movers_are_the_evaluations(result):
     from reports.city_sections import movers_table
 
-    history = make_history(result)
-    prev = history[history.year == result.year - 1].set_index("department_id")["index"]
-    change = (result.departments.set_index("department_id")["index"] - prev).dropna()
-    spec = movers_table(result, history, "en", "improved")
-    expected = change[change > 0].sort_values(ascending=False).head(3)
+    movers = result.trends.movers
     names = result.departments.set_index("department_id")["department_en"]
-    assert [row[0] for row in spec.rows] == [names[d] for d in expected.index]
-    assert [row[3] for row in spec.rows] == pytest.approx(list(expected))
-    declined = movers_table(result, history, "en", "declined")
-    assert [row[3] for row in declined.rows] == pytest.approx(list(change[change < 0].sort_values().head(3)))
+    for which, key in (("improved", "most_improved"), ("declined", "most_declined")):
+        spec = movers_table(result, "en", which)
+        expected = movers[movers["list"] == key].sort_values("position")
+        assert [row[0] for row in spec.rows] == [names[d] for d in expected["department_id"]]
+        assert [row[3] for row in spec.rows] == pytest.approx(list(expected["change"]))
+
+
+def test_no_trends_section_without_an_earlier_year(demo_first_result, tmp_path):
+    text = pdf_text(render_city_pdf(demo_first_result, tmp_path / "first.pdf"))
+    assert "综合排名" in text and "与上年比较" not in text
 
 
 def test_ahp_weights_with_consistency(result, tmp_path):
     from reports.city_sections import ahp_table
 
-    record = result.extra["weighting"].copy()
+    record = result.weighting.record.copy()
     dims = record["level"] == "dimension"
     record.loc[dims, "method"] = "ahp:eigenvector"
     record.loc[dims, "cr"] = 0.0123
     record.loc[dims, "lambda_max"] = 6.0612
     record.loc[dims, "random_index_table"] = "saaty1980"
-    variant = dataclasses.replace(result, extra={**result.extra, "weighting": record},
-                                  provenance={**result.provenance, "weight_method": "ahp"})
+    fw = result.framework
+    variant = dataclasses.replace(result, weighting=dataclasses.replace(result.weighting, record=record),
+                                  framework=dataclasses.replace(fw, weighting=dataclasses.replace(
+                                      fw.weighting, method="ahp")))
     spec = ahp_table(variant, "zh")
     assert len(spec.rows) == 1 and spec.rows[0][1] == 6
     assert spec.rows[0][4] == pytest.approx(1.24)  # Saaty (1980) RI(6)
@@ -204,8 +214,8 @@ def test_ahp_weights_with_consistency(result, tmp_path):
     assert 0.0123 in flat and "analytic hierarchy process (AHP, eigenvector method)" in flat
 
 
-def test_without_robustness_tables(tmp_path):
-    bare = make_result(n_departments=8, robustness=False)
+def test_without_robustness_tables(result, tmp_path):
+    bare = dataclasses.replace(result, robustness=None, reliability=None, priorities=None, trends=None)
     text = pdf_text(render_city_pdf(bare, tmp_path / "bare.pdf"))
     assert "综合排名" in text and "排名的敏感性分析" not in text and "漏斗图" not in text
     wb = openpyxl.load_workbook(render_city_xlsx(bare, tmp_path / "bare.xlsx"))

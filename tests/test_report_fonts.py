@@ -71,8 +71,10 @@ def test_licence_and_build_script_are_shipped():
 
 
 def test_importing_reports_has_no_side_effects():
+    """Importing defines things only: no font registered, matplotlib (notebook charts) not even loaded."""
     code = ("import sys; import reports.fonts, reports.charts, reports.render; "
-            "print('matplotlib' in sys.modules, 'reportlab.pdfbase.pdfmetrics' in sys.modules)")
+            "from reportlab.pdfbase import pdfmetrics; "
+            "print('matplotlib' in sys.modules, any('Noto' in f for f in pdfmetrics.getRegisteredFontNames()))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
 

@@ -76,7 +76,8 @@ def test_streamed_batches_keep_the_books_and_the_figures(tiny_project):
     est_streamed = estimate_indicators(streamed.data, framework).frame
     pd.testing.assert_frame_equal(est_streamed, est_whole)
     assert (est_whole["channel"] == "H").sum() > 0
-    pd.testing.assert_frame_equal(quality_table(streamed.data, est_streamed), quality_table(whole.data, est_whole))
+    pd.testing.assert_frame_equal(quality_table(streamed.data, est_streamed, framework),
+                                  quality_table(whole.data, est_whole, framework))
 
 
 def test_sufficient_statistics_by_hand():

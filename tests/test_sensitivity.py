@@ -255,7 +255,7 @@ def test_affine_rescoring_equals_re_estimation(year):
 
 def test_zero_perturbation_on_an_evaluated_year(year):
     fw, data, res = year
-    deps = res.departments
+    deps = res.departments.dropna(subset=["index"])
     out = sensitivity_analysis(res.indicators, deps, fw, n_draws=20, seed=1,
                                options=SensitivityOptions.fixed("linear"))
     assert (out.ranks.to_numpy() == deps["rank"].to_numpy(float)[None, :]).all()
@@ -265,24 +265,30 @@ def test_zero_perturbation_on_an_evaluated_year(year):
 
 def test_robustness_tables(year):
     fw, data, res = year
-    out = robustness_tables(res, data, seed=11, sensitivity_draws=60, n_sim=1000)
-    assert set(out) == {"rank_uncertainty", "shrinkage", "funnel", "funnel_limits", "sensitivity",
-                        "sensitivity_summary", "sensitivity_indices", "reliability", "interrater", "agreement",
-                        "agreement_points", "drivers", "priorities"}
-    ru = out["rank_uncertainty"]
-    assert list(ru.columns) == RANK_UNCERTAINTY_COLUMNS and len(ru) == 2 * len(res.departments)
-    # same seed and draws as evaluate(): the marginal intervals are the departments table's
+    rob, rel, pri = robustness_tables(res, data, rng=np.random.default_rng(11), sensitivity_draws=60)
+    d = res.departments.set_index("department_id")
+    n = int(res.departments["index"].notna().sum())  # the register's other departments: listed, not evaluated
+    assert n == 12 and len(rob.shrinkage) == n and rob.shrinkage["shrinkage"].between(0, 1).all()
+    assert (rob.funnel["n"] == d.loc[rob.funnel["department_id"], ["n_survey", "n_callback"]].sum(axis=1)
+            .to_numpy()).all()
+    assert (pri.priorities.groupby("department_id").size() == 3).all()
+    assert rel.interrater["n_double_rated"].iloc[0] == 2 * n
+    assert rel.agreement["n"].iloc[0] == n
+    assert set(rel.scales["scale_id"]) == {"D1", "D4", "survey_battery"}
+
+
+def test_ranks_have_one_owner(year):
+    """The departments table's rank columns are the ranking step's table, not a second simulation."""
+    fw, data, res = year
+    ru = res.ranking.rank_uncertainty
+    assert list(ru.columns) == RANK_UNCERTAINTY_COLUMNS and len(ru) == 2 * int(res.departments["index"].notna().sum())
     d = res.departments.set_index("department_id")
     o = ru[ru["scope"] == "overall"].set_index("department_id")
-    for col in ("rank", "rank_low", "rank_high", "p_top3", "p_bottom3"):
+    for col in ("rank", "rank_low", "rank_high", "rank_sim_low", "rank_sim_high", "tie_group", "p_top3",
+                "p_bottom3"):
         assert (o[col] == d.loc[o.index, col]).all(), col
     c = ru[ru["scope"] == "category"].set_index("department_id")
-    assert (c["rank_low"] == d.loc[c.index, "rank_in_category_low"]).all()
+    for col, dcol in (("rank", "rank_in_category"), ("rank_low", "rank_in_category_low"),
+                      ("rank_high", "rank_in_category_high")):
+        assert (c[col] == d.loc[c.index, dcol]).all(), col
     assert ((o["rank_sim_low"] <= o["rank_low"]) & (o["rank_high"] <= o["rank_sim_high"])).all()
-    assert len(out["shrinkage"]) == len(res.departments) and out["shrinkage"]["shrinkage"].between(0, 1).all()
-    assert (out["funnel"]["n"] == d.loc[out["funnel"]["department_id"], ["n_survey", "n_callback"]].sum(axis=1)
-            .to_numpy()).all()
-    assert (out["priorities"].groupby("department_id").size() == 3).all()
-    assert out["interrater"]["n_double_rated"].iloc[0] == 2 * len(res.departments)
-    assert out["agreement"]["n"].iloc[0] == len(res.departments)
-    assert set(out["reliability"]["scale_id"]) == {"D1", "D4", "survey_battery"}

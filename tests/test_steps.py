@@ -100,15 +100,15 @@ def test_gates_deduction_cap_and_borderline(fw):
 
 def test_rank_intervals_exact_and_separated():
     frame = pd.DataFrame({"department_id": list("abcd"), "index": [90.0, 80.0, 70.0, 60.0], "se": [0.0] * 4})
-    r = rank_intervals(frame, seed=1).set_index("department_id")
+    r = rank_intervals(frame, level=0.95, n_draws=2000, seed=1).set_index("department_id")
     assert r["rank"].tolist() == [1, 2, 3, 4]
     assert (r["rank_low"] == r["rank"]).all() and (r["rank_high"] == r["rank"]).all()
     noisy = pd.DataFrame({"department_id": list("abc"), "index": [80.0, 79.9, 50.0], "se": [2.0, 2.0, 0.1]})
-    r = rank_intervals(noisy, seed=1, n_draws=4000).set_index("department_id")
+    r = rank_intervals(noisy, level=0.95, seed=1, n_draws=4000).set_index("department_id")
     assert (r.loc["a", "rank_low"], r.loc["a", "rank_high"]) == (1, 2)
     assert (r.loc["c", "rank_low"], r.loc["c", "rank_high"]) == (3, 3)
     assert r.loc["a", "p_top"] == 1.0 and 0.4 < r.loc["b", "p_top"] <= 1.0
-    again = rank_intervals(noisy, seed=1, n_draws=4000).set_index("department_id")
+    again = rank_intervals(noisy, level=0.95, seed=1, n_draws=4000).set_index("department_id")
     pd.testing.assert_frame_equal(r, again)
 
 

@@ -35,6 +35,11 @@ VOLUMES = {"B91": 300.0, "B92": 100.0}
 CROSSWALK = [(2024, "D02", "D92", "rename"), (2024, "B01", "B91", "merge"), (2024, "B01", "B92", "merge")]
 
 
+def run_trends(history, years=None, *, level=0.95, seed=1, **kw):
+    """:func:`trends` with the demo framework's level and a fixed seed unless a test says otherwise."""
+    return trends(history, years, level=level, seed=seed, **kw)
+
+
 def index_of(s):
     return 0.3 * s[0] + 0.3 * s[1] + 0.4 * s[2]
 
@@ -69,7 +74,7 @@ def row(tr, year, dep, measure="index"):
 
 @pytest.fixture(scope="module")
 def hand():
-    return trends(make_history(), [2023, 2024], seed=1)
+    return run_trends(make_history(), [2023, 2024], seed=1)
 
 
 def test_change_interval_and_test_by_hand(hand):
@@ -115,13 +120,13 @@ def test_merge_combines_predecessors_by_case_volume(hand):
 
 
 def test_merge_rule_is_invariant_to_the_volume_unit():
-    a = trends(make_history(volumes={"B91": 3.0, "B92": 1.0}), [2023, 2024])["trends"]
-    b = trends(make_history(volumes={"B91": 3e6, "B92": 1e6}), [2023, 2024])["trends"]
+    a = run_trends(make_history(volumes={"B91": 3.0, "B92": 1.0}), [2023, 2024])["trends"]
+    b = run_trends(make_history(volumes={"B91": 3e6, "B92": 1e6}), [2023, 2024])["trends"]
     pd.testing.assert_frame_equal(a, b)
 
 
 def test_missing_volume_falls_back_to_equal_weights_and_says_so():
-    tr = trends(make_history(volumes={"B91": 300.0, "B92": np.nan}), [2023, 2024])["trends"]
+    tr = run_trends(make_history(volumes={"B91": 300.0, "B92": np.nan}), [2023, 2024])["trends"]
     r = row(tr, 2024, "B01")
     assert r["previous_estimate"] == pytest.approx(73.0)
     assert "equal_weights" in r["flags"] and "等权" in r["note"]
@@ -138,13 +143,13 @@ def test_lineage_chains_over_years():
     assert lineage(cw, "B01", 2025, 2023) == ("B91", "B92")
     assert lineage(cw, "B01", 2025, 2024) == ("B01",)
     assert lineage(cw, "A01", 2024, 2023) == ("A01",)
-    tr = trends(make_history(), [2023, 2025])["trends"]
+    tr = run_trends(make_history(), [2023, 2025])["trends"]
     r = row(tr, 2025, "B01")
     assert r["previous_year"] == 2023 and r["previous_estimate"] == pytest.approx(71.0)
 
 
 def test_definition_change_is_flagged_and_the_comparable_change_recomputed():
-    tr = trends(make_history(versions={(2024, "D1.2"): "2"}), [2023, 2024])["trends"]
+    tr = run_trends(make_history(versions={(2024, "D1.2"): "2"}), [2023, 2024])["trends"]
     r = row(tr, 2024, "A01")
     assert not r["comparable"] and r["changed_indicators"] == "D1.2"
     assert "口径调整，不可比" in r["note"] and "definition changed, not comparable" in r["note"]
@@ -181,7 +186,7 @@ def test_adjustment_matches_statsmodels(method, sm):
 
 @pytest.mark.parametrize("method,sm", [("holm", "holm"), ("bh", "fdr_bh")])
 def test_family_is_one_measure_and_one_pair_of_years(method, sm):
-    tr = trends(make_history(index_se=0.4), [2023, 2024, 2025], p_adjust=method)["trends"]
+    tr = run_trends(make_history(index_se=0.4), [2023, 2024, 2025], p_adjust=method)["trends"]
     for (year, measure), g in tr[tr["p_value"].notna()].groupby(["year", "measure"]):
         np.testing.assert_allclose(g["p_adjusted"], multipletests(g["p_value"], method=sm)[1])
         assert set(g["p_adjust_method"]) == {method}
@@ -191,7 +196,7 @@ def test_family_is_one_measure_and_one_pair_of_years(method, sm):
 def test_row_order_does_not_matter(hand):
     h = make_history()
     shuffled = {k: v.sample(frac=1.0, random_state=7) for k, v in h.items()}
-    again = trends(shuffled, [2023, 2024], seed=1)
+    again = run_trends(shuffled, [2023, 2024], seed=1)
     for key in ("trends", "rank_changes"):
         a = hand[key].sort_values(list(hand[key].columns[:6])).reset_index(drop=True)
         b = again[key].sort_values(list(hand[key].columns[:6])).reset_index(drop=True)
@@ -207,13 +212,13 @@ def test_rank_changes_among_departments_in_both_years(hand):
     assert rc.loc["D02", "rank"] == 2 and rc.loc["B01", "rank"] == 3
     assert (rc["rank_change"] == rc["previous_rank"] - rc["rank"]).all()
     assert (rc["rank_change_low"] <= rc["rank_change"]).all() and (rc["rank_change"] <= rc["rank_change_high"]).all()
-    again = trends(make_history(), [2023, 2024], seed=1)["rank_changes"]
+    again = run_trends(make_history(), [2023, 2024], seed=1)["rank_changes"]
     pd.testing.assert_frame_equal(hand["rank_changes"], again)
 
 
 def test_rank_change_interval_narrows_with_precision():
-    wide = trends(make_history(index_se=5.0), [2023, 2024], seed=2)["rank_changes"]
-    tight = trends(make_history(index_se=0.01), [2023, 2024], seed=2)["rank_changes"]
+    wide = run_trends(make_history(index_se=5.0), [2023, 2024], seed=2)["rank_changes"]
+    tight = run_trends(make_history(index_se=0.01), [2023, 2024], seed=2)["rank_changes"]
     assert (tight["rank_change_low"] == tight["rank_change"]).all()
     assert (tight["rank_change_high"] == tight["rank_change"]).all()
     assert (wide["rank_change_high"] - wide["rank_change_low"]).sum() > 0
@@ -243,26 +248,26 @@ def test_previous_year_without_definitions_or_se():
     for key in ("dimensions", "indicators", "definitions"):
         h[key] = h[key][h[key]["year"] != 2023]
     h["departments"].loc[h["departments"]["year"] == 2023, "se"] = np.nan
-    tr = trends(h, [2023, 2024])["trends"]
+    tr = run_trends(h, [2023, 2024])["trends"]
     r = row(tr, 2024, "A01")
     assert pd.isna(r["comparable"]) and "definitions_unknown" in r["flags"]
     assert r["change"] == pytest.approx(84.2 - 81.0)
     assert np.isnan(r["change_se"]) and np.isnan(r["p_value"]) and "no_se" in r["flags"]
     assert "无标准误，无法检验" in r["note"]
-    rc = trends(h, [2023, 2024])["rank_changes"]
+    rc = run_trends(h, [2023, 2024])["rank_changes"]
     assert rc["rank_change_low"].isna().all() and rc["rank_change"].notna().all()
 
 
 def test_bad_arguments():
     h = make_history()
     with pytest.raises(MethodologyError, match="multiplicity"):
-        trends(h, p_adjust="bonferroni")
+        run_trends(h, p_adjust="bonferroni")
     with pytest.raises(MethodologyError, match="confidence level"):
-        trends(h, level=95)
+        run_trends(h, level=95)
     with pytest.raises(InsufficientDataError, match="2022"):
-        trends(h, [2022, 2023])
+        run_trends(h, [2022, 2023])
     with pytest.raises(InsufficientDataError):
-        trends(h, [2024])
+        run_trends(h, [2024])
 
 
 # ---------------------------------------------------------------------------
@@ -287,7 +292,7 @@ def simulated():
             data = ChannelData(year, derive_all(sim.tables), {"survey": {"weights": "weight", "cluster": "cluster"}})
             results.append(evaluate(data, fw, seed=seed, n_draws=200, robustness=False))
             volumes[year] = case_volumes(sim.tables)
-        tr = trends(history_frames(results, volumes=volumes), seed=seed)["trends"]
+        tr = run_trends(history_frames(results, volumes=volumes), seed=seed)["trends"]
         truth = true_changes(sims, fw).rename(columns={"change": "true_change", "predecessors": "true_predecessors"})
         idx = tr[tr["measure"] == "index"].merge(truth, on=["year", "department_id"], how="inner")
         out.append(idx.assign(seed=seed))
@@ -310,3 +315,30 @@ def test_the_crosswalk_maps_like_the_truth(simulated):
     moved = s[s["mapping"].isin(["rename", "merge"])]
     assert set(zip(moved["department_id"], moved["mapping"])) == {("D02", "rename"), ("B01", "merge")}
     assert (moved["year"] == 2024).all() and len(moved) == 2 * s["seed"].nunique()
+
+
+def test_year_trends_for_the_documents_by_hand():
+    """The change of one year since the previous recorded one, and each department's series through the crosswalk."""
+    from evaluation.trends import year_trends
+
+    h = make_history()
+    t = year_trends(h, 2025, level=0.95, seed=1)
+    assert (t.year, t.previous_year, t.p_adjust) == (2025, 2024, "holm")
+    assert set(t.changes["year"]) == {2025}
+    assert t.changes.equals(run_trends(h, [2024, 2025])["trends"].query("year == 2025").reset_index(drop=True))
+    s = t.series.set_index(["department_id", "year"])["estimate"]
+    assert s["A01", 2023] == pytest.approx(index_of(SCORES[2023, "A01"]))
+    assert s["D02", 2023] == pytest.approx(index_of(SCORES[2023, "D92"]))  # renamed: its predecessor's line
+    merged = (300 * index_of(SCORES[2023, "B91"]) + 100 * index_of(SCORES[2023, "B92"])) / 400
+    assert s["B01", 2023] == pytest.approx(merged)  # merged: predecessors combined by case volume
+    assert s["B01", 2025] == pytest.approx(index_of(SCORES[2025, "B01"]))
+    assert ("N01", 2023) not in s.index  # new in 2024: no earlier point
+    assert year_trends(h, 2023, level=0.95, seed=1) is None  # nothing recorded before the first year
+
+
+def test_the_rank_change_simulation_follows_the_seed_rule():
+    a = run_trends(make_history(), [2023, 2024], seed=7)["rank_changes"]
+    b = run_trends(make_history(), [2023, 2024], seed=7)["rank_changes"]
+    c = run_trends(make_history(), [2023, 2024], seed=8)["rank_changes"]
+    assert a.equals(b)
+    assert not a["p_rank_up"].equals(c["p_rank_up"])

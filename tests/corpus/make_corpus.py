@@ -19,6 +19,7 @@ HERE = Path(__file__).resolve().parent
 
 COLUMNS = ["问卷编号", "部门", "调查日期", "Q1总体满意度", "Q2办事效率满意度", "Q3服务态度满意度", "手机号", "意见建议"]
 WAIT = "等候时长(分钟)"
+WEIGHT = "权重"
 REQUIRED = ("问卷编号", "部门", "调查日期")
 PERIOD = ("2024-01-01", "2024-12-31")
 #: The demo departments (shared/DOMAIN.md); the corpus uses the first three.
@@ -30,7 +31,10 @@ KNOWN_DEPARTMENTS = (
     "消防救援支队", "气象局", "烟草专卖局", "统计局", "供电公司", "水务集团", "燃气公司",
 )
 REASON_CODES = ("code_out_of_range", "not_a_number", "bad_date", "duplicate_id", "unknown_department",
-                "missing_required", "outside_period")
+                "missing_required", "outside_period", "negative_number")
+#: surveys.readers.ReadLimits defaults the limit cases are built against
+MAX_CELL_CHARS = 1 << 18
+MAX_COLUMNS = 1024
 
 _DEPTS = ("市场监督管理局", "税务局", "公安局")
 _ANSWERS = ("非常满意", "满意", "基本满意", "满意", "非常满意", "不满意", "满意", "不了解")
@@ -48,14 +52,14 @@ class Case:
     column: str = ""
 
 
-def survey_rows(n: int = 6, *, codes: bool = False, wait: bool = False) -> list[list[str]]:
-    """``n`` clean survey answers (header first); ids S2024-0001..."""
-    rows = [COLUMNS + ([WAIT] if wait else [])]
+def survey_rows(n: int = 6, *, codes: bool = False, wait: bool = False, weight: bool = False) -> list[list[str]]:
+    """``n`` clean survey answers (header first); ids S2024-0001...; weights 212.7348 and 198.5 when asked."""
+    rows = [COLUMNS + ([WAIT] if wait else []) + ([WEIGHT] if weight else [])]
     for i in range(n):
         answers = [str((i + k) % 5 + 1) if codes else _ANSWERS[(i + k) % len(_ANSWERS)] for k in range(3)]
         row = [f"S2024-{i + 1:04d}", _DEPTS[i % 3], f"2024-03-{i % 28 + 1:02d}", *answers,
                f"1700000{i + 1:04d}", _TEXTS[i % len(_TEXTS)]]
-        rows.append(row + ([str(5 + 3 * i)] if wait else []))
+        rows.append(row + ([str(5 + 3 * i)] if wait else []) + ([("212.7348", "198.5")[i // 3 % 2]] if weight else []))
     return rows
 
 
@@ -79,6 +83,17 @@ def workbook(sheets: dict[str, list[list[object]]], merges: dict[str, list[str]]
             sheet.merge_cells(ref)
     out = io.BytesIO()
     book.save(out)
+    return out.getvalue()
+
+
+def replace_part(raw: bytes, name: str, data: bytes) -> bytes:
+    """The workbook ``raw`` with its zip part ``name`` replaced by ``data``."""
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, data if info.filename == name else src.read(info.filename))
     return out.getvalue()
 
 
@@ -127,6 +142,30 @@ def build() -> tuple[dict[str, bytes], list[Case]]:
     add(Case("legacy_format.xls", "structural", "read", "unsupported file type '.xls'",
              "an Excel 97-2003 workbook (OLE header)"),
         b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
+    # --- limits (surveys.readers.ReadLimits) and uncalculated formulas ---------
+    rows = survey_rows()
+    set_cell(rows, 4, "意见建议", "x" * (MAX_CELL_CHARS + 1))
+    add(Case("cell_over_limit.csv", "structural", "read", "ReadLimits.max_cell_chars",
+             f"a {MAX_CELL_CHARS + 1:,}-character answer in row 4: over the cell limit, named with its row, column "
+             "and the limit (never as a quote or delimiter problem)"), delimited(rows))
+    rows = [r + [f"附加{j}" if k == 0 else "" for j in range(MAX_COLUMNS - len(r) + 1)] for k, r in
+            enumerate(survey_rows())]
+    add(Case("too_many_columns.csv", "structural", "read", "ReadLimits.max_columns",
+             f"a header of {MAX_COLUMNS + 1:,} columns"), delimited(rows))
+    sheet_xml = ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+                 + '<row><c t="inlineStr"><is><t>问卷编号</t></is></c></row>' + "<row><c><v>1</v></c></row>" * 400_000
+                 + "</sheetData></worksheet>").encode()
+    add(Case("decompression_bomb.xlsx", "structural", "read", "ReadLimits.max_compression_ratio",
+             "a 40 KB workbook whose sheet expands about 1,000 times (to 10 MB): refused before it is read"),
+        replace_part(workbook({"调查数据": [["x"]]}), "xl/worksheets/sheet1.xml", sheet_xml))
+    add(Case("huge_dimension.xlsx", "structural", "read", "ReadLimits.max_cells",
+             "six answers and one stray cell at XFD1048576: the sheet spans 17 billion cells"), huge_dimension())
+    rows = survey_rows(codes=True)
+    set_cell(rows, 3, "Q1总体满意度", "=2+3")
+    set_cell(rows, 6, "Q1总体满意度", "=B6")
+    add(Case("uncalculated_formulas.xlsx", "structural", "read", "no calculated value (D3 and D6)",
+             "formulas in Q1 (rows 3 and 6) written by a program that never calculated them: they would read as "
+             "blank"), workbook({"调查数据": rows}))
     # --- structural problems the ingest layer must report (the file reads) ---
     rows = [r[:2] + r[3:] for r in survey_rows()]
     add(Case("missing_required_column.csv", "structural", "ingest", "调查日期",
@@ -135,6 +174,17 @@ def build() -> tuple[dict[str, bytes], list[Case]]:
     add(Case("unknown_extra_columns.csv", "structural", "ingest", "调查员",
              "two columns no mapping knows (调查员, 备注): named in a warning (MinpingWarning), not an error; "
              "every row is used", column="调查员;备注"), delimited(rows))
+    rows = survey_rows(12, weight=True)
+    set_cell(rows, 5, WEIGHT, "2127348")
+    add(Case("weight_lost_decimal.csv", "structural", "ingest", "10,000 times the median 212.7348",
+             "design weights (权重, declared under [inputs.design]); row 5's 212.7348 lost its decimal point: "
+             "the year stops (weight_outlier)", column=WEIGHT), delimited(rows))
+    rows = survey_rows(weight=True)
+    set_cell(rows, 3, WEIGHT, "1e300")
+    set_cell(rows, 6, WEIGHT, "0")
+    add(Case("weight_not_positive_finite.csv", "structural", "ingest", "2 row(s): rows 3 and 6",
+             "design weights 1e300 (which gave a zero SE) and 0: the year stops (weight_invalid)", column=WEIGHT),
+        delimited(rows))
     rows = survey_rows()
     for row, office in enumerate(("第一办事处", "第二办事处", "城东窗口", "城西窗口", "综合窗口", "税务局"), start=2):
         set_cell(rows, row, "部门", office)
@@ -221,6 +271,17 @@ def build() -> tuple[dict[str, bytes], list[Case]]:
              "a 21,004-character answer is kept whole; row 6 has no 问卷编号", rows="6", column="问卷编号"),
         delimited(rows))
     rows = survey_rows()
+    set_cell(rows, 3, "意见建议", "窗口" + "排队时间太长，希望增加窗口。" * 10_000)
+    set_cell(rows, 5, "调查日期", "")
+    add(Case("longer_than_csv_limit.csv", "row", "ingest", "missing_required",
+             "a 140,002-character answer (more than Python's csv field limit of 131,072) is kept whole; row 5 has "
+             "no 调查日期", rows="5", column="调查日期"), delimited(rows))
+    rows = survey_rows(wait=True)
+    set_cell(rows, 4, WAIT, "-5")
+    set_cell(rows, 6, WAIT, "－１２")
+    add(Case("negative_number.csv", "row", "ingest", "negative_number",
+             "waiting times of -5 and a full-width －１２ minutes cannot be", rows="4;6", column=WAIT), delimited(rows))
+    rows = survey_rows()
     for row, value in ((2, '=HYPERLINK("http://example.com","点击")'), (3, "+8617000000001"),
                        (4, "-无意见"), (5, "@SUM(A1:A2)"), (6, "\t=1+1")):
         set_cell(rows, row, "意见建议", value)
@@ -273,6 +334,20 @@ def build() -> tuple[dict[str, bytes], list[Case]]:
              "typed Parquet (int ids, date32, int codes, float waits); a null 部门 in row 4", rows="4",
              column="部门"), parquet())
     return files, cases
+
+
+def huge_dimension() -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "调查数据"
+    for row in survey_rows():
+        sheet.append(row)
+    sheet.cell(row=1_048_576, column=16_384, value="x")
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 def typed_rows() -> list[list[object]]:

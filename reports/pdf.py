@@ -1,222 +1,29 @@
-"""Shared building blocks of the report documents: number formats, facts, tables, PDF scaffolding.
+"""PDF scaffolding in the house style (reportlab platypus): styles, paragraphs, tables, the page.
 
-A *fact* is one labelled value with a kind (``score``, ``share``, ``percent``,
-``points``, ``int``, ``text``).  The PDF renderers format it as text; the XLSX
-renderers store the number with the matching Excel number format.  Both read
-the same facts, so the two documents cannot disagree.
-
-PDFs are written with reportlab's ``invariant`` mode (and XLSX archives with
-fixed timestamps, :mod:`reports.workbook`), so the same result renders to
-byte-identical files.
+PDFs are written with reportlab's ``invariant`` mode, so the same content
+renders to byte-identical files; every text is set in the shipped font
+(:mod:`reports.fonts`), embedded and extractable.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
-import hashlib
 import io
-import json
-import math
 import re
-import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph, Table, TableStyle
+
+from reports.fonts import register_reportlab
+from reports.format import Fact, TableSpec, fmt
 from reports.labels import label
 
-FIXED_TIME = _dt.datetime(2000, 1, 1, 0, 0, 0)
-DEFAULT_FRAMEWORK = Path(__file__).resolve().parent.parent / "surveys" / "frameworks" / "default.toml"
-DASH = "—"
-
-# Excel number format per fact kind.
-XLSX_FORMATS = {
-    "score": "0.0",
-    "share": "0.0%",
-    "percent": '0.0"%"',
-    "points": "+0.0;-0.0;0.0",
-    "int": "0",
-    "weight": "0.0%",
-    "raw": "0.000",
-    "coef": "0.000",
-}
-
-
-@dataclass(frozen=True)
-class Fact:
-    """One labelled value of a document (``kind`` chooses its format)."""
-
-    label: str
-    value: object
-    kind: str = "score"
-
-
-# ---------------------------------------------------------------------------
-# numbers as text
-# ---------------------------------------------------------------------------
-
-def missing(value: object) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(math.isnan(float(value)))
-    except (TypeError, ValueError):
-        return type(value).__name__ in {"NAType", "NaTType"}
-
-
-def fmt(value: object, kind: str = "score", digits: int = 1) -> str:
-    """A value as report text; missing values as an em dash."""
-    if kind == "text":
-        return DASH if missing(value) or value == "" else str(value)
-    if missing(value):
-        return DASH
-    x = float(value)
-    if kind == "int":
-        return f"{int(round(x)):d}"
-    if kind in ("share", "weight"):
-        return f"{x * 100:.{digits}f}%"
-    if kind == "percent":
-        return f"{x:.{digits}f}%"
-    if kind == "points":
-        # -0.04 would print as "-0.0": a sign on nothing
-        return f"{round(x, digits) + 0.0:+.{digits}f}"
-    if kind == "raw":
-        return f"{x:.3g}" if abs(x) < 1000 else f"{x:,.0f}"
-    if kind == "coef":
-        return f"{x:.{max(digits, 2)}f}"
-    return f"{x:.{digits}f}"
-
-
-def fmt_interval(low: object, high: object, digits: int = 1) -> str:
-    if missing(low) or missing(high):
-        return DASH
-    return f"{float(low):.{digits}f}–{float(high):.{digits}f}"
-
-
-def fmt_change_interval(low: object, high: object, digits: int = 1) -> str:
-    """An interval of a change, both bounds signed (``-8.3 … +1.1``): a dash would read as a minus."""
-    if missing(low) or missing(high):
-        return DASH
-    return f"{fmt(low, 'points', digits)} … {fmt(high, 'points', digits)}"
-
-
-def fmt_rank(rank: object, low: object = None, high: object = None) -> str:
-    """``12`` or ``12 (8–17)`` when the rank interval is known."""
-    if missing(rank):
-        return DASH
-    text = f"{int(rank)}"
-    if not missing(low) and not missing(high):
-        text += f" ({int(low)}–{int(high)})"
-    return text
-
-
-def level_text(level: float) -> str:
-    return f"{float(level) * 100:g}%"
-
-
-# ---------------------------------------------------------------------------
-# what the result carries beyond the frames
-# ---------------------------------------------------------------------------
-
-def _get(obj: object, name: str, default=None):
-    if obj is None:
-        return default
-    if isinstance(obj, dict):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
-
-
-def provenance(result) -> dict:
-    return dict(_get(result, "provenance", {}) or {})
-
-
-def confidence_level(result) -> float:
-    prov = provenance(result)
-    for value in (_get(result, "level"), prov.get("level"), prov.get("confidence_level"),
-                  _get(_get(result, "framework"), "confidence_level")):
-        if not missing(value):
-            return float(value)
-    return 0.95
-
-
-def manifest_hash(prov: dict) -> str:
-    """The provenance's ``manifest_hash``, else SHA-256 of its canonical JSON."""
-    for key in ("manifest_hash", "manifest_sha256"):
-        if isinstance(prov.get(key), str) and prov[key]:
-            return prov[key]
-    text = json.dumps(prov, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def flatten(prov: dict, prefix: str = "") -> list[tuple[str, object]]:
-    """Nested provenance as (dotted key, value) pairs in key order."""
-    out: list[tuple[str, object]] = []
-    for key in sorted(prov, key=str):
-        value = prov[key]
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out += flatten(value, name + ".")
-        elif isinstance(value, (list, tuple)):
-            out.append((name, ", ".join(map(str, value))))
-        else:
-            out.append((name, value))
-    return out
-
-
-def framework_rules(result) -> dict:
-    """Gate thresholds and grade bands: from the result's framework, else the shipped default.
-
-    Returns a dict with ``gates`` (``g1_threshold`` ...) and ``grades`` (list of
-    dicts ``grade``, ``name``, ``name_en``, ``min``, best first).
-    """
-    fw = _get(result, "framework")
-    gates = _get(fw, "gates")
-    grades = _get(fw, "grades")
-    default = None
-    if gates is None or grades is None:
-        default = tomllib.loads(DEFAULT_FRAMEWORK.read_text(encoding="utf-8"))
-    if gates is None:
-        gates = default["gates"]
-    if grades is None:
-        grades = default["grades"]
-    gate_dict = gates if isinstance(gates, dict) else {k: getattr(gates, k) for k in dir(gates)
-                                                      if not k.startswith("_")}
-    grade_list = [{k: _get(g, k) for k in ("grade", "name", "name_en", "min")} for g in grades]
-    grade_list.sort(key=lambda g: -float(g["min"] or 0))
-    return {"gates": gate_dict, "grades": grade_list}
-
-
-def flag_fields(rules: dict) -> dict:
-    gates = rules["gates"]
-    return {"g1": f"{gates.get('g1_threshold', 95):g}", "audit": f"{gates.get('g1_audit_threshold', 80):g}",
-            "g2": f"{gates.get('g2_threshold', 10):g}"}
-
-
-def grade_bands_text(rules: dict, lang: str) -> str:
-    parts = []
-    for g in rules["grades"]:
-        name = g["name"] if lang == "zh" else g["name_en"]
-        op = "≥" if float(g["min"] or 0) > 0 else "<"
-        bound = g["min"] if op == "≥" else min(float(x["min"]) for x in rules["grades"] if float(x["min"]) > 0)
-        parts.append(f"{g['grade']} {name} {op} {float(bound):g}")
-    return ("；" if lang == "zh" else "; ").join(parts)
-
-
-def framework_name(result, lang: str) -> str:
-    fw = _get(result, "framework")
-    name = _get(fw, "name" if lang == "zh" else "name_en")
-    prov = provenance(result)
-    ident = prov.get("framework_id") or _get(fw, "id")
-    version = prov.get("framework_version") or _get(fw, "version")
-    tag = " ".join(str(x) for x in (ident, version) if x)
-    if name and tag:
-        return f"{name} ({tag})"
-    return str(name or tag or label("unknown", lang))
-
-
-# ---------------------------------------------------------------------------
-# PDF scaffolding (reportlab platypus)
-# ---------------------------------------------------------------------------
 
 def esc(text: object) -> str:
     """Untrusted text made safe for reportlab paragraph markup."""
@@ -225,12 +32,6 @@ def esc(text: object) -> str:
 
 def pdf_styles(lang: str) -> dict:
     """Paragraph styles with the shipped font; CJK line breaking for Chinese only."""
-    from reportlab.lib import colors
-    from reportlab.lib.enums import TA_CENTER, TA_RIGHT
-    from reportlab.lib.styles import ParagraphStyle
-
-    from reports.fonts import register_reportlab
-
     regular, bold = register_reportlab()
     wrap = "CJK" if lang == "zh" else None
     base = ParagraphStyle("body", fontName=regular, fontSize=8.5, leading=11.5, wordWrap=wrap)
@@ -264,19 +65,12 @@ def pdf_styles(lang: str) -> dict:
 
 def P(text: object, style, *, raw: bool = False):
     """A paragraph of untrusted text (escaped) or of trusted markup (``raw=True``)."""
-    from reportlab.platypus import Paragraph
-
     return Paragraph(str(text) if raw else esc(text), style)
 
 
 def grid_table(rows: list[list], widths: list[float], *, header_rows: int = 1, repeat: bool = True,
                extra: list | None = None, zebra: bool = True, size: float = 7.5):
     """A table in the house style: light grid, grey header, optional zebra rows."""
-    from reportlab.lib import colors
-    from reportlab.platypus import Table, TableStyle
-
-    from reports.fonts import register_reportlab
-
     table = Table(rows, colWidths=widths, repeatRows=header_rows if repeat else 0)
     cmds = [
         # plain-string cells would otherwise be set in (unembedded) Helvetica
@@ -323,12 +117,6 @@ def fact_table(facts: list[Fact], styles: dict, width: float, *, columns: int = 
 def build_pdf(path: Path, story: list, *, title: str, subject: str, footer: str, lang: str,
               page_size=None, margins_mm: float = 14.0) -> Path:
     """Write ``story`` to ``path`` as a reproducible A4 PDF with a footer on every page."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.units import mm
-    from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
-
-    from reports.fonts import register_reportlab
-
     regular, _ = register_reportlab()
     size = page_size or A4
     margin = margins_mm * mm
@@ -355,45 +143,13 @@ def build_pdf(path: Path, story: list, *, title: str, subject: str, footer: str,
 
 
 def content_width(margins_mm: float = 14.0) -> float:
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.units import mm
 
     return A4[0] - 2 * margins_mm * mm
-
-
-# ---------------------------------------------------------------------------
-# ids
-# ---------------------------------------------------------------------------
-
-def natural_key(text) -> tuple:
-    """Sort key of an id so that D1.2 comes before D1.10."""
-    parts = str(text).replace("-", ".").split(".")
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
-
-
-def natural_order(frame, column: str):
-    """``frame`` sorted by ``column`` in natural id order (stable)."""
-    order = sorted(range(len(frame)), key=lambda i: natural_key(frame[column].iloc[i]))
-    return frame.iloc[order]
-
-
-# ---------------------------------------------------------------------------
-# a table once, rendered to PDF and XLSX
-# ---------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class TableSpec:
-    """Column heads, a kind per column (see :data:`XLSX_FORMATS`) and rows of raw values."""
-
-    headers: list
-    kinds: list
-    rows: list
 
 
 def pdf_table(spec: TableSpec, styles: dict, widths: list[float], *, extra: list | None = None,
               bold_rows: set[int] | None = None, size: float = 7.5):
     """Render a :class:`TableSpec` as a reportlab table (numbers right-aligned), text at ``size`` points."""
-    from reportlab.lib.styles import ParagraphStyle
 
     def sized(name):
         base = styles[name]
@@ -450,10 +206,6 @@ def auto_widths(spec: TableSpec, width: float, *, flexible: list[int], lang: str
 
 def _natural_widths(spec: TableSpec, *, flexible: list[int], lang: str, size: float) -> list[float]:
     """Width each column needs for its numbers and head words at ``size`` points."""
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-
-    from reports.fonts import register_reportlab
-
     regular, bold = register_reportlab()
     pad = 7.0
     natural = []
