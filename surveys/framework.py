@@ -330,6 +330,8 @@ class Framework:
     roles: Roles = Roles()
     plausibility: Plausibility = Plausibility()
     items: tuple[Item, ...] = ()
+    #: ids of earlier frameworks whose years may be compared with this one's
+    comparable_with: tuple[str, ...] = ()
     source: str = ""
     sha256: str = ""
 
@@ -343,6 +345,11 @@ class Framework:
         """Ids of the items declared for ``table``; ``kind`` = a scale kind (``likert``, ``checklist``, ...)."""
         return tuple(i.id for i in self.items if i.table == table
                      and (kind is None or (i.scale is not None and self.scales[i.scale].kind == kind)))
+
+    @property
+    def lineage(self) -> frozenset[str]:
+        """The framework ids whose years may be compared with this framework's: its own and ``comparable_with``."""
+        return frozenset({self.id, *self.comparable_with})
 
     def item(self, table: str, item_id: str) -> Item | None:
         return next((i for i in self.items if i.table == table and i.id == item_id), None)
@@ -423,7 +430,7 @@ def _fields(cls) -> dict:
 #: every section and key a framework file may have (:mod:`surveys.keys`); anything else is an error
 FRAMEWORK_SHAPE = {
     "framework": {"id": LEAF, "version": LEAF, "name": LEAF, "name_en": LEAF, "likert_preset": LEAF,
-                  "confidence_level": LEAF, "missing_dimension_flag": LEAF},
+                  "confidence_level": LEAF, "missing_dimension_flag": LEAF, "comparable_with": LEAF},
     "likert_presets": {"*": LEAF},
     "scales": {"*": {"kind": LEAF, "codes": LEAF, "na_codes": LEAF, "top_box": LEAF, "bottom_box": LEAF,
                      "labels": {"*": LEAF}}},
@@ -626,7 +633,8 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
         missing_dimension_flag=float(head.get("missing_dimension_flag", 0.30)), scales=scales,
         dimensions=tuple(dims), indicators=tuple(inds), gates=gates, grades=grades, categories=cats,
         departments=tuple(deps), crosswalk=tuple(crosswalk), screens=screens, weighting=weighting, roles=roles,
-        plausibility=plausibility, items=items, source=source,
+        plausibility=plausibility, items=items, comparable_with=tuple(str(x) for x in head.get("comparable_with", ())),
+        source=source,
     )
 
 

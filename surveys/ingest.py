@@ -83,7 +83,7 @@ def load_year(project: Project, framework: Framework, year: int, *, stream: bool
             for s in absent])
     if not project.inputs_for(year):
         raise DataValidationError(f"No input files for {year}", [Problem(
-            f"project.toml lists no [[inputs]] for {year}", file=str(project.path), code="input_missing",
+            f"project.toml lists no [[inputs]] for {year}", file=str(project.path), code="no_inputs",
             fix=f"add [[inputs]] entries with year = {year}, one per file")])
     ledger = Ledger()
     problems: list[Problem] = []
