@@ -332,6 +332,10 @@ class Framework:
     items: tuple[Item, ...] = ()
     #: ids of earlier frameworks whose years may be compared with this one's
     comparable_with: tuple[str, ...] = ()
+    #: a department whose scored indicators carry less than 1 - this share of the index weight (over the
+    #: channels collected this year) is not evaluated: an index resting on a fraction of the framework is
+    #: not comparable with the others and must never rank first by default
+    max_missing_weight: float = 0.25
     source: str = ""
     sha256: str = ""
 
@@ -430,7 +434,8 @@ def _fields(cls) -> dict:
 #: every section and key a framework file may have (:mod:`surveys.keys`); anything else is an error
 FRAMEWORK_SHAPE = {
     "framework": {"id": LEAF, "version": LEAF, "name": LEAF, "name_en": LEAF, "likert_preset": LEAF,
-                  "confidence_level": LEAF, "missing_dimension_flag": LEAF, "comparable_with": LEAF},
+                  "confidence_level": LEAF, "missing_dimension_flag": LEAF, "comparable_with": LEAF,
+                  "max_missing_weight": LEAF},
     "likert_presets": {"*": LEAF},
     "scales": {"*": {"kind": LEAF, "codes": LEAF, "na_codes": LEAF, "top_box": LEAF, "bottom_box": LEAF,
                      "labels": {"*": LEAF}}},
@@ -624,6 +629,12 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
     if not 0.5 <= level < 1:
         problem(f"confidence_level {level} is outside [0.5, 1)", f"use e.g. {DEFAULT_CONFIDENCE_LEVEL}")
 
+    missing_weight = head.get("max_missing_weight", 0.25)
+    if isinstance(missing_weight, bool) or not isinstance(missing_weight, (int, float)) or not 0 <= missing_weight < 1:
+        problem(f"[framework] max_missing_weight = {missing_weight!r}",
+                "give a share in [0, 1), e.g. 0.25: departments missing more of the index weight are not evaluated")
+        missing_weight = 0.25
+
     if problems:
         raise FrameworkError(f"The framework {source} is invalid", problems)
     return Framework(
@@ -634,6 +645,7 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
         dimensions=tuple(dims), indicators=tuple(inds), gates=gates, grades=grades, categories=cats,
         departments=tuple(deps), crosswalk=tuple(crosswalk), screens=screens, weighting=weighting, roles=roles,
         plausibility=plausibility, items=items, comparable_with=tuple(str(x) for x in head.get("comparable_with", ())),
+        max_missing_weight=missing_weight,
         source=source,
     )
 
