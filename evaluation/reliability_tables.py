@@ -12,7 +12,8 @@ Scale reliability (:func:`reliability_table`)
 
 Inter-rater agreement (:func:`interrater_table`)
     Visits rated by two or more raters (same ``visit_id``, different
-    ``rater``): Krippendorff's alpha per checklist item at the ordinal level
+    ``rater``): Krippendorff's alpha per checklist item (``checklist``: the
+    framework's checklist items) at the ordinal level
     (codes 0 / 0.5 / 1), on ``checklist_score`` and ``wait_minutes`` at the
     interval level, and the intraclass correlation of ``checklist_score`` on
     the visits with the most common number of raters (a balanced
@@ -35,7 +36,6 @@ from scipy import stats
 
 from surveys.errors import InsufficientDataError
 from surveys.framework import Framework
-from surveys.schema import CHECKLIST_ITEMS
 
 from .reliability import cronbach_alpha, icc, krippendorff_alpha, mcdonald_omega
 
@@ -125,7 +125,7 @@ def reliability_table(survey: pd.DataFrame, framework: Framework, *, weights: st
     return pd.DataFrame(rows, columns=RELIABILITY_COLUMNS)
 
 
-def interrater_table(visits: pd.DataFrame | None) -> pd.DataFrame:
+def interrater_table(visits: pd.DataFrame | None, checklist: tuple[str, ...] = ()) -> pd.DataFrame:
     """Agreement between raters of the same site visit (see the module notes).
 
     Returns
@@ -145,7 +145,7 @@ def interrater_table(visits: pd.DataFrame | None) -> pd.DataFrame:
     if len(double) == 0:
         return pd.DataFrame(columns=INTERRATER_COLUMNS)
     v = v[v["visit_id"].isin(double)]
-    measures = [(c, "ordinal") for c in CHECKLIST_ITEMS if c in v]
+    measures = [(c, "ordinal") for c in checklist if c in v]
     measures += [(c, "interval") for c in ("checklist_score", "wait_minutes") if c in v]
     rows = []
     for col, level in measures:

@@ -203,7 +203,9 @@ class EvaluationResult:
         and within category, grade, borderline mark, sample sizes and
         ``;``-joined flag codes; a department without an index is listed with the
         flag ``not_evaluated`` and ``not_evaluated_reason`` (``no_data``: no row in
-        any channel; ``no_scored_indicator``: rows, but no indicator with a valid answer)
+        any channel; ``no_scored_indicator``: rows, but no indicator with a valid
+        answer; ``missing_weight``: its scored indicators carry less than
+        ``1 - framework.max_missing_weight`` of the index weight of the channels collected)
     dimensions, indicators : department x dimension / indicator estimates
     quality : per department callback, 好差评 and objective figures
     ranking, weighting, coverage : always computed (coverage: the channels collected, the checks made)

@@ -1,6 +1,7 @@
 """Input templates for field teams: one XLSX workbook per canonical table.
 
-A template is the canonical table of :data:`surveys.schema.TABLES` as a field
+A template is a canonical table of the framework (``Framework.tables``: the
+structural columns and the framework's declared items) as a field
 team fills it in: the Chinese column headers (:attr:`ColumnSpec.zh`, which
 :func:`surveys.ingest.load_year` maps without a column mapping in the project
 file), a drop-down list on every coded column (the labels of the framework's
@@ -28,7 +29,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from reports.safety import set_cell, sheet_title
 from reports.workbook import FIXED_TIME
 from surveys.framework import Framework
-from surveys.schema import TABLES, ColumnSpec, TableSpec
+from surveys.schema import ColumnSpec, TableSpec
 
 __all__ = ["TemplateColumn", "template_columns", "write_templates"]
 
@@ -85,7 +86,7 @@ def template_columns(framework: Framework, table: str, *, year: int | None = Non
     framework : Framework
         Supplies the scale labels of coded columns and the department register.
     table : str
-        A key of :data:`surveys.schema.TABLES`.
+        A key of ``framework.tables``.
     year : int, optional
         Offer only the departments that exist in ``year``; every department
         of the register when None.
@@ -95,7 +96,7 @@ def template_columns(framework: Framework, table: str, *, year: int | None = Non
     list of TemplateColumn
         In the order of the canonical table.
     """
-    spec = TABLES[table]
+    spec = framework.tables[table]
     departments = tuple(d.name for d in framework.departments if year is None or d.active(year))
     return [_describe(spec, col, framework, departments) for col in spec.columns]
 
@@ -115,14 +116,14 @@ def write_templates(framework: Framework, out_dir: str | Path, *, year: int | No
         Offer only the departments that exist in ``year`` in the department
         drop-down; every department of the register when None.
     tables : tuple of str, optional
-        Canonical tables to write; all of :data:`surveys.schema.TABLES` when
+        Canonical tables to write; all of ``framework.tables`` when
         None.
 
     Returns
     -------
     list of pathlib.Path
         The files written, named ``<table>_<Chinese name>.xlsx``, in the
-        order of :data:`surveys.schema.TABLES`.
+        order of ``framework.tables``.
 
     Notes
     -----
@@ -137,8 +138,8 @@ def write_templates(framework: Framework, out_dir: str | Path, *, year: int | No
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name in tables or tuple(TABLES):
-        spec = TABLES[name]
+    for name in tables or tuple(framework.tables):
+        spec = framework.tables[name]
         columns = template_columns(framework, name, year=year)
         book = Workbook()
         book.remove(book.active)

@@ -5,8 +5,9 @@ table.field                 definition
 ==========================  ==================================================================
 callback_interviews.        1 if the reported processing days are at most the promised days,
 within_promised             0 if more, NaN if either is missing
-visits.checklist_score      mean of the checklist items c01..c25 of the visit (1 / 0.5 / 0),
-                            N/A items excluded; NaN when every item is N/A
+visits.checklist_score      mean of the visit's checklist items (the framework's visit items on a
+                            scale of kind ``checklist``: 1 / 0.5 / 0), N/A items excluded; NaN
+                            when every item is N/A
 admin_matters.              annual_volume x (statutory - promised) / statutory days, so that the
 compression_x_volume        ratio over annual_volume is the volume-weighted compression
 admin_matters.docs_removed  docs_baseline - docs_current
@@ -27,16 +28,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .schema import CHECKLIST_ITEMS
-
 DEFAULT_DEADLINE_DAYS = 15
 
 
-def derive_all(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+def derive_all(tables: dict[str, pd.DataFrame], *, checklist: tuple[str, ...] = ()) -> dict[str, pd.DataFrame]:
+    """Every derived field of the tables present; ``checklist``: the checklist items of the visits."""
     out = dict(tables)
     for name, fn in _DERIVERS.items():
         if name in out:
-            out[name] = fn(out[name].copy())
+            out[name] = fn(out[name].copy(), checklist) if name == "visits" else fn(out[name].copy())
     return out
 
 
@@ -49,8 +49,8 @@ def _callback(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def _visits(df: pd.DataFrame) -> pd.DataFrame:
-    items = [c for c in CHECKLIST_ITEMS if c in df.columns]
+def _visits(df: pd.DataFrame, checklist: tuple[str, ...]) -> pd.DataFrame:
+    items = [c for c in checklist if c in df.columns]
     df["checklist_score"] = df[items].mean(axis=1, skipna=True) if items else np.nan
     return df
 

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import hashlib
 import tomllib
 import warnings
@@ -54,7 +55,7 @@ from typing import Any
 from .errors import FrameworkError, NormalisedWeightsWarning, Problem
 from .keys import ANY, LEAF, did_you_mean, unknown_keys
 from .normalize import name_key
-from .schema import CHANNELS, TABLES, table_fields
+from .schema import CHANNELS, ITEM_KINDS, ITEM_TABLES, TABLES, Item, TableSpec, table_fields, tables_with_items
 
 DEFAULT_FRAMEWORK = Path(__file__).with_name("frameworks") / "default.toml"
 
@@ -98,6 +99,17 @@ class Scale:
     bottom_box: tuple[float, ...] = ()
     #: label text -> code; ``None`` marks a label meaning N/A
     labels: dict[str, float | None] = field(default_factory=dict)
+
+
+#: scales the canonical tables use whatever the framework: the national 好差评 five-level rating
+#: (GB/T 39734-2020: 5 非常满意 ... 1 非常不满意, levels 4-5 good, 1-2 bad) and yes/no.  A framework
+#: that declares a scale of the same name replaces the built-in one (e.g. to add labels).
+BUILTIN_SCALES = {
+    "haocha": Scale("haocha", "likert", (1.0, 2.0, 3.0, 4.0, 5.0), (9.0,), (4.0, 5.0), (1.0, 2.0),
+                    {"非常满意": 5.0, "满意": 4.0, "基本满意": 3.0, "不满意": 2.0, "非常不满意": 1.0,
+                     "不适用": None, "不了解": None}),
+    "yesno": Scale("yesno", "binary", (0.0, 1.0), (9.0,), (), (), {"是": 1.0, "否": 0.0, "有": 1.0, "没有": 0.0}),
+}
 
 
 @dataclass(frozen=True)
@@ -353,6 +365,13 @@ class Framework:
     weighting: WeightingSpec = WeightingSpec()
     roles: Roles = Roles()
     plausibility: Plausibility = Plausibility()
+    items: tuple[Item, ...] = ()
+    #: ids of earlier frameworks whose years may be compared with this one's
+    comparable_with: tuple[str, ...] = ()
+    #: a department whose scored indicators carry less than 1 - this share of the index weight (over the
+    #: channels collected this year) is not evaluated: an index resting on a fraction of the framework is
+    #: not comparable with the others and must never rank first by default
+    max_missing_weight: float = 0.25
     share_interval: str = "logit"
     gate_rule: str = "point"
     source: str = ""
@@ -369,6 +388,24 @@ class Framework:
         return SHARE_INTERVALS[self.share_interval]
 
     # -- lookups ---------------------------------------------------------
+    @property
+    def tables(self) -> dict[str, TableSpec]:
+        """The canonical tables with this framework's declared items (:func:`surveys.schema.tables_with_items`)."""
+        return _tables(self.items)
+
+    def item_ids(self, table: str, *, kind: str | None = None) -> tuple[str, ...]:
+        """Ids of the items declared for ``table``; ``kind`` = a scale kind (``likert``, ``checklist``, ...)."""
+        return tuple(i.id for i in self.items if i.table == table
+                     and (kind is None or (i.scale is not None and self.scales[i.scale].kind == kind)))
+
+    @property
+    def lineage(self) -> frozenset[str]:
+        """The framework ids whose years may be compared with this framework's: its own and ``comparable_with``."""
+        return frozenset({self.id, *self.comparable_with})
+
+    def item(self, table: str, item_id: str) -> Item | None:
+        return next((i for i in self.items if i.table == table and i.id == item_id), None)
+
     def indicator(self, indicator_id: str) -> Indicator:
         return {i.id: i for i in self.indicators}[indicator_id]
 
@@ -433,6 +470,11 @@ class Framework:
 # ---------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=32)
+def _tables(items: tuple[Item, ...]) -> dict[str, TableSpec]:
+    return tables_with_items(items)
+
+
 def _fields(cls) -> dict:
     return {k: LEAF for k in cls.__dataclass_fields__}
 
@@ -440,7 +482,8 @@ def _fields(cls) -> dict:
 #: every section and key a framework file may have (:mod:`surveys.keys`); anything else is an error
 FRAMEWORK_SHAPE = {
     "framework": {"id": LEAF, "version": LEAF, "name": LEAF, "name_en": LEAF, "likert_preset": LEAF,
-                  "confidence_level": LEAF, "missing_dimension_flag": LEAF, "share_interval": LEAF},
+                  "confidence_level": LEAF, "missing_dimension_flag": LEAF, "comparable_with": LEAF,
+                  "max_missing_weight": LEAF, "share_interval": LEAF},
     "likert_presets": {"*": LEAF},
     "scales": {"*": {"kind": LEAF, "codes": LEAF, "na_codes": LEAF, "top_box": LEAF, "bottom_box": LEAF,
                      "labels": {"*": LEAF}}},
@@ -461,6 +504,8 @@ FRAMEWORK_SHAPE = {
     "roles": {"outcome": LEAF, "outcomes": LEAF, "inflation_indicator": LEAF, "agreement": LEAF,
               "reform_figures": {"*": LEAF}},
     "plausibility": ANY,  # checked with its values by _parse_plausibility
+    "items": [{"table": LEAF, "id": LEAF, "name": LEAF, "name_en": LEAF, "kind": LEAF, "scale": LEAF,
+               "aliases": LEAF}],
 }
 
 
@@ -531,6 +576,11 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
         scales[sid] = Scale(sid, kind, codes, na, tuple(float(c) for c in s.get("top_box", ())),
                             tuple(float(c) for c in s.get("bottom_box", ())), labels)
 
+    for sid, builtin in BUILTIN_SCALES.items():
+        scales.setdefault(sid, builtin)
+    items = _parse_items(data.get("items", []), scales, problem)
+    tables = tables_with_items(items)
+
     dims: list[Dimension] = []
     for i, d in enumerate(data.get("dimensions", [])):
         if "id" not in d:
@@ -558,7 +608,7 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
             denominator=d.get("denominator"), success=tuple(float(x) for x in d.get("success", ())),
             version=str(d.get("version", "1")),
         )
-        _check_indicator(ind, dim_ids, scales, presets, problem)
+        _check_indicator(ind, dim_ids, scales, presets, tables, problem)
         inds.append(ind)
     _duplicates([i.id for i in inds], "indicator", problem)
 
@@ -631,6 +681,12 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
     if not 0.5 <= level < 1:
         problem(f"confidence_level {level} is outside [0.5, 1)", f"use e.g. {DEFAULT_CONFIDENCE_LEVEL}")
 
+    missing_weight = head.get("max_missing_weight", 0.25)
+    if isinstance(missing_weight, bool) or not isinstance(missing_weight, (int, float)) or not 0 <= missing_weight < 1:
+        problem(f"[framework] max_missing_weight = {missing_weight!r}",
+                "give a share in [0, 1), e.g. 0.25: departments missing more of the index weight are not evaluated")
+        missing_weight = 0.25
+
     if problems:
         raise FrameworkError(f"The framework {source} is invalid", problems)
     return Framework(
@@ -640,8 +696,51 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
         missing_dimension_flag=float(head.get("missing_dimension_flag", 0.30)), scales=scales,
         dimensions=tuple(dims), indicators=tuple(inds), gates=gates, grades=grades, categories=cats,
         departments=tuple(deps), crosswalk=tuple(crosswalk), screens=screens, weighting=weighting, roles=roles,
-        plausibility=plausibility, share_interval=share_interval, gate_rule=gate_rule, source=source,
+        plausibility=plausibility, items=items, comparable_with=tuple(str(x) for x in head.get("comparable_with", ())),
+        max_missing_weight=missing_weight,
+        share_interval=share_interval, gate_rule=gate_rule, source=source,
     )
+
+
+def _parse_items(entries: list, scales: dict[str, Scale], problem) -> tuple[Item, ...]:
+    """``[[items]]``: the questions of the questionnaire, the callback interview and the site-visit checklist."""
+    items: list[Item] = []
+    seen: dict[tuple[str, str], int] = {}
+    for n, d in enumerate(entries, start=1):
+        where = f"[[items]] number {n}"
+        table, iid = str(d.get("table", "")), str(d.get("id", ""))
+        if table not in ITEM_TABLES:
+            problem(f"{where}: table '{table}' has no declared items",
+                    did_you_mean(table, ITEM_TABLES) + f"use one of {list(ITEM_TABLES)}")
+            continue
+        if not iid:
+            problem(f"{where} has no id", "add id = \"q_overall\" or similar: the column name inputs map to")
+            continue
+        if iid in TABLES[table].names or iid in TABLES[table].derived:
+            problem(f"{where}: '{iid}' is a built-in column of table '{table}'",
+                    "give the item another id (the built-in column is always read)")
+            continue
+        if (table, iid) in seen:
+            problem(f"{where}: item '{iid}' of table '{table}' is also item number {seen[table, iid]}",
+                    "give every item of a table a unique id")
+            continue
+        scale = d.get("scale")
+        kind = str(d.get("kind", "code" if scale else "number"))
+        if kind not in ITEM_KINDS:
+            problem(f"{where}: kind '{kind}'", did_you_mean(kind, ITEM_KINDS) + f"use one of {list(ITEM_KINDS)}")
+            continue
+        if kind == "code" and scale not in scales:
+            problem(f"{where}: item '{iid}' uses unknown scale '{scale}'",
+                    did_you_mean(scale, scales) + f"use one of {sorted(scales)} or declare [scales.{scale}]")
+            continue
+        if kind != "code" and scale is not None:
+            problem(f"{where}: a {kind} item has no scale", "remove scale, or use kind = \"code\"")
+            continue
+        seen[table, iid] = n
+        name = str(d.get("name", iid))
+        items.append(Item(table, iid, name, str(d.get("name_en", name)), kind, scale,
+                          tuple(str(a) for a in d.get("aliases", ()))))
+    return tuple(items)
 
 
 def _parse_weighting(w: dict, dim_ids: set[str], inds, problem) -> WeightingSpec:
@@ -729,24 +828,27 @@ def _duplicates(ids: list[str], what: str, problem) -> None:
         seen.add(i)
 
 
-def _check_indicator(ind: Indicator, dim_ids: set[str], scales: dict[str, Scale], presets, problem) -> None:
+def _check_indicator(ind: Indicator, dim_ids: set[str], scales: dict[str, Scale], presets,
+                     tables: dict[str, TableSpec], problem) -> None:
     where = f"indicator {ind.id}"
     if ind.dimension not in dim_ids:
         problem(f"{where} is in no known dimension (dimension = '{ind.dimension}')",
                 f"set dimension to one of {sorted(dim_ids)}")
     if ind.channel not in CHANNELS:
         problem(f"{where} has unknown channel '{ind.channel}'", f"use one of {list(CHANNELS)}")
-    if ind.table not in TABLES:
-        problem(f"{where} reads unknown table '{ind.table}'", f"use one of {sorted(TABLES)}")
+    if ind.table not in tables:
+        problem(f"{where} reads unknown table '{ind.table}'", did_you_mean(ind.table, tables)
+                + f"use one of {sorted(tables)}")
     else:
-        spec = TABLES[ind.table]
+        spec = tables[ind.table]
         if ind.channel in CHANNELS and spec.channel != ind.channel:
             problem(f"{where}: table '{ind.table}' belongs to channel {spec.channel}, not {ind.channel}",
                     f"set channel = \"{spec.channel}\" or read another table")
         for fld in (ind.field, ind.denominator):
-            if fld and fld not in table_fields(ind.table):
+            if fld and fld not in table_fields(spec):
                 problem(f"{where} reads unknown item '{fld}' of table '{ind.table}'",
-                        f"use one of {list(table_fields(ind.table))}")
+                        did_you_mean(fld, table_fields(spec)) + f"use one of {list(table_fields(spec))}, or declare "
+                        f"it as an [[items]] entry with table = \"{ind.table}\"")
     if ind.measure not in MEASURES:
         problem(f"{where} has unknown measure '{ind.measure}'", f"use one of {list(MEASURES)}")
     if ind.measure == "ratio" and not ind.denominator:

@@ -30,7 +30,8 @@ from .privacy import hash_phone, mask_phone, scrub_text
 from .project import InputSpec, Project
 from .grid import RawTable, ReadLimits, arrow_text, text_column
 from .readers import PARQUET_SUFFIXES, read_table
-from .schema import TABLES, ChannelData, TableSpec
+from .keys import did_you_mean
+from .schema import ChannelData, TableSpec
 
 #: share of rows whose department must match the register, below which the column is a structural problem
 MIN_DEPARTMENT_MATCH = 0.5
@@ -82,7 +83,7 @@ def load_year(project: Project, framework: Framework, year: int, *, stream: bool
             for s in absent])
     if not project.inputs_for(year):
         raise DataValidationError(f"No input files for {year}", [Problem(
-            f"project.toml lists no [[inputs]] for {year}", file=str(project.path), code="input_missing",
+            f"project.toml lists no [[inputs]] for {year}", file=str(project.path), code="no_inputs",
             fix=f"add [[inputs]] entries with year = {year}, one per file")])
     ledger = Ledger()
     problems: list[Problem] = []
@@ -129,14 +130,14 @@ def load_year(project: Project, framework: Framework, year: int, *, stream: bool
     for name, dfs in parts.items():
         df = pd.concat(dfs, ignore_index=True) if len(dfs) > 1 else dfs[0]
         if len(dfs) > 1:
-            df = _drop_duplicate_keys(df, TABLES[name], ledger)
+            df = _drop_duplicate_keys(df, framework.tables[name], ledger)
         tables[name] = df
     tables = checker.check_tables(tables, designs, skip=failed)
     problems += checker.problems()
     if problems:
         raise DataValidationError(f"The inputs for {year} cannot be used", problems)
     tables = screens.apply(tables, framework, ledger)
-    tables = derive.derive_all(tables)
+    tables = derive.derive_all(tables, checklist=framework.item_ids("visits", kind="checklist"))
     for name, df in tables.items():
         tables[name] = df.drop(columns=["_file", "_row", "_dept_text"], errors="ignore")
     tables.update(aggregated)
@@ -152,6 +153,13 @@ def _norm_header(name: str) -> str:
 
 def _map_columns(raw: pd.DataFrame, spec: InputSpec, table: TableSpec, problems: list[Problem]) -> pd.DataFrame:
     """Rename the file's columns to canonical names (mapping, canonical name, or template header)."""
+    for src, canon in spec.columns.items():
+        if canon not in table.names:
+            problems.append(Problem(
+                f"[inputs.columns] maps '{src}' to '{canon}', which table '{table.name}' does not have",
+                file=str(spec.path), column=src, code="unknown_column_target",
+                fix=did_you_mean(canon, table.names) + f"map it to one of {list(table.names)}, declare '{canon}' as "
+                    f"an [[items]] entry of table '{table.name}' in the framework, or remove the mapping"))
     rename = _column_targets(raw.columns, spec, table)
     # columns the sampling design or the calibration names are kept even when they are not canonical
     extra = [c for c in spec.design_columns() if c in raw.columns and c not in rename and c not in table.names]
@@ -192,7 +200,7 @@ def _map_columns(raw: pd.DataFrame, spec: InputSpec, table: TableSpec, problems:
 
 def _load_file(spec, framework, lookup, year, period, ledger: Ledger, problems, salt, *, label: str,
                checker: plausibility.Checker, limits: ReadLimits | None = None):
-    table = TABLES[spec.table]
+    table = framework.tables[spec.table]
     raw = _read(spec, table, limits)
     n_before = len(problems)
     df = _map_columns(raw.frame, spec, table, problems)
@@ -220,7 +228,7 @@ def _check_rows(df, source_rows, spec, framework, lookup, year, period, ledger: 
     used rows are returned.  None when the department column is a structural
     problem.
     """
-    table = TABLES[spec.table]
+    table = framework.tables[spec.table]
     fname = label
     stamps: dict[str, pd.Series] = {}  # date and month columns as timestamps, for the plausibility rules
     df["_file"] = fname
@@ -461,9 +469,10 @@ def _drop_duplicate_keys(df: pd.DataFrame, table: TableSpec, ledger: Ledger) -> 
 
 
 def _column_targets(columns, spec: InputSpec, table: TableSpec) -> dict:
-    """File column -> canonical name (by the project's mapping, the canonical name, or the template header)."""
+    """File column -> canonical name (by the project's mapping, the canonical name, or a header the framework
+    gives the column: its Chinese name, English name or an alias)."""
     mapping = {_norm_header(k): v for k, v in spec.columns.items()}
-    by_zh = {_norm_header(c.zh): c.name for c in table.columns if c.zh}
+    by_zh = {_norm_header(h): c.name for c in table.columns for h in (c.zh, c.en, *c.aliases) if h}
     rename = {}
     for col in columns:
         key = _norm_header(col)
@@ -557,7 +566,7 @@ def _stream_table(specs, labels, framework, lookup, year, period, ledger: Ledger
     exactly (:class:`_KeyBook`); the department-match check counts over the
     whole file.  None when a file has a structural problem.
     """
-    table = TABLES[specs[0].table]
+    table = framework.tables[specs[0].table]
     n_before = len(problems)
     sources = []
     for spec, label in zip(specs, labels):

@@ -4,6 +4,15 @@ Each input file is mapped (by the project file's column mapping) onto one of
 these tables.  A :class:`ColumnSpec` says how a column is parsed and whether a
 row without it can be used.  ``derived`` lists the fields that
 :mod:`surveys.derive` adds after parsing; indicators may read those too.
+
+:data:`TABLES` holds the structural columns every evaluation has (ids,
+department, dates, design columns, administrative counts, 好差评 fields).
+The questions are the framework's: the questionnaire items, the callback
+interview items and the site-visit checklist are declared in the framework
+file (``[[items]]``, :class:`Item`), any number of them, with their labels
+and scales, and :func:`tables_with_items` adds them to the tables
+(``Framework.tables``).  Code that needs a table's columns reads the
+framework's tables, never a fixed list of items.
 """
 
 from __future__ import annotations
@@ -39,6 +48,9 @@ class ColumnSpec:
     scale: str | None = None
     labels: tuple[tuple[str, str], ...] = ()
     zh: str = ""
+    en: str = ""
+    #: further headers a file may give the column (a question's wording), matched like ``zh``
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,18 +78,33 @@ class TableSpec:
         return tuple(c.name for c in self.columns if c.required)
 
 
-SURVEY_ITEMS = {
-    "q_overall": ("satisfaction", "总体满意度"),
-    "q_easier": ("easier", "与一年前相比办事难易"),
-    "q_speed": ("satisfaction", "办事效率满意度"),
-    "q_ease": ("satisfaction", "办事便捷度满意度"),
-    "q_courtesy": ("satisfaction", "服务态度满意度"),
-    "q_competence": ("satisfaction", "业务能力满意度"),
-    "q_info": ("satisfaction", "信息获取满意度"),
-    "q_fair": ("agreement", "受到公平对待"),
-}
+#: the tables whose questions a framework declares (``[[items]]``)
+ITEM_TABLES = ("survey", "callback_interviews", "visits")
+#: kinds an item may have: a code on a scale, a number, or free text
+ITEM_KINDS = ("code", "number", "text")
 
-CHECKLIST_ITEMS = tuple(f"c{i:02d}" for i in range(1, 26))
+
+@dataclass(frozen=True)
+class Item:
+    """One question of a questionnaire, a callback interview or a site-visit checklist (``[[items]]``).
+
+    ``id`` is the canonical column name the project maps a file's column to;
+    ``name`` / ``name_en`` the question or criterion in words (the documents
+    show these, never the id); ``scale`` the framework scale of a coded item;
+    ``kind`` ``code``, ``number`` or ``text``; ``aliases`` further headers a
+    file may carry for it (matched like the Chinese name).
+    """
+
+    table: str
+    id: str
+    name: str
+    name_en: str
+    kind: str = "code"
+    scale: str | None = None
+    aliases: tuple[str, ...] = ()
+
+    def column(self) -> ColumnSpec:
+        return ColumnSpec(self.id, self.kind, scale=self.scale, zh=self.name, en=self.name_en, aliases=self.aliases)
 
 CALLBACK_OUTCOMES = {
     "成功访问": "complete",
@@ -114,7 +141,6 @@ TABLES: dict[str, TableSpec] = {
                 ColumnSpec("weight", "number", zh="权重"),
                 ColumnSpec("stratum", "text", zh="层"),
                 ColumnSpec("cluster", "text", zh="调查点日"),
-                *(ColumnSpec(k, "code", scale=v[0], zh=v[1]) for k, v in SURVEY_ITEMS.items()),
                 ColumnSpec("comment", "text", zh="意见建议"),
             ),
             key=("response_id",),
@@ -139,12 +165,6 @@ TABLES: dict[str, TableSpec] = {
             (
                 ColumnSpec("case_id", "id", True, zh="办件编号"),
                 ColumnSpec("department_id", "department", True, zh="部门"),
-                ColumnSpec("cb_overall", "code", scale="satisfaction", zh="总体满意度"),
-                ColumnSpec("days_reported", "number", zh="实际办理天数"),
-                ColumnSpec("promised_days", "number", zh="承诺办理天数"),
-                ColumnSpec("trips", "code", scale="trips", zh="跑动次数"),
-                ColumnSpec("told_once", "code", scale="yesno", zh="是否一次性告知"),
-                ColumnSpec("improper_demand", "code", scale="yesno", zh="有无不当要求"),
             ),
             key=("case_id",),
             derived=("within_promised",),
@@ -157,9 +177,6 @@ TABLES: dict[str, TableSpec] = {
                 ColumnSpec("visit_date", "date", True, zh="评估日期"),
                 ColumnSpec("visit_type", "category", labels=_VISIT, zh="评估方式"),
                 ColumnSpec("rater", "text", zh="评估员"),
-                ColumnSpec("wait_minutes", "number", zh="等候时长（分钟）"),
-                *(ColumnSpec(c, "code", scale="checklist", zh=c) for c in CHECKLIST_ITEMS),
-                ColumnSpec("scenario_all_listed", "code", scale="yesno", zh="一次性告知情景测试"),
             ),
             key=("visit_id", "rater"),
             derived=("checklist_score",),
@@ -209,11 +226,11 @@ TABLES: dict[str, TableSpec] = {
                 ColumnSpec("rating_id", "id", True, zh="评价编号"),
                 ColumnSpec("department_id", "department", True, zh="部门"),
                 ColumnSpec("rated_at", "date", True, zh="评价时间"),
-                ColumnSpec("level", "code", True, scale="satisfaction", zh="评价等级"),
+                ColumnSpec("level", "code", True, scale="haocha", zh="评价等级"),
                 ColumnSpec("default_rating", "category", labels=_DEFAULT, zh="评价方式"),
                 ColumnSpec("deadline_days", "number", zh="整改时限（工作日）"),
                 ColumnSpec("rectified_at", "date", zh="整改完成时间"),
-                ColumnSpec("callback_level", "code", scale="satisfaction", zh="整改回访满意度"),
+                ColumnSpec("callback_level", "code", scale="haocha", zh="整改回访满意度"),
             ),
             key=("rating_id",),
             derived=("is_bad", "rectified_on_time", "rectification_called_back", "rectification_satisfied"),
@@ -223,9 +240,18 @@ TABLES: dict[str, TableSpec] = {
 }
 
 
-def table_fields(table: str) -> tuple[str, ...]:
-    """Every field an indicator may read from ``table`` (columns and derived)."""
-    spec = TABLES[table]
+def tables_with_items(items: tuple[Item, ...]) -> dict[str, TableSpec]:
+    """:data:`TABLES` with each table's declared items appended (in declaration order)."""
+    out = {}
+    for name, spec in TABLES.items():
+        own = tuple(i.column() for i in items if i.table == name)
+        out[name] = spec if not own else TableSpec(spec.name, spec.channel, spec.zh, spec.columns + own, spec.key,
+                                                   spec.derived, spec.date_column)
+    return out
+
+
+def table_fields(spec: TableSpec) -> tuple[str, ...]:
+    """Every field an indicator may read from a table (columns and derived)."""
     return spec.names + spec.derived
 
 

@@ -23,7 +23,6 @@ import pandas as pd
 
 from .framework import Framework
 from .ledger import Ledger
-from .schema import SURVEY_ITEMS
 
 
 def apply(tables: dict[str, pd.DataFrame], framework: Framework, ledger: Ledger) -> dict[str, pd.DataFrame]:
@@ -37,7 +36,7 @@ def apply(tables: dict[str, pd.DataFrame], framework: Framework, ledger: Ledger)
             dup = survey["phone_hash"].notna() & pd.DataFrame(
                 {"p": survey["phone_hash"], "d": survey["department_id"], "m": month}).duplicated(keep="first")
             checks.append(("duplicate_respondent", sc.duplicate_respondent, dup, ""))
-        items = [c for c in SURVEY_ITEMS if c in survey.columns]
+        items = [c for c in framework.item_ids("survey", kind="likert") if c in survey.columns]
         if items:
             answered = survey[items].notna().sum(axis=1)
             same = survey[items].nunique(axis=1, dropna=True) == 1

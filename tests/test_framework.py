@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import tomllib
 import warnings
 
@@ -146,3 +147,81 @@ def test_variants_are_replacements():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         load_framework()
+
+
+# ---------------------------------------------------------------------------
+# the framework's own questions ([[items]]) and strict keys
+# ---------------------------------------------------------------------------
+
+def _default():
+    return tomllib.loads(DEFAULT_FRAMEWORK.read_text(encoding="utf-8"))
+
+
+def test_items_become_columns_of_the_tables():
+    fw = load_framework()
+    assert fw.tables["survey"].column("q_overall").zh == "总体满意度"
+    assert fw.tables["survey"].column("q_overall").en == "Overall satisfaction"
+    assert len(fw.item_ids("visits", kind="checklist")) == 25
+    assert fw.item("visits", "c01").name == "窗口标识清晰"
+    # the demo generator asks exactly the questions the default framework declares
+    from minping.synthetic.config import CHECKLIST_ITEMS, SURVEY_ITEMS
+    assert fw.item_ids("survey") == tuple(SURVEY_ITEMS)
+    assert fw.item_ids("visits", kind="checklist") == CHECKLIST_ITEMS
+
+
+def test_an_item_of_ones_own_on_a_scale_of_ones_own():
+    data = _default()
+    data["scales"]["trips_city"] = {"kind": "count", "codes": [1, 2, 3], "labels": {"跑了1次": 1, "跑了2次": 2}}
+    data["items"].append({"table": "survey", "id": "q_trips", "name": "跑了几次", "name_en": "Trips",
+                          "scale": "trips_city", "aliases": ["您为办这件事跑了几次？"]})
+    fw = parse_framework(data)
+    col = fw.tables["survey"].column("q_trips")
+    assert (col.scale, col.aliases) == ("trips_city", ("您为办这件事跑了几次？",))
+
+
+@pytest.mark.parametrize("item, message", [
+    ({"table": "survey", "id": "q_x", "scale": "satisfactoin"}, "did you mean 'satisfaction'"),
+    ({"table": "surveys", "id": "q_x", "scale": "satisfaction"}, "did you mean 'survey'"),
+    ({"table": "survey", "id": "weight", "kind": "number"}, "built-in column"),
+    ({"table": "survey", "id": "q_overall", "scale": "satisfaction"}, "also item number 1"),
+    ({"table": "survey", "id": "q_x", "kind": "numbr"}, "did you mean 'number'"),
+])
+def test_bad_items_are_refused_with_the_fix(item, message):
+    data = _default()
+    data["items"].append(item)
+    with pytest.raises(FrameworkError, match=re.escape(message)):
+        parse_framework(data)
+
+
+def test_indicator_on_an_undeclared_item_says_how_to_declare_it():
+    data = _default()
+    data["indicators"][0]["field"] = "q_overal"
+    with pytest.raises(FrameworkError) as err:
+        parse_framework(data)
+    assert "did you mean 'q_overall'" in str(err.value) and "[[items]]" in str(err.value)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d.__setitem__("gate", d.pop("gates")), "unknown section 'gate'. Fix: did you mean 'gates'"),
+    (lambda d: d["framework"].__setitem__("confidnce_level", 0.9), "did you mean 'confidence_level'"),
+    (lambda d: d["indicators"][2].__setitem__("wieght", 0.2), "did you mean 'weight'"),
+    (lambda d: d["scales"]["satisfaction"].__setitem__("top_boxes", [5]), "did you mean 'top_box'"),
+])
+def test_unknown_framework_keys_are_errors(edit, message):
+    data = _default()
+    edit(data)
+    with pytest.raises(FrameworkError, match=re.escape(message)):
+        parse_framework(data)
+
+
+def test_a_scale_need_not_be_named_satisfaction():
+    """The 好差评 ratings use the built-in national scale; every other scale name is the framework's own."""
+    data = _default()
+    data["scales"]["manyi"] = data["scales"].pop("satisfaction")
+    for key in ("items", "indicators"):
+        for x in data[key]:
+            if x.get("scale") == "satisfaction":
+                x["scale"] = "manyi"
+    fw = parse_framework(data)
+    assert "satisfaction" not in fw.scales and fw.tables["ratings"].column("level").scale == "haocha"
+    assert fw.scales["haocha"].top_box == (4.0, 5.0) and fw.scales["haocha"].bottom_box == (1.0, 2.0)

@@ -28,6 +28,9 @@ def _framework(**head):
     return parse_framework({
         "framework": {"id": "two", "version": "1", "confidence_level": 0.95, **head},
         "scales": {"satisfaction": SCALE},
+        "items": [{"table": "survey", "id": "q_overall", "scale": "satisfaction"},
+                  {"table": "survey", "id": "q_speed", "scale": "satisfaction"},
+                  {"table": "callback_interviews", "id": "cb_overall", "scale": "satisfaction"}],
         "dimensions": [{"id": "D1", "weight": 60}, {"id": "D2", "weight": 40}],
         "indicators": [
             {"id": "S1", "dimension": "D1", "channel": "S", "table": "survey", "field": "q_overall",

@@ -100,11 +100,11 @@ def test_interrater_reproduces_krippendorff_2011_interval_alpha():
 def test_interrater_ordinal_item_by_hand():
     # two raters, four visits: (1,1) (1,1) (0,0) (1,0). n = 8, n_1 = 5, n_0 = 3; D_o = 2/8,
     # D_e = 2 * 5 * 3 / (8 * 7); with two categories the ordinal metric is constant: alpha = 1 - (1/4)/(30/56) = 8/15
-    out = interrater_table(visits_from(["1 1 0 1", "1 1 0 0"], "c01")).set_index("measure")
+    out = interrater_table(visits_from(["1 1 0 1", "1 1 0 0"], "c01"), ("c01",)).set_index("measure")
     assert out.loc["c01", "alpha"] == pytest.approx(8 / 15, rel=1e-12)
     assert out.loc["c01", "level"] == "ordinal"
     # no variation at all: alpha undefined, said so
-    flat = interrater_table(visits_from(["1 1 1", "1 1 1"], "c02")).set_index("measure")
+    flat = interrater_table(visits_from(["1 1 1", "1 1 1"], "c02"), ("c02",)).set_index("measure")
     assert np.isnan(flat.loc["c02", "alpha"]) and "undefined" in flat.loc["c02", "note"]
 
 

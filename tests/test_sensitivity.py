@@ -25,7 +25,8 @@ from evaluation.sensitivity import (
 from surveys.derive import derive_all
 from surveys.errors import MethodologyError
 from surveys.framework import load_framework, parse_framework
-from surveys.schema import CHECKLIST_ITEMS, ChannelData
+from minping.synthetic.config import CHECKLIST_ITEMS
+from surveys.schema import ChannelData
 
 # ------------------------------------------------------------------ a framework small enough to add up by hand
 
@@ -34,6 +35,8 @@ TINY = parse_framework({
     "likert_presets": {"convex": [0, 10, 30, 60, 100]},
     "scales": {"satisfaction": {"kind": "likert", "codes": [1, 2, 3, 4, 5], "top_box": [4, 5], "bottom_box": [1, 2]},
                "yesno": {"kind": "binary", "codes": [0, 1]}},
+    "items": [{"table": "survey", "id": "q_overall", "scale": "satisfaction"},
+              {"table": "callback_interviews", "id": "told_once", "scale": "yesno"}],
     "dimensions": [{"id": "D1", "weight": 60}, {"id": "D2", "weight": 40}],
     "indicators": [
         {"id": "I1", "dimension": "D1", "channel": "S", "table": "survey", "field": "q_overall",
@@ -229,7 +232,7 @@ def channel_data(departments, seed=0, year=2025):
             "level": level, "default_rating": 0.0, "deadline_days": 10.0,
             "rectified_at": rated + pd.to_timedelta(rng.integers(1, 20, 100), unit="D"),
             "callback_level": np.where(level <= 2, rng.integers(2, 6, 100), np.nan)}))
-    tables = derive_all({k: pd.concat(v, ignore_index=True) for k, v in t.items()})
+    tables = derive_all({k: pd.concat(v, ignore_index=True) for k, v in t.items()}, checklist=CHECKLIST_ITEMS)
     return ChannelData(year=year, tables=tables, designs={"survey": {"weights": "weight", "cluster": "cluster"}})
 
 

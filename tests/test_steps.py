@@ -61,7 +61,7 @@ def test_derived_fields():
             "callback_level": [3, 2, np.nan, np.nan],
         }),
     }
-    out = derive_all(tables)
+    out = derive_all(tables, checklist=("c01", "c02", "c03"))
     assert out["callback_interviews"]["within_promised"].tolist()[:2] == [1.0, 0.0]
     assert np.isnan(out["callback_interviews"]["within_promised"].iloc[2])
     assert out["visits"]["checklist_score"].tolist() == [0.5, 0.5]
@@ -191,3 +191,29 @@ def test_frame_sizes_give_weights_and_finite_population_correction():
     est = design_mean(out, "y", design, by="department_id").set_index("department_id")
     # SRS without replacement within A: s^2 / n * (1 - n / N) with s^2 = 5/3, n = 4, N = 100
     assert est.loc["A", "se"] == pytest.approx(np.sqrt(5 / 3 / 4 * (1 - 4 / 100)))
+
+
+def test_a_department_missing_much_of_the_index_is_not_evaluated(demo_project):
+    """150 answers all 'not applicable' leave a department without its questionnaire indicators: it is
+    listed as not evaluated (missing_weight), never ranked on what remains."""
+    import warnings
+
+    from evaluation.evaluate import evaluate
+    from surveys.ingest import load_year
+    from surveys.project import load_project
+
+    project = load_project(demo_project)
+    fw = project.load_framework()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = load_year(project, fw, 2025).data
+    survey = data.tables["survey"].copy()
+    victim = survey["department_id"].iloc[0]
+    items = [c for c in fw.item_ids("survey") if c in survey.columns]
+    survey.loc[survey["department_id"] == victim, items] = np.nan
+    data = type(data)(data.year, {**data.tables, "survey": survey}, data.designs, data.flags)
+    res = evaluate(data, fw, seed=1, robustness=False, n_draws=300)
+    row = res.departments.set_index("department_id").loc[victim]
+    assert np.isnan(row["index"]) and row["flags"] == "not_evaluated"
+    assert row["not_evaluated_reason"] == "missing_weight"
+    assert victim not in set(res.ranking.rank_uncertainty["department_id"])

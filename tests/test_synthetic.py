@@ -15,6 +15,7 @@ from minping.synthetic import (SimulationConfig, build_register, disposition_pro
                                pooled_likert_shares, simulate, simulate_year, true_changes, write_demo_project)
 from minping.synthetic.links import SURVEY_ITEMS
 from surveys.callbacks import final_dispositions
+from minping.synthetic.config import CHECKLIST_ITEMS
 from surveys.derive import derive_all
 from surveys.errors import MethodologyError
 from surveys.framework import load_framework
@@ -161,7 +162,7 @@ def test_truth_is_the_expectation_of_what_the_sampler_draws():
     cfg = SimulationConfig(seed=3, scale=10, visits_range=(60, 60), guides_n=400)
     sim = simulate_year(cfg, 2024)
     fw = load_framework()
-    tables = derive_all(sim.tables)
+    tables = derive_all(sim.tables, checklist=CHECKLIST_ITEMS)
     true = sim.truth_indicators.set_index(["indicator_id", "department_id"])["raw_value"]
     params = sim.params.set_index("department_id")
     big = params.index[params["tier"].isin(["H", "M"])]

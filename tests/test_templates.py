@@ -18,9 +18,10 @@ from surveys.errors import FrameworkError, MinpingWarning
 from surveys.framework import load_framework
 from surveys.ingest import load_year
 from surveys.project import load_project
-from surveys.schema import TABLES
 
 YEAR = 2024
+#: the default framework's tables: the structural columns and its declared items
+TABLES = load_framework().tables
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,20 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+#: The demo questionnaire: item -> (scale, Chinese wording), as the default framework's [[items]] declare them
+SURVEY_ITEMS = {
+    "q_overall": ("satisfaction", "总体满意度"),
+    "q_easier": ("easier", "与一年前相比办事难易"),
+    "q_speed": ("satisfaction", "办事效率满意度"),
+    "q_ease": ("satisfaction", "办事便捷度满意度"),
+    "q_courtesy": ("satisfaction", "服务态度满意度"),
+    "q_competence": ("satisfaction", "业务能力满意度"),
+    "q_info": ("satisfaction", "信息获取满意度"),
+    "q_fair": ("agreement", "受到公平对待"),
+}
+#: The demo's site-visit checklist (the default framework's visit items on the checklist scale)
+CHECKLIST_ITEMS = tuple(f"c{i:02d}" for i in range(1, 26))
+
 #: Disposition of a *genuine* drawn case record at the end of its call attempts
 #: (DOMAIN.md: complete ~62%, no answer 15%, refusal 8%, wrong number 6%,
 #: never handled ~2% for honest departments, other ~6%).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from surveys.schema import CHECKLIST_ITEMS
+from .config import CHECKLIST_ITEMS
 
 from . import links
 from .config import SimulationConfig

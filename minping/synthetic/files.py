@@ -69,7 +69,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from surveys.framework import DEFAULT_FRAMEWORK
-from surveys.schema import CALLBACK_OUTCOMES, CHECKLIST_ITEMS, SURVEY_ITEMS
+from surveys.schema import CALLBACK_OUTCOMES
+
+from .config import CHECKLIST_ITEMS, SURVEY_ITEMS
 
 from .config import SimulatedYear, SimulationConfig
 from .departments import Register, build_register, stream

@@ -30,7 +30,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from surveys.schema import CALLBACK_OUTCOMES, CHECKLIST_ITEMS, SURVEY_ITEMS
+from surveys.schema import CALLBACK_OUTCOMES
+
+from .config import CHECKLIST_ITEMS, SURVEY_ITEMS
 
 from .config import SimulationConfig
 from .departments import build_register, stream

@@ -119,6 +119,36 @@ na_codes = [9]
 top_box = [4, 5]
 bottom_box = [1, 2]
 
+[[items]]
+table = "survey"
+id = "q_overall"
+name = "总体满意度"
+scale = "satisfaction"
+
+[[items]]
+table = "survey"
+id = "q_easier"
+name = "与一年前相比办事难易"
+scale = "easier"
+
+[[items]]
+table = "survey"
+id = "q_speed"
+name = "办事效率满意度"
+scale = "satisfaction"
+
+[[items]]
+table = "survey"
+id = "q_ease"
+name = "办事便捷度满意度"
+scale = "satisfaction"
+
+[[items]]
+table = "survey"
+id = "q_fair"
+name = "受到公平对待"
+scale = "agreement"
+
 [[dimensions]]
 id = "D1"
 name = "总体"
