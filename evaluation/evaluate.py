@@ -182,7 +182,7 @@ def _enough_weight(index: pd.DataFrame, indicators: pd.DataFrame, data: ChannelD
                    framework: Framework) -> tuple[pd.DataFrame, set[str]]:
     """The index without the departments whose scored indicators carry too little of its weight.
 
-    Over the indicators of the channels collected this year (a channel not
+    Over the indicators whose table has rows this year (a table not
     collected is missing for everyone, and renormalised away alike), a
     department whose scored indicators carry less than ``1 -
     framework.max_missing_weight`` of the nominal weight is not evaluated:
@@ -190,8 +190,8 @@ def _enough_weight(index: pd.DataFrame, indicators: pd.DataFrame, data: ChannelD
     Returns ``(index, ids set aside)``.
     """
     nominal = framework.nominal_weights()
-    collected = collected_channels(data)
-    possible = sum(w for iid, w in nominal.items() if framework.indicator(iid).channel in collected)
+    have = {name for name, df in data.tables.items() if df is not None and len(df)}
+    possible = sum(w for iid, w in nominal.items() if framework.indicator(iid).table in have)
     scored = indicators[indicators["score"].notna()]
     present = scored.groupby("department_id")["indicator_id"].agg(lambda s: sum(nominal[i] for i in s))
     share = (present / possible).reindex(index["department_id"]).fillna(0.0) if possible > 0 else None
