@@ -126,7 +126,7 @@ def simulate_plan(config: SimulationConfig, register, year: int, plan, rng: np.r
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MinpingWarning)
         est = estimate_indicators(data, framework)
-        _, index = aggregate(est, framework)
+        index = aggregate(est, framework).index
     truth = sim.truth.set_index("department_id")
     index["true"] = index["department_id"].map(truth["index"])
     index["honest"] = index["department_id"].map(truth["honest"]).astype(bool)

@@ -193,7 +193,7 @@ def _evaluation_stage(name: str, data, framework, seed: int, out: Path) -> tuple
     weighted, _ = apply_framework_weighting(framework)
     t0 = time.perf_counter()
     est = estimate_indicators(data, weighted)
-    _, index = aggregate(est, weighted)
+    index = aggregate(est, weighted).index
     if name == "estimation":
         return time.perf_counter() - t0, {"indicator_rows": len(est.frame)}
     if name == "ranks_1000":

@@ -4,34 +4,40 @@ Each sampled table (survey, callback interviews, site visits, guide checks)
 gets Rao-Wu rescaled bootstrap replicate weights
 (:func:`evaluation.replicates.bootstrap_weights`): PSUs (clusters, or rows
 when there are none) are resampled with replacement within strata (by default
-each department is a stratum), so the replicates respect the design.  The
-three channels are resampled independently.  For every replicate the indicator
-raw values are recomputed as design-weighted domain means, put through the
-score transforms, and aggregated with the full sample's effective weights into
-dimension scores and the index; census indicators (administrative data,
-好差评) are held fixed.
+each department is a stratum), so the replicates respect the design.  A table
+whose weights are calibrated has every replicate re-calibrated to the same
+totals (:func:`evaluation.replicates.recalibrate`).  The channels are
+resampled independently.  For every replicate the indicator raw values are
+recomputed as design-weighted domain means, put through the score transforms,
+and aggregated with the full sample's effective weights into dimension scores
+and the index; census indicators (administrative data, 好差评) are held fixed.
 
 Returned per department: ``se_boot`` and the interval ``ci_low_boot`` /
-``ci_high_boot`` = estimate +/- z * se_boot at ``level`` (cut to 0-100).
-``se_boot`` is the replicates' standard deviation (the Rao-Wu-Yue variance
-with scale 1/(R-1)) plus, as in the linearisation, the variance of share
-indicators estimated at 0 or 1, which no resample of the observed answers can
-show (the Wilson term of :func:`evaluation.indicators._finish`).  A replicate in
-which a department has no valid answer for an indicator uses the full-sample
-score.
+``ci_high_boot`` = estimate -/+ t_df se_boot at ``level`` (cut to 0-100 for
+display), with ``df`` the same degrees of freedom as the linearisation
+(:mod:`evaluation.index`: the bootstrap replaces the variance estimate, not
+the design's information).  ``se_boot`` is the replicates' standard deviation
+(the Rao-Wu-Yue variance with scale 1/(R-1)) plus, as in the linearisation,
+the pooled variance of degenerate components (``extra_var``: a share at 0 or
+1, identical answers, a single unit), which no resample of the observed
+answers can show.  A replicate in which a department has no valid answer for
+an indicator uses the full-sample score.
+
+Random numbers come from ``evaluation.seeds.stream(seed, "bootstrap", year)``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from surveys.framework import Framework
 
-from .index import effective_weights
+from .index import aggregate, effective_weights
 from .indicators import IndicatorEstimates
+from .linearisation import critical_value
 from .replicates import bootstrap_weights
+from .seeds import stream
 from .transforms import score
 
 
@@ -41,16 +47,20 @@ BLOCK_CELLS = 20_000_000
 
 
 def bootstrap_scores(est: IndicatorEstimates, framework: Framework, *, n_replicates: int = 500,
-                     seed: int = 0) -> tuple[pd.Index, dict[str, np.ndarray]]:
+                     seed: int | np.random.Generator = 0) -> tuple[pd.Index, dict[str, np.ndarray]]:
     """Replicate scores: ``(departments, {indicator_id: array (n_departments, R)})``.
 
     Replicates are drawn in blocks (:data:`BLOCK_CELLS`) and summed per
     department with a sparse indicator matrix, so memory stays bounded
-    whatever the number of rows.
+    whatever the number of rows.  The draws come from
+    ``evaluation.seeds.stream(seed, "bootstrap", year)`` for an integer
+    ``seed``, or from ``seed`` itself when it is a generator already drawn
+    from that stream (as :func:`evaluation.evaluate.evaluate` passes it).
     """
     from scipy import sparse
 
-    rng = np.random.default_rng(seed)
+    year = int(est.frame["year"].iloc[0]) if len(est.frame) else 0
+    rng = seed if isinstance(seed, np.random.Generator) else stream(seed, "bootstrap", year)
     ind = est.frame
     departments = pd.Index(sorted(ind["department_id"].unique()))
     full = ind.set_index(["department_id", "indicator_id"])["score"]
@@ -70,6 +80,9 @@ def bootstrap_scores(est: IndicatorEstimates, framework: Framework, *, n_replica
         for start in range(0, n_replicates, block):
             stop = min(n_replicates, start + block)
             reps = bootstrap_weights(rows, est.designs[table], max(2, stop - start), rng).weights[:, :stop - start]
+            cal = (est.calibrations or {}).get(table)
+            if cal is not None:
+                reps = cal.refit(reps)
             for iid in iids:
                 y = values[iid]
                 a = ~np.isnan(y)
@@ -88,13 +101,30 @@ def bootstrap_scores(est: IndicatorEstimates, framework: Framework, *, n_replica
     return departments, out
 
 
-def bootstrap_index(est: IndicatorEstimates, framework: Framework, *, n_replicates: int = 500, seed: int = 0,
-                    level: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Bootstrap standard errors and percentile intervals of the index and the dimension scores.
+def bootstrap_index(est: IndicatorEstimates, framework: Framework, *, n_replicates: int = 500,
+                    seed: int | np.random.Generator = 0,
+                    level: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Bootstrap standard errors and intervals of the index and the dimension scores.
 
-    Returns ``(index, dimensions)``: ``department_id[, dimension_id], estimate_boot_mean, se_boot,
-    ci_low_boot, ci_high_boot``.
+    Parameters
+    ----------
+    est : the indicator estimates
+    framework : the framework
+    n_replicates : bootstrap replicates
+    seed : the run's seed (the stream ``"bootstrap"`` of the year is drawn from it), or a
+        generator of that stream
+    level : confidence level (default: the framework's)
+
+    Returns
+    -------
+    (index, dimensions) : tuple of DataFrames
+        ``department_id[, dimension_id], estimate_boot_mean, se_boot, df,
+        ci_low_boot, ci_high_boot`` (t interval on the linearisation's ``df``).
     """
+    level = framework.confidence_level if level is None else level
+    agg = aggregate(est, framework, level=level)
+    idx_df = agg.index.set_index("department_id")["df"]
+    dim_df = agg.dimensions.set_index(["department_id", "dimension_id"])["df"]
     departments, reps = bootstrap_scores(est, framework, n_replicates=n_replicates, seed=seed)
     ew = effective_weights(est.frame, framework)
     d_index = departments.get_indexer(ew["department_id"])
@@ -109,7 +139,6 @@ def bootstrap_index(est: IndicatorEstimates, framework: Framework, *, n_replicat
     have = set(zip(ew["department_id"], ew["dimension_id"]))
     extra = est.frame.set_index(["department_id", "indicator_id"])["extra_var"]
     ev = extra.reindex(pd.MultiIndex.from_frame(ew[["department_id", "indicator_id"]])).fillna(0.0).to_numpy()
-    z = stats.norm.ppf(0.5 + level / 2)
     point = est.frame.set_index(["department_id", "indicator_id"])["score"].reindex(
         pd.MultiIndex.from_frame(ew[["department_id", "indicator_id"]])).to_numpy()
 
@@ -117,8 +146,11 @@ def bootstrap_index(est: IndicatorEstimates, framework: Framework, *, n_replicat
                               "e": ew["w_index"] ** 2 * ev}).groupby("department_id").sum().reindex(departments)
     se = np.sqrt(total.var(axis=1, ddof=1) + idx_terms["e"].to_numpy())
     est_i = idx_terms["p"].to_numpy()
+    dfs = idx_df.reindex(departments).fillna(np.inf).to_numpy()
+    q = critical_value(dfs, level)
     index = pd.DataFrame({"department_id": departments, "estimate_boot_mean": total.mean(axis=1), "se_boot": se,
-                          "ci_low_boot": np.clip(est_i - z * se, 0, 100), "ci_high_boot": np.clip(est_i + z * se, 0, 100)})
+                          "df": dfs, "ci_low_boot": np.clip(est_i - q * se, 0, 100),
+                          "ci_high_boot": np.clip(est_i + q * se, 0, 100)})
     dim_terms = pd.DataFrame({"department_id": ew["department_id"], "dimension_id": ew["dimension_id"],
                               "p": ew["w_dim"] * point, "e": ew["w_dim"] ** 2 * ev}).groupby(
         ["department_id", "dimension_id"]).sum()
@@ -128,8 +160,10 @@ def bootstrap_index(est: IndicatorEstimates, framework: Framework, *, n_replicat
         t = dim_terms.xs(dim, level="dimension_id").reindex(departments)
         se = np.sqrt(m.var(axis=1, ddof=1) + t["e"].fillna(0).to_numpy())
         e = t["p"].to_numpy()
+        dfs = dim_df.reindex(pd.MultiIndex.from_product([departments, [dim]])).fillna(np.inf).to_numpy()
+        q = critical_value(dfs, level)
         frame = pd.DataFrame({"department_id": departments, "dimension_id": dim, "estimate_boot_mean": m.mean(axis=1),
-                              "se_boot": se, "ci_low_boot": np.clip(e - z * se, 0, 100),
-                              "ci_high_boot": np.clip(e + z * se, 0, 100)})
+                              "se_boot": se, "df": dfs, "ci_low_boot": np.clip(e - q * se, 0, 100),
+                              "ci_high_boot": np.clip(e + q * se, 0, 100)})
         parts.append(frame[keep])
     return index, pd.concat(parts, ignore_index=True)

@@ -1,19 +1,31 @@
-"""Weight adjustment to known population counts: post-stratification and raking.
+"""Weight adjustment to known population totals: post-stratification, raking and linear (GREG) calibration.
 
-Both functions return a :class:`Calibrated` holding the adjusted weights and
+Every function returns a :class:`Calibrated` holding the adjusted weights and
 what the variance estimators need to make their standard errors
 calibration-aware: pass it as ``calibration=`` to
 :func:`~evaluation.design.design_mean` and friends.  The standard error is
 then computed from the residuals of the influence values on the adjustment
 model, as R ``survey`` does, not as if the adjusted weights were fixed.
+:meth:`Calibrated.refit` applies the same adjustment to other starting
+weights, e.g. every column of a set of replicate weights, so that replicate
+variances see the calibration too (R's ``calibrate`` / ``rake`` /
+``postStratify`` on a replicate design).
+
+- :func:`poststratify`: cells of one or more categorical variables;
+- :func:`rake`: iterative proportional fitting to several categorical margins;
+- :func:`calibrate_linear`: the linear (GREG) calibration of Deville and
+  Särndal (1992) to categorical counts and continuous totals, ``w* = w (1 +
+  x' lambda)``, R ``calibrate(..., calfun = "linear")``.
 
 Adjustment may be done separately per domain (``by="department"``): the
 population counts are then given per domain and every domain is adjusted,
 and for raking judged converged, on its own, exactly as running R on each
 domain's rows would.
 
-Tested against R ``survey`` 4.1.1 (``postStratify``, ``rake``) on the
-``apiclus1`` cluster sample to 1e-8 relative.
+Tested against R ``survey`` 4.1.1 (``postStratify``, ``rake``,
+``calibrate(calfun="linear")``, each also on JK1 replicate weights) on the
+``apiclus1`` cluster sample to 1e-8 relative; see
+``tests/test_design_reference.py`` and ``tests/reference/design_reference.R``.
 """
 
 from __future__ import annotations
@@ -24,18 +36,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from surveys.errors import DataValidationError, MethodologyError, MinpingWarning, Problem
 
 from .linearisation import Design, domain_codes, prepare_design
 
 __all__ = [
+    "CALIBRATION_METHODS",
     "Calibrated",
+    "calibrate_linear",
     "poststratify",
     "rake",
     "weight_diagnostics",
     "weight_diagnostics_by",
 ]
+
+CALIBRATION_METHODS = ("poststratify", "rake", "linear")
 
 # R's svyrecvar removes raking margins by a fixed number of backfitting passes.
 _R_RAKING_PASSES = 10
@@ -54,6 +71,17 @@ class _PostStep:
     codes: np.ndarray
     old: np.ndarray
     new: np.ndarray
+    target: np.ndarray = None      # population count per cell
+
+    def refit(self, w: np.ndarray) -> np.ndarray:
+        """Post-stratify other starting weights (columns of ``w``) to the same counts."""
+        k = len(self.target)
+        ind = sparse.csr_matrix((np.ones(len(self.codes)), (self.codes, np.arange(len(self.codes)))),
+                                shape=(k, len(self.codes)))
+        current = ind @ w
+        with np.errstate(invalid="ignore", divide="ignore"):
+            factor = np.where(current > 0, self.target.reshape((k,) + (1,) * (w.ndim - 1)) / current, 1.0)
+        return w * factor[self.codes]
 
     def residualise(self, x: np.ndarray) -> np.ndarray:
         # R svyrecvar: psmeans <- rowsum(x * oldw / psw, g) / sum_g(oldw); x - psmeans[g] * psw
@@ -69,6 +97,41 @@ class _PostStep:
 @dataclass(frozen=True, eq=False)
 class _RakeStep:
     margins: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]   # (codes, psw, rows with psw > 0)
+    fit: tuple = ()       # (margins, dom, sweeps per domain, w0, bounds, trim) to refit other weights
+
+    def refit(self, w: np.ndarray) -> np.ndarray:
+        """Rake other starting weights to the same margins, for as many sweeps as the fit took in each domain.
+
+        R's ``rake`` on a replicate design post-stratifies every replicate in
+        each sweep and stops when the full-sample weights converge; the
+        replicates get the same number of sweeps here.
+        """
+        ms, dom, sweeps, w0, bounds, trim = self.fit
+        w = np.array(w, dtype=float, copy=True)
+        col = (slice(None),) + (None,) * (w.ndim - 1)
+        for sweep in range(int(sweeps.max(initial=0))):
+            rows = (sweeps > sweep)[dom]
+            for m in ms:
+                k = len(m.target)
+                ind = sparse.csr_matrix((np.ones(len(m.codes)), (m.codes, np.arange(len(m.codes)))),
+                                        shape=(k, len(m.codes)))
+                current = ind @ w
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    factor = np.where(current > 0, m.target[col] / current, 1.0)
+                w = np.where(rows[col], w * factor[m.codes], w)
+                if bounds is not None:
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        g = np.clip(w / w0[col], bounds[0], bounds[1])
+                    w = np.where(rows[col] & (w0 > 0)[col], w0[col] * g, w)
+        if trim is not None:
+            n_dom = int(dom.max()) + 1 if len(dom) else 0
+            w = w if w.ndim == 1 else w.copy()
+            if w.ndim == 1:
+                w = _trim(w, dom, n_dom, trim)
+            else:
+                for r in range(w.shape[1]):
+                    w[:, r] = _trim(w[:, r], dom, n_dom, trim)
+        return w
 
     def residualise(self, x: np.ndarray) -> np.ndarray:
         # R svyrecvar: 10 times, for each margin: x <- x - psw * ave(x / psw, margin)
@@ -86,6 +149,72 @@ class _RakeStep:
 
 
 @dataclass(frozen=True, eq=False)
+class _LinearStep:
+    """Linear (GREG) calibration, block-diagonal by domain.
+
+    ``x`` is the sparse model matrix (rows x the columns of every domain's
+    own auxiliary variables); ``rows[j]`` and ``cols[j]`` are the rows and
+    columns of domain block ``j``, ``block`` the block of each row;
+    ``target`` is the population total of each column, ``w0`` the starting
+    weights, ``g`` the calibration factors and ``tinv[j]`` the
+    pseudo-inverse of ``sum_k w0_k x_k x_k'`` over block ``j``.
+    """
+
+    x: sparse.csr_matrix
+    block: np.ndarray
+    rows: tuple[np.ndarray, ...]
+    cols: tuple[np.ndarray, ...]
+    target: np.ndarray
+    w0: np.ndarray
+    g: np.ndarray
+    tinv: tuple[np.ndarray, ...]
+
+    @property
+    def codes(self) -> np.ndarray:
+        return self.block
+
+    def residualise(self, z: np.ndarray) -> np.ndarray:
+        # R svyrecvar: qr.resid(qr(X sqrt(w0)), z / (g sqrt(w0))) * g sqrt(w0), i.e. z - w* x'B with B the
+        # w0-weighted least-squares coefficient of z / w* on x, block by block
+        with np.errstate(invalid="ignore", divide="ignore"):
+            u = np.where(self.g != 0, z / self.g, 0.0)
+        xu = self.x.T @ u
+        beta = np.zeros(len(self.target))
+        for cols, tinv in zip(self.cols, self.tinv):
+            beta[cols] = tinv @ xu[cols]
+        return z - self.w0 * self.g * (self.x @ beta)
+
+    def refit(self, w: np.ndarray) -> np.ndarray:
+        """Calibrate other starting weights (columns of ``w``) to the same totals."""
+        w = np.asarray(w, dtype=float)
+        wide = w.reshape(len(w), -1).copy()
+        for rows, cols in zip(self.rows, self.cols):
+            xd = self.x[rows][:, cols].toarray()
+            wide[rows] = wide[rows] * _linear_g(xd, wide[rows], self.target[cols])
+        return wide.reshape(w.shape)
+
+
+def _linear_g(x: np.ndarray, w: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Linear calibration factors ``g = 1 + x' lambda`` for each column of weights ``w`` (rows x R)."""
+    xw = x.T @ w                                                     # achieved totals, p x R
+    gram = np.einsum("ip,iq,ir->rpq", x, x, w)                       # R x p x p
+    lam = np.einsum("rpq,qr->pr", _pinv_scaled(gram), target[:, None] - xw)
+    return 1.0 + x @ lam
+
+
+def _pinv_scaled(gram: np.ndarray) -> np.ndarray:
+    """Pseudo-inverse of symmetric ``gram`` (or a stack of them) after scaling to unit diagonal.
+
+    Counts and totals of a continuous variable can differ by six orders of
+    magnitude; the scaling keeps the margins met to rounding error.
+    """
+    d = np.sqrt(np.abs(np.diagonal(gram, axis1=-2, axis2=-1)))
+    d = np.where(d > 0, d, 1.0)
+    outer = d[..., :, None] * d[..., None, :]
+    return np.linalg.pinv(gram / outer, hermitian=True) / outer
+
+
+@dataclass(frozen=True, eq=False)
 class Calibrated:
     """Adjusted weights and the adjustment model, for calibration-aware standard errors.
 
@@ -96,10 +225,12 @@ class Calibrated:
     design : Design
         The design the adjustment started from.
     n_rows : int
-    method : {"poststratify", "rake"}
+    method : {"poststratify", "rake", "linear"}
     margins : tuple of str
         Adjustment variables (one entry per margin; for post-stratification
-        the joined cell variables).
+        the joined cell variables; for linear calibration the categorical
+        then the continuous variables, and ``"(population)"`` when the
+        population size is a separate total).
     by : tuple of str
         Domain columns adjusted separately (empty: one adjustment).
     converged : bool
@@ -110,7 +241,8 @@ class Calibrated:
         sweep), ``epsilon`` (the threshold used).
     gaps : pandas.DataFrame
         One row per margin cell: ``by`` columns, ``margin``, ``level``,
-        ``target``, ``achieved`` (sum of adjusted weights), ``gap``
+        ``target``, ``achieved`` (sum of adjusted weights, or the weighted
+        total of a continuous variable, whose ``level`` is empty), ``gap``
         (achieved - target).
     diagnostics : dict
         :func:`weight_diagnostics` of the adjusted weights, plus ``g_min``
@@ -134,6 +266,31 @@ class Calibrated:
         for step in self.steps:
             z = step.residualise(z)
         return z
+
+    def refit(self, weights: np.ndarray) -> np.ndarray:
+        """The same adjustment applied to other starting weights.
+
+        Parameters
+        ----------
+        weights : ndarray, shape (n_rows,) or (n_rows, R)
+            E.g. replicate weights made from the same rows and design.
+
+        Returns
+        -------
+        ndarray of the same shape: every column post-stratified, raked (for
+        as many sweeps as the full-sample fit took in each domain) or
+        linearly calibrated to the same population totals, as R re-calibrates
+        the replicate weights of a replicate design.
+        """
+        w = np.asarray(weights, dtype=float)
+        if w.shape[0] != self.n_rows:
+            raise MethodologyError(
+                "the weights to re-calibrate belong to other rows",
+                [Problem(f"{w.shape[0]} rows of weights, the calibration has {self.n_rows}",
+                         fix="make the replicate weights from the calibrated data frame", code="shape_mismatch")])
+        for step in self.steps:
+            w = step.refit(w)
+        return w
 
     def nested_in(self, dom: np.ndarray) -> bool:
         """Whether every adjustment cell lies within one domain of ``dom``."""
@@ -379,7 +536,7 @@ def poststratify(data: pd.DataFrame, design: Design, strata: str | Sequence[str]
     with np.errstate(invalid="ignore", divide="ignore"):
         factor = np.where(sample > 0, m.target / sample, 1.0)
     w = w0 * factor[m.codes]
-    step = _PostStep(m.codes, w0, w)
+    step = _PostStep(m.codes, w0, w, m.target)
     return Calibrated(w, design, len(data), "poststratify", (name,), tuple(by_cols), True, None,
                       _gaps([m], w, by_cols), _diagnostics(w, w0), (step,))
 
@@ -488,11 +645,207 @@ def rake(data: pd.DataFrame, design: Design, margins: Mapping[str, object], *,
         w = _trim(w, dom, n_dom, trim)
         gaps = _gaps(ms, w, by_cols)
     step = _RakeStep(tuple((m.codes, p, np.bincount(m.codes, weights=(p > 0).astype(float),
-                                                    minlength=len(m.target))) for m, p in zip(ms, psw)))
+                                                    minlength=len(m.target))) for m, p in zip(ms, psw)),
+                     (tuple(ms), dom, sweeps.copy(), w0, bounds, trim))
     conv = dom_labels.reset_index(drop=True).copy()
     conv["sweeps"], conv["converged"], conv["last_change"], conv["epsilon"] = sweeps, converged, change, eps
     return Calibrated(w, design, len(data), "rake", tuple(m.name for m in ms), tuple(by_cols),
                       bool(converged.all()), conv, gaps, _diagnostics(w, w0), (step,))
+
+
+# ----------------------------------------------------------------------------- linear (GREG) calibration
+
+POPULATION = "(population)"
+
+
+def calibrate_linear(data: pd.DataFrame, design: Design, *, categorical: Mapping[str, object] | None = None,
+                     continuous: Mapping[str, object] | None = None, population=None,
+                     by: str | Sequence[str] | None = None) -> Calibrated:
+    """Linear (GREG) calibration of the design weights to categorical counts and continuous totals.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+    design : Design
+    categorical : mapping, optional
+        ``{column: population counts}``, the counts given as for
+        :func:`poststratify` (with ``by``, keyed by domain value(s) then
+        level).  Every margin must describe the same population size.
+    continuous : mapping, optional
+        ``{column: population total}`` of numeric columns; with ``by``, each
+        total is a mapping ``{domain value: total}`` (or a Series / a
+        DataFrame with the ``by`` columns and one total column).
+    population : float or mapping, optional
+        Population size (the total of the intercept), per domain with
+        ``by``.  Needed when no categorical margin gives it; with categorical
+        margins it must agree with them.  Without it and without categorical
+        margins the calibration has no intercept (R's ``~ x - 1``).
+    by : str or sequence of str, optional
+        Domain columns; each domain is calibrated to its own totals.
+
+    Returns
+    -------
+    Calibrated
+        ``method = "linear"``.
+
+    Raises
+    ------
+    MethodologyError
+        No totals; a category or domain without its total; totals that do
+        not describe the same population; an auxiliary variable that is
+        missing or not numeric.
+
+    Notes
+    -----
+    With ``x_k`` the auxiliary vector of row ``k`` (one indicator per level of
+    each categorical margin, the continuous variables, and 1 when
+    ``population`` is given), ``w*_k = w_k g_k``, ``g_k = 1 + x_k' lambda``,
+    ``lambda = T^+ (t_x - sum_k w_k x_k)``, ``T = sum_k w_k x_k x_k'``
+    (Deville & Särndal 1992; a pseudo-inverse, so several categorical
+    margins need no reference level).  Weights may turn negative when the
+    totals are far from the sample's; ``diagnostics["g_min"]`` shows it.  The
+    standard errors use the residuals ``z_k - w*_k x_k' B`` with ``B`` the
+    ``w``-weighted regression of ``z / w*`` on ``x`` (R's ``svyrecvar`` for
+    ``greg_calibration``).  Reproduces ``calibrate(design, formula,
+    population, calfun = "linear")`` of R ``survey`` 4.1.1.
+    """
+    categorical = dict(categorical or {})
+    continuous = dict(continuous or {})
+    if not categorical and not continuous and population is None:
+        raise MethodologyError("no totals to calibrate to", [Problem(
+            "categorical, continuous and population are all empty",
+            fix="give categorical={column: counts} and/or continuous={column: total}", code="bad_argument")])
+    prep = prepare_design(data, design)
+    w0 = prep.weights
+    by_cols, dom, dom_labels = _domains(data, by)
+    n_dom = len(dom_labels)
+    n = len(data)
+    ms = [_margin(data, w0, dom, by_cols, [col], pop, col) for col, pop in categorical.items()]
+    pop_margin = None
+    if population is not None:
+        pop_margin = _population_margin(population, dom, dom_labels, by_cols)
+    if ms or pop_margin is not None:
+        _check_totals(ms + ([pop_margin] if pop_margin is not None else []), n_dom, dom_labels)
+
+    # model matrix: per domain, its own columns (block-diagonal), categorical dummies, continuous, intercept
+    col_dom: list[int] = []
+    entries_r: list[np.ndarray] = []
+    entries_c: list[np.ndarray] = []
+    entries_v: list[np.ndarray] = []
+    targets: list[float] = []
+    names: list[str] = []
+    for m in ms:
+        start = len(col_dom)
+        entries_r.append(np.arange(n))
+        entries_c.append(start + m.codes)
+        entries_v.append(np.ones(n))
+        col_dom.extend(m.cell_dom.tolist())
+        targets.extend(m.target.tolist())
+        names.append(m.name)
+    cont = {}
+    for col, total in continuous.items():
+        x = _continuous_column(data, col)
+        t = _continuous_totals(total, col, dom_labels, by_cols)
+        start = len(col_dom)
+        entries_r.append(np.arange(n))
+        entries_c.append(start + dom)
+        entries_v.append(x)
+        col_dom.extend(range(n_dom))
+        targets.extend(t.tolist())
+        names.append(col)
+        cont[col] = (x, t)
+    if pop_margin is not None:
+        start = len(col_dom)
+        entries_r.append(np.arange(n))
+        entries_c.append(start + dom)
+        entries_v.append(np.ones(n))
+        col_dom.extend(range(n_dom))
+        targets.extend(pop_margin.target.tolist())
+        names.append(POPULATION)
+    col_dom_a = np.asarray(col_dom, dtype=np.intp)
+    x = sparse.csr_matrix((np.concatenate(entries_v), (np.concatenate(entries_r), np.concatenate(entries_c))),
+                          shape=(n, len(col_dom_a)))
+    target = np.asarray(targets, dtype=float)
+    rows = tuple(np.flatnonzero(dom == d) for d in range(n_dom))
+    cols = tuple(np.flatnonzero(col_dom_a == d) for d in range(n_dom))
+    g = np.ones(n)
+    tinv = []
+    for r, c in zip(rows, cols):
+        xd = x[r][:, c].toarray()
+        ti = _pinv_scaled((xd * w0[r][:, None]).T @ xd)
+        tinv.append(ti)
+        g[r] = 1.0 + xd @ (ti @ (target[c] - xd.T @ w0[r]))
+    w = w0 * g
+    step = _LinearStep(x, dom.astype(np.intp), rows, cols, target, w0, g, tuple(tinv))
+    gaps = _gaps(ms, w, by_cols)
+    extra = []
+    for col, (xv, t) in cont.items():
+        achieved = np.bincount(dom, weights=w * xv, minlength=n_dom)
+        for d in range(n_dom):
+            extra.append((*tuple(dom_labels.iloc[d]), col, "", t[d], achieved[d], achieved[d] - t[d]))
+    if pop_margin is not None:
+        achieved = np.bincount(dom, weights=w, minlength=n_dom)
+        for d in range(n_dom):
+            extra.append((*tuple(dom_labels.iloc[d]), POPULATION, "", pop_margin.target[d], achieved[d],
+                          achieved[d] - pop_margin.target[d]))
+    if extra:
+        gaps = pd.concat([gaps, pd.DataFrame(extra, columns=gaps.columns)], ignore_index=True)
+    return Calibrated(w, design, n, "linear", tuple(names), tuple(by_cols), True, None, gaps,
+                      _diagnostics(w, w0), (step,))
+
+
+def _continuous_column(data: pd.DataFrame, col: str) -> np.ndarray:
+    if col not in data.columns:
+        raise DataValidationError(f"calibration variable '{col}' not found", [Problem(
+            "the auxiliary variable is missing", column=col, fix="name an existing numeric column",
+            code="missing_column")])
+    try:
+        x = data[col].to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError):
+        raise DataValidationError(f"calibration variable '{col}' is not numeric", [Problem(
+            "a continuous total needs a numeric column", column=col, value=str(data[col].dtype),
+            fix="give categorical counts for a categorical variable, or convert the column to numbers",
+            code="not_numeric")]) from None
+    if not np.isfinite(x).all():
+        raise DataValidationError(f"calibration variable '{col}' has missing values", [Problem(
+            f"{int((~np.isfinite(x)).sum())} row(s) have no value", column=col,
+            fix="impute or drop those rows before calibrating", code="missing_value")])
+    return x
+
+
+def _domain_values(values, what: str, dom_labels: pd.DataFrame, by: list[str]) -> np.ndarray:
+    """One number per domain from a number (no ``by``), a mapping, a Series or a DataFrame."""
+    n_dom = len(dom_labels)
+    if not by:
+        try:
+            return np.array([float(values)])
+        except (TypeError, ValueError):
+            raise MethodologyError(f"the total of {what} is not a number", [Problem(
+                "without by= a total is one number", value=values,
+                fix="give the population total as a number, or calibrate by domain", code="bad_population")]) from None
+    flat = _flatten(values, by, what)
+    out = np.full(n_dom, np.nan)
+    missing = []
+    for d, key in enumerate(dom_labels.itertuples(index=False, name=None)):
+        if key in flat:
+            out[d] = flat[key]
+        else:
+            missing.append(key)
+    if missing:
+        raise MethodologyError(f"the total of {what} is missing for some domains", [Problem(
+            f"no total for domain {k!r}", fix="give a total for every domain with respondents",
+            code="infeasible_margin") for k in missing[:5]])
+    return out
+
+
+def _continuous_totals(total, col: str, dom_labels: pd.DataFrame, by: list[str]) -> np.ndarray:
+    return _domain_values(total, f"'{col}'", dom_labels, by)
+
+
+def _population_margin(population, dom: np.ndarray, dom_labels: pd.DataFrame, by: list[str]) -> _Margin:
+    t = _domain_values(population, "the population", dom_labels, by)
+    return _Margin(POPULATION, dom.astype(np.intp), [tuple(r) for r in dom_labels.itertuples(index=False)],
+                   t, np.arange(len(dom_labels)))
 
 
 def _check_pair(pair, name: str) -> None:

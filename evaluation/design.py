@@ -14,7 +14,8 @@ tidy frame with fixed columns::
   the weights were adjusted);
 - ``ci_low``, ``ci_high``: interval at ``level`` (an argument, recorded in
   ``frame.attrs["level"]``, never in a column name): Student t on ``df``
-  degrees of freedom, normal when ``df`` is infinite;
+  degrees of freedom, normal when ``df`` is infinite; NaN when no ``level``
+  is given (the estimators never assume a confidence level);
 - ``n``: rows of the domain with a usable value;
 - ``n_eff``: Kish effective sample size ``(sum w)^2 / sum w^2`` of those rows;
 - ``deff``: design effect, the design variance over the variance of the same
@@ -40,9 +41,19 @@ Degrees of freedom (``df="design"``)
     (14 for the ``apiclus1`` cluster sample).  ``df=None`` gives normal
     intervals, a number fixes the degrees of freedom.
 
+Proportions
+    :func:`proportion_interval` turns estimates, standard errors, sample sizes
+    and degrees of freedom into intervals by the methods of R's ``svyciprop``
+    (logit, Korn-Graubard, Wald) or the Wilson score interval on the
+    effective sample size; :func:`proportion_ci` estimates and applies it;
+    :func:`interval_p_value` gives the one-sided p-value that matches an
+    interval (the test that the interval inverts), for gates.
+
 Tested against R ``survey`` 4.1.1 (``svymean``, ``svytotal``, ``svyby``,
-``svyciprop``, ``confint``, ``postStratify``, ``rake``) on the California API
-samples to 1e-8 relative; see ``tests/test_design_reference.py``.
+``svyciprop``, ``confint``, ``postStratify``, ``rake``, ``calibrate``, and
+multistage designs) on the California API samples to 1e-8 relative; see
+``tests/test_design_reference.py`` and
+``tests/test_design_multistage_calibration.py``.
 """
 
 from __future__ import annotations
@@ -81,12 +92,15 @@ __all__ = [
     "design_mean",
     "design_ratio",
     "design_total",
+    "domain_variance",
+    "interval_p_value",
     "prepare_design",
     "proportion_ci",
+    "proportion_interval",
 ]
 
 ESTIMATE_COLUMNS = ("estimate", "se", "ci_low", "ci_high", "n", "n_eff", "deff", "df")
-PROPORTION_METHODS = ("logit", "beta", "wald")
+PROPORTION_METHODS = ("logit", "beta", "wald", "wilson")
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,6 +144,13 @@ def _setup(data: pd.DataFrame, design: Design | PreparedDesign, by, calibration)
     return _Domains(prep, w, dom_by, labels, len(labels), calibration)
 
 
+def _check_args(level, df, srs) -> None:
+    if level is not None:
+        check_level(level)
+    _check_df(df)
+    _check_srs(srs)
+
+
 def _check_df(df) -> None:
     if df is None or df == "design":
         return
@@ -155,15 +176,45 @@ def _valid_dom(ctx: _Domains, valid: np.ndarray) -> np.ndarray:
 
 
 def _variance(ctx: _Domains, z: np.ndarray, dom: np.ndarray) -> np.ndarray:
-    cal = ctx.calibration
-    if cal is None:
-        return linearised_variance(ctx.prep, z, dom, ctx.n_dom)
-    if cal.nested_in(ctx.dom_by):
-        # every calibration cell lies in one domain, so one residualised vector serves all domains
-        return linearised_variance(ctx.prep, cal.residualise(z), ctx.dom_by, ctx.n_dom)
-    out = np.empty(ctx.n_dom)
-    for d in range(ctx.n_dom):
-        out[d] = linearised_variance(ctx.prep, cal.residualise(np.where(dom == d, z, 0.0)))[0]
+    return domain_variance(ctx.prep, z, dom, ctx.n_dom, ctx.calibration, ctx.dom_by)
+
+
+def domain_variance(prep: PreparedDesign, z: np.ndarray, dom: np.ndarray, n_dom: int,
+                    calibration: Calibrated | None = None, domains: np.ndarray | None = None) -> np.ndarray:
+    """Design variance of the domain totals of weighted influence values, calibration-aware.
+
+    Parameters
+    ----------
+    prep : PreparedDesign
+    z : ndarray, shape (n_rows,)
+        Weighted influence values (with the calibrated weights when there is
+        a calibration), before any residualisation.
+    dom : ndarray of intp
+        Domain of each row (``-1``: none).
+    n_dom : int
+    calibration : Calibrated, optional
+        The weight adjustment; ``z`` of each domain is replaced by its
+        residuals on the adjustment model before the variance (R's
+        ``svyrecvar``).
+    domains : ndarray of intp, optional
+        The domains' codes before rows were excluded (e.g. for a missing
+        value); ``dom`` when not given.  After calibration the residuals of
+        every row of a domain count, including rows without a value.
+
+    Returns
+    -------
+    ndarray, shape (n_dom,)
+    """
+    if calibration is None:
+        return linearised_variance(prep, z, dom, n_dom)
+    domains = dom if domains is None else domains
+    if calibration.nested_in(domains):
+        # every calibration cell lies in one domain, so one residualised vector serves all domains; the
+        # residuals of a domain's rows without a value are not zero and count, as in R
+        return linearised_variance(prep, calibration.residualise(np.where(dom >= 0, z, 0.0)), domains, n_dom)
+    out = np.empty(n_dom)
+    for d in range(n_dom):
+        out[d] = linearised_variance(prep, calibration.residualise(np.where(dom == d, z, 0.0)))[0]
     return out
 
 
@@ -241,7 +292,7 @@ def _value(data: pd.DataFrame, column: str) -> np.ndarray:
 def _finish(ctx, dom, bins, est, u, v, level, df, srs, statistic) -> pd.DataFrame:
     se = np.sqrt(v)
     dfs = _df(ctx, dom, df)
-    q = critical_value(dfs, level)
+    q = critical_value(dfs, level) if level is not None else np.full(ctx.n_dom, np.nan)
     n, n_eff = _summaries(ctx, bins)
     deff = _deff(ctx, dom, u, v, srs)
     columns = {"estimate": est, "se": se, "ci_low": est - q * se, "ci_high": est + q * se, "n": n,
@@ -250,7 +301,7 @@ def _finish(ctx, dom, bins, est, u, v, level, df, srs, statistic) -> pd.DataFram
 
 
 def design_mean(data: pd.DataFrame, y: str, design: Design | PreparedDesign, *,
-                by: str | Sequence[str] | None = None, level: float = 0.95, df="design",
+                by: str | Sequence[str] | None = None, level: float | None = None, df="design",
                 calibration: Calibrated | None = None, srs: str = "wor") -> pd.DataFrame:
     """Weighted mean of ``y`` in each domain, with its design-based standard error.
 
@@ -262,8 +313,8 @@ def design_mean(data: pd.DataFrame, y: str, design: Design | PreparedDesign, *,
     design : Design or PreparedDesign
     by : str or sequence of str, optional
         Domain columns (e.g. ``"department"``).
-    level : float
-        Confidence level of the interval.
+    level : float, optional
+        Confidence level of the interval (none without it).
     df : "design", None or float
         Degrees of freedom of the t interval (see the module notes).
     calibration : Calibrated, optional
@@ -290,15 +341,13 @@ def design_mean(data: pd.DataFrame, y: str, design: Design | PreparedDesign, *,
     model, as R does.  Reproduces ``svymean`` / ``svyby(..., svymean)`` of R
     ``survey`` 4.1.1.
     """
-    check_level(level)
-    _check_df(df)
-    _check_srs(srs)
+    _check_args(level, df, srs)
     ctx, dom, bins, est, u, v = _mean_parts(data, y, design, by, calibration)
     return _finish(ctx, dom, bins, est, u, v, level, df, srs, "mean")
 
 
 def design_total(data: pd.DataFrame, y: str, design: Design | PreparedDesign, *,
-                 by: str | Sequence[str] | None = None, level: float = 0.95, df="design",
+                 by: str | Sequence[str] | None = None, level: float | None = None, df="design",
                  calibration: Calibrated | None = None, srs: str = "wor") -> pd.DataFrame:
     """Weighted (population) total of ``y`` in each domain, with its standard error.
 
@@ -312,9 +361,7 @@ def design_total(data: pd.DataFrame, y: str, design: Design | PreparedDesign, *,
     ``s^2`` the weighted variance of ``y`` (R ``svytotal(..., deff=TRUE)``).
     Reproduces ``svytotal`` of R ``survey`` 4.1.1.
     """
-    check_level(level)
-    _check_df(df)
-    _check_srs(srs)
+    _check_args(level, df, srs)
     ctx = _setup(data, design, by, calibration)
     yv = _value(data, y)
     valid = ~np.isnan(yv)
@@ -327,7 +374,7 @@ def design_total(data: pd.DataFrame, y: str, design: Design | PreparedDesign, *,
 
 
 def design_ratio(data: pd.DataFrame, numerator: str, denominator: str, design: Design | PreparedDesign, *,
-                 by: str | Sequence[str] | None = None, level: float = 0.95, df="design",
+                 by: str | Sequence[str] | None = None, level: float | None = None, df="design",
                  calibration: Calibrated | None = None, srs: str = "wor") -> pd.DataFrame:
     """Ratio of two weighted totals in each domain, ``sum w y / sum w x``.
 
@@ -341,9 +388,7 @@ def design_ratio(data: pd.DataFrame, numerator: str, denominator: str, design: D
     R ``svyratio(..., deff=TRUE)``.  A domain whose denominator total is zero
     gives NaN.  Reproduces ``svyratio`` of R ``survey`` 4.1.1.
     """
-    check_level(level)
-    _check_df(df)
-    _check_srs(srs)
+    _check_args(level, df, srs)
     ctx = _setup(data, design, by, calibration)
     yv, xv = _value(data, numerator), _value(data, denominator)
     valid = ~(np.isnan(yv) | np.isnan(xv))
@@ -361,20 +406,20 @@ def design_ratio(data: pd.DataFrame, numerator: str, denominator: str, design: D
 
 
 def proportion_ci(data: pd.DataFrame, y: str, design: Design | PreparedDesign, *,
-                  by: str | Sequence[str] | None = None, method: str = "logit", level: float = 0.95,
+                  by: str | Sequence[str] | None = None, method: str = "logit", level: float,
                   df="design", calibration: Calibrated | None = None) -> pd.DataFrame:
     """Proportion of ``y == 1`` in each domain with an interval that respects [0, 1].
 
     Parameters
     ----------
-    data, design, by, level, df, calibration
+    data, design, by, df, calibration
         As :func:`design_mean`.
     y : str
         A 0/1 or boolean column (missing values excluded as a domain).
-    method : {"logit", "beta", "wald"}
-        ``"logit"``: Wald interval on the logit scale, back-transformed;
-        ``"beta"``: Korn-Graubard (1998) Clopper-Pearson interval on the
-        effective sample size; ``"wald"``: ``p -/+ q se`` (may leave [0, 1]).
+    method : {"logit", "beta", "wald", "wilson"}
+        See :func:`proportion_interval`.
+    level : float
+        Confidence level of the interval.
 
     Returns
     -------
@@ -384,28 +429,12 @@ def proportion_ci(data: pd.DataFrame, y: str, design: Design | PreparedDesign, *
 
     Notes
     -----
-    With ``q`` the t quantile on ``df`` (normal if infinite):
-
-    - logit: ``expit(logit(p) -/+ q se / (p (1 - p)))``; undefined (NaN)
-      when ``p`` is 0 or 1.
-    - beta: ``n* = p (1 - p) / se^2 * (t_{n-1} / t_df)^2`` with ``t_k`` the
-      ``(1 - level) / 2`` quantile on ``k`` degrees of freedom and ``n`` the
-      domain's rows; bounds ``Beta^{-1}(a/2; n* p, n* (1 - p) + 1)`` and
-      ``Beta^{-1}(1 - a/2; n* p + 1, n* (1 - p))``.  When ``se = 0`` (``p`` at
-      0 or 1) ``n* = n``; the lower bound at ``p = 0`` is 0 and the upper at
-      ``p = 1`` is 1.
-    - wald: ``p -/+ q se``.
-
     Reproduces ``svyciprop(..., method = "logit" | "beta" | "mean")`` of R
     ``survey`` 4.1.1 (whose default ``df`` is ``degf(design)``).
     """
     check_level(level)
     _check_df(df)
-    if method not in PROPORTION_METHODS:
-        raise MethodologyError(
-            f"unknown proportion interval method {method!r}",
-            [Problem("the method must be a known interval", value=method,
-                     fix=f"use one of {', '.join(PROPORTION_METHODS)}", code="bad_argument")])
+    _check_method(method)
     yv = _value(data, y)
     present = ~np.isnan(yv)
     if not np.isin(yv[present], (0.0, 1.0)).all():
@@ -417,23 +446,170 @@ def proportion_ci(data: pd.DataFrame, y: str, design: Design | PreparedDesign, *
                      code="not_binary")])
     ctx, dom, bins, p, u, v = _mean_parts(data, y, design, by, calibration)
     frame = _finish(ctx, dom, bins, p, u, v, level, df, "wor", f"proportion ({method})")
-    se = frame["se"].to_numpy()
-    dfs = frame["df"].to_numpy()
-    n = frame["n"].to_numpy(float)
+    lo, hi = proportion_interval(p, frame["se"].to_numpy(), frame["n"].to_numpy(float), frame["df"].to_numpy(),
+                                 level, method)
+    frame["ci_low"], frame["ci_high"] = lo, hi
+    return frame
+
+
+def _check_method(method: str) -> None:
+    if method not in PROPORTION_METHODS:
+        raise MethodologyError(
+            f"unknown proportion interval method {method!r}",
+            [Problem("the method must be a known interval", value=method,
+                     fix=f"use one of {', '.join(PROPORTION_METHODS)}", code="bad_argument")])
+
+
+def proportion_interval(p, se, n, df, level: float, method: str = "logit") -> tuple[np.ndarray, np.ndarray]:
+    """Intervals for proportions from their estimates and design-based standard errors.
+
+    Parameters
+    ----------
+    p, se : array-like
+        Estimated proportions and their (linearisation) standard errors.
+    n : array-like
+        Rows (respondents) behind each estimate; used by ``"beta"`` and, when
+        ``se`` is 0, by ``"wilson"``.
+    df : array-like or float
+        Degrees of freedom of the quantile (``inf``: normal).
+    level : float
+    method : {"logit", "beta", "wald", "wilson"}
+
+    Returns
+    -------
+    (low, high) : tuple of ndarray
+
+    Notes
+    -----
+    With ``q`` the t quantile on ``df`` (normal if infinite):
+
+    - logit: ``expit(logit(p) -/+ q se / (p (1 - p)))``; undefined (NaN)
+      when ``p`` is 0 or 1.
+    - beta (Korn & Graubard 1998): ``n* = p (1 - p) / se^2 * (t_{n-1} /
+      t_df)^2`` with ``t_k`` the ``(1 - level) / 2`` quantile on ``k``
+      degrees of freedom; bounds ``Beta^{-1}(a/2; n* p, n* (1 - p) + 1)`` and
+      ``Beta^{-1}(1 - a/2; n* p + 1, n* (1 - p))``.  When ``se = 0`` (``p`` at
+      0 or 1) ``n* = n``; the lower bound at ``p = 0`` is 0 and the upper at
+      ``p = 1`` is 1.
+    - wald: ``p -/+ q se``.
+    - wilson: the Wilson (1927) score interval on the effective sample size
+      ``m = p (1 - p) / se^2`` (``n`` when ``se = 0``):
+      ``(p + q^2 / 2m -/+ q sqrt(p (1 - p) / m + q^2 / 4m^2)) / (1 + q^2 / m)``
+      (Kott & Carr 1997; Dean & Pagano 2015); it never leaves [0, 1] and
+      does not collapse at 0 or 1.
+
+    logit, beta and wald reproduce ``svyciprop(..., method = "logit" |
+    "beta" | "mean")`` of R ``survey`` 4.1.1.
+    """
+    check_level(level)
+    _check_method(method)
+    p = np.asarray(p, dtype=float)
+    se = np.asarray(se, dtype=float)
+    n = np.asarray(n, dtype=float)
+    dfs = np.broadcast_to(np.asarray(df, dtype=float), p.shape)
     q = critical_value(dfs, level)
     with np.errstate(invalid="ignore", divide="ignore"):
         if method == "wald":
-            lo, hi = p - q * se, p + q * se
-        elif method == "logit":
+            return p - q * se, p + q * se
+        if method == "logit":
             inside = (p > 0) & (p < 1)
             eta = np.log(p / (1 - p))
             half = q * se / (p * (1 - p))
-            lo = np.where(inside, 1 / (1 + np.exp(-(eta - half))), np.nan)
-            hi = np.where(inside, 1 / (1 + np.exp(-(eta + half))), np.nan)
+            return (np.where(inside, 1 / (1 + np.exp(-(eta - half))), np.nan),
+                    np.where(inside, 1 / (1 + np.exp(-(eta + half))), np.nan))
+        if method == "wilson":
+            m = np.where(se > 0, p * (1 - p) / np.where(se > 0, se * se, 1.0), n)
+            q2 = q * q / m
+            centre = (p + q2 / 2) / (1 + q2)
+            half = q / (1 + q2) * np.sqrt(p * (1 - p) / m + q * q / (4 * m * m))
+            return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+        return _korn_graubard(p, se, n, dfs, level)
+
+
+def interval_p_value(estimate, se, n, df, threshold, *, method: str, side: str) -> np.ndarray:
+    """One-sided p-value of the test that the interval of :func:`proportion_interval` inverts.
+
+    Parameters
+    ----------
+    estimate, se, n, df : array-like
+        As :func:`proportion_interval` (``method="wald"`` also serves any
+        estimate, e.g. a difference of shares in points).
+    threshold : float or array-like
+        The value that separates compliance from non-compliance.
+    method : {"logit", "beta", "wald", "wilson"}
+    side : {"below", "above"}
+        The alternative: the true value lies below (``"below"``) or above
+        the threshold.
+
+    Returns
+    -------
+    ndarray
+        ``p`` such that the two-sided interval at level ``1 - 2p`` has the
+        threshold on its bound: the interval at level ``L`` lies wholly on the
+        alternative's side exactly when ``p < (1 - L) / 2``.  NaN where the
+        interval is undefined.
+
+    Notes
+    -----
+    Closed forms for wald (``T_df((x - c) / se)``), logit (the same on the
+    logit scale) and wilson (the score statistic ``(p - c) / sqrt(c (1 - c) /
+    m)``, on the same t quantile as the interval); beta by solving for the level at which the Korn-Graubard
+    bound reaches the threshold.
+    """
+    _check_method(method)
+    if side not in ("below", "above"):
+        raise MethodologyError(f"unknown side {side!r}", [Problem(
+            "the alternative is 'below' or 'above' the threshold", value=side, fix="use side='below' or 'above'",
+            code="bad_argument")])
+    x, se, n, c = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (estimate, se, n, threshold)))
+    dfs = np.broadcast_to(np.asarray(df, dtype=float), x.shape).copy()
+    if method == "beta":
+        return _beta_p_value(x, se, n, dfs, c, side)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if method == "wald":
+            stat = np.where(se > 0, (x - c) / se, np.sign(x - c) * np.inf)
+        elif method == "logit":
+            inside = (x > 0) & (x < 1) & (c > 0) & (c < 1) & (se > 0)
+            stat = np.where(inside, (np.log(x / (1 - x)) - np.log(c / (1 - c))) * x * (1 - x) / se, np.nan)
         else:
-            lo, hi = _korn_graubard(p, se, n, dfs, level)
-    frame["ci_low"], frame["ci_high"] = lo, hi
-    return frame
+            m = np.where(se > 0, x * (1 - x) / np.where(se > 0, se * se, 1.0), n)
+            stat = (x - c) / np.sqrt(c * (1 - c) / m)
+        t = stat if side == "above" else -stat
+        return np.where(np.isinf(dfs), stats.norm.sf(t), stats.t.sf(t, np.where(dfs > 0, dfs, np.nan)))
+
+
+def _beta_p_value(x, se, n, dfs, c, side):
+    """Korn-Graubard: the ``a`` at which the bound at level ``1 - 2a`` reaches the threshold."""
+    from scipy import optimize
+
+    shape = x.shape
+    x, se, n, dfs, c = (np.ascontiguousarray(a, dtype=float).reshape(-1) for a in (x, se, n, dfs, c))
+
+    def bound(i, a, upper):
+        lo, hi = _korn_graubard(x[i:i + 1], se[i:i + 1], n[i:i + 1], dfs[i:i + 1], 1 - 2 * a)
+        return float((hi if upper else lo)[0])
+
+    def one_sided(i, upper):
+        # p of the alternative "below" (upper bound) or "above" (lower bound); None when the estimate
+        # lies on the other side (its p is then 1 minus the other one)
+        tiny, half = 1e-12, 0.5 - 1e-9
+        f = (lambda a: bound(i, a, upper) - c[i]) if upper else (lambda a: c[i] - bound(i, a, upper))
+        if f(half) >= 0:
+            return None
+        if f(tiny) < 0:
+            return tiny
+        return optimize.brentq(f, tiny, half, xtol=1e-13)
+
+    out = np.full(x.size, np.nan)
+    for i in range(x.size):
+        if not (np.isfinite(x[i]) and np.isfinite(se[i])):
+            continue
+        p = one_sided(i, side == "below")
+        if p is None:
+            other = one_sided(i, side != "below")
+            p = 0.5 if other is None else 1.0 - other
+        out[i] = p
+    return out.reshape(shape)
 
 
 def _korn_graubard(p, se, n, dfs, level):

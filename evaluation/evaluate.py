@@ -115,7 +115,8 @@ def evaluate(data: ChannelData, framework: Framework, *, seed: int, level: float
     framework, record = apply_framework_weighting(framework)
     year = data.year
     est = estimate_indicators(data, framework, level=level, preset=preset)
-    dims, index = aggregate(est, framework, level=level)
+    agg = aggregate(est, framework, level=level)
+    dims, index = agg.dimensions, agg.index
     if variance == "bootstrap":
         b_index, b_dims = bootstrap_index(est, framework, n_replicates=n_replicates,
                                           seed=stream(seed, "bootstrap", year), level=level)
@@ -126,15 +127,17 @@ def evaluate(data: ChannelData, framework: Framework, *, seed: int, level: float
         dims = dims.drop(columns=["se", "ci_low", "ci_high"]).merge(
             b_dims.rename(columns=boot)[["department_id", "dimension_id", "se", "ci_low", "ci_high"]],
             on=["department_id", "dimension_id"], how="left")[dims.columns]
-    quality = quality_table(data, est.frame, framework)
+    quality = quality_table(data, est.frame, framework, level=level)
 
     active = framework.departments_in(year, include_optional=True)
-    with_data = set(index["department_id"]) | set(quality["department_id"])
+    with_data = {d for df in data.tables.values() if df is not None and "department_id" in df
+                 for d in df["department_id"].unique()}
     listed = [d for d in active if not d.optional or d.id in with_data]
     reg = pd.DataFrame([{
         "department_id": d.id, "department": d.name, "department_en": d.name_en, "category": d.category,
         "category_name": framework.category(d.category).name,
         "category_name_en": framework.category(d.category).name_en, "tier": d.tier} for d in listed])
+    index, short = _enough_weight(index, est.frame, data, framework)
     deps = reg.merge(index, on="department_id", how="left")
     sizes = sample_sizes(data)
     for c in ("n_survey", "n_callback", "n_visit"):
@@ -144,8 +147,9 @@ def evaluate(data: ChannelData, framework: Framework, *, seed: int, level: float
     # A department without an index is listed, not dropped: no gate verdicts, the reason in words.
     unscored = deps["index"].isna()
     deps.loc[unscored, "flags"] = "not_evaluated"
-    deps["not_evaluated_reason"] = np.where(~unscored, "", np.where(
-        deps["department_id"].isin(with_data), "no_scored_indicator", "no_data"))
+    deps["not_evaluated_reason"] = np.select(
+        [~unscored, deps["department_id"].isin(short), deps["department_id"].isin(with_data)],
+        ["", "missing_weight", "no_scored_indicator"], "no_data")
     deps["year"] = year
 
     ranks = rank_uncertainty(deps, level=level, n_draws=n_draws, n_sim=n_sim, seed=stream(seed, "rank", year))
@@ -168,12 +172,36 @@ def evaluate(data: ChannelData, framework: Framework, *, seed: int, level: float
         weighting=Weighting(effective=effective_weights(est.frame, framework),
                             variance_shares=variance_shares(est.frame, index, framework), record=record),
         coverage=Coverage(channels=channel_coverage(data, framework), checks=checks(data, framework)),
-        provenance=prov, comments=Comments(themes=comment_themes(data, framework)))
+        provenance=prov, variance_components=agg.variance_components,
+        comments=Comments(themes=comment_themes(data, framework)))
     if not robustness:
         return result
     rob, rel, pri = robustness_tables(result, data, rng=stream(seed, "sensitivity", year),
                                       sensitivity_draws=sensitivity_draws)
     return replace(result, robustness=rob, reliability=rel, priorities=pri)
+
+
+def _enough_weight(index: pd.DataFrame, indicators: pd.DataFrame, data: ChannelData,
+                   framework: Framework) -> tuple[pd.DataFrame, set[str]]:
+    """The index without the departments whose scored indicators carry too little of its weight.
+
+    Over the indicators whose table has rows this year (a table not
+    collected is missing for everyone, and renormalised away alike), a
+    department whose scored indicators carry less than ``1 -
+    framework.max_missing_weight`` of the nominal weight is not evaluated:
+    its index would rest on a different, smaller framework than the others'.
+    Returns ``(index, ids set aside)``.
+    """
+    nominal = framework.nominal_weights()
+    have = {name for name, df in data.tables.items() if df is not None and len(df)}
+    possible = sum(w for iid, w in nominal.items() if framework.indicator(iid).table in have)
+    scored = indicators[indicators["score"].notna()]
+    present = scored.groupby("department_id")["indicator_id"].agg(lambda s: sum(nominal[i] for i in s))
+    share = (present / possible).reindex(index["department_id"]).fillna(0.0) if possible > 0 else None
+    if share is None:
+        return index, set()
+    short = set(share[share < 1 - framework.max_missing_weight - 1e-12].index)
+    return index[~index["department_id"].isin(short)].reset_index(drop=True), short
 
 
 def _with_data_flags(deps: pd.DataFrame, data: ChannelData, framework: Framework) -> pd.Series:

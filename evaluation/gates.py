@@ -16,6 +16,20 @@
 Grades by band on the final index; ``borderline`` (临界) when the interval of
 the final index straddles a band edge.  The deduction shifts the estimate
 and its interval alike (it is a fixed rule applied to a measured rate).
+
+Rule (``framework.gate_rule``)
+    ``"point"`` (default, the published practice): G1-G3 act on the point
+    estimate of the gated rate.  ``"evidence"``: a gate acts only when the
+    interval of the gated rate at the confidence level lies wholly on the
+    non-compliant side of its threshold -- G1 deducts (by the point estimate's
+    shortfall) when the upper bound of the authenticity is below the
+    threshold and caps the grade when it is below the audit threshold; G2
+    flags when the lower bound of the gap is above its threshold; G3 flags
+    when the upper bound of the completion is below the minimum or the lower
+    bound of the wrong-number rate above the maximum.  Equivalently the
+    one-sided p-value beside the rate (:mod:`evaluation.quality`) is below
+    ``(1 - level) / 2``.  A rate without an interval does not act under
+    ``"evidence"``.  G4 (sample size) is a count and is the same under both.
 """
 
 from __future__ import annotations
@@ -32,22 +46,39 @@ def apply_gates(departments: pd.DataFrame, quality: pd.DataFrame, framework: Fra
     """Add ``index_raw, g1_deduction, bonus, index`` (final), ``grade``, ``borderline`` and ``flags``.
 
     ``departments`` needs ``department_id, index, se, ci_low, ci_high,
-    n_survey, n_callback``.  ``collected``: the channels the year's data
-    have; a gate whose evidence comes from a channel not collected gives no
-    verdict (no small-sample flag for a questionnaire that was never run,
-    no G1 from callbacks that were never made).
+    n_survey, n_callback``; ``quality`` the rates of
+    :func:`evaluation.quality.quality_table` and, under the ``"evidence"``
+    rule, their intervals.  The rule is ``framework.gate_rule`` (module notes).
+    ``collected``: the channels the year's data have; a gate whose evidence
+    comes from a channel not collected gives no verdict (no small-sample flag
+    for a questionnaire that was never run, no G1 from callbacks that were
+    never made).
     """
     g = framework.gates
     out = departments.copy()
     q = quality.set_index("department_id")
-    g1 = out["department_id"].map(q["g1_authenticity"]) if "g1_authenticity" in q else pd.Series(np.nan, index=out.index)
-    g2 = out["department_id"].map(q["g2_gap"]) if "g2_gap" in q else pd.Series(np.nan, index=out.index)
-    comp = out["department_id"].map(q["callback_completion"]) if "callback_completion" in q \
-        else pd.Series(np.nan, index=out.index)
-    wrong = out["department_id"].map(q["wrong_number_rate"]) if "wrong_number_rate" in q \
-        else pd.Series(np.nan, index=out.index)
 
-    deduction = np.clip(g.g1_deduction_per_point * (g.g1_threshold - g1.fillna(100.0)), 0.0, g.g1_max_deduction)
+    def col(name: str) -> pd.Series:
+        return out["department_id"].map(q[name]) if name in q else pd.Series(np.nan, index=out.index)
+
+    g1 = col("g1_authenticity")
+    if framework.gate_rule == "evidence":
+        # the rate counts as non-compliant only where its whole interval is (module notes)
+        g1_upper = col("g1_ci_high")
+        g1_shortfall = g1.where(g1_upper < g.g1_threshold)
+        audit = (g1_upper < g.g1_audit_threshold).fillna(False)
+        g2_flag = (col("g2_ci_low") > g.g2_threshold).fillna(False)
+        comp_flag = (col("g3_completion_ci_high") < g.g3_min_completion).fillna(False)
+        wrong_flag = (col("g3_wrong_number_ci_low") > g.g3_max_wrong_number).fillna(False)
+    else:
+        g1_shortfall = g1
+        audit = (g1 < g.g1_audit_threshold).fillna(False)
+        g2_flag = (col("g2_gap") > g.g2_threshold).fillna(False)
+        comp_flag = (col("callback_completion") < g.g3_min_completion).fillna(False)
+        wrong_flag = (col("wrong_number_rate") > g.g3_max_wrong_number).fillna(False)
+
+    deduction = np.clip(g.g1_deduction_per_point * (g.g1_threshold - g1_shortfall.fillna(100.0)), 0.0,
+                        g.g1_max_deduction)
     bonus = pd.Series(0.0, index=out.index)
     veto = pd.Series(False, index=out.index)
     if adjustments is not None and len(adjustments):
@@ -66,7 +97,6 @@ def apply_gates(departments: pd.DataFrame, quality: pd.DataFrame, framework: Fra
 
     bands = sorted(framework.grades, key=lambda b: -b.min)
     grade = out["index"].map(lambda v: framework.grade_for(v).grade if pd.notna(v) else "")
-    audit = g1 < g.g1_audit_threshold
     cap = {b.grade: i for i, b in enumerate(bands)}
     c_grade = next((b.grade for b in bands if b.grade == "C"), None)
     if c_grade:
@@ -85,10 +115,10 @@ def apply_gates(departments: pd.DataFrame, quality: pd.DataFrame, framework: Fra
 
     flags = {
         "G1_deduction": deduction > 0,
-        "G1_audit": audit.fillna(False),
-        "G2_inflation": (g2 > g.g2_threshold).fillna(False),
-        "G3_completion": (comp < g.g3_min_completion).fillna(False),
-        "G3_wrong_number": (wrong > g.g3_max_wrong_number).fillna(False),
+        "G1_audit": audit,
+        "G2_inflation": g2_flag,
+        "G3_completion": comp_flag,
+        "G3_wrong_number": wrong_flag,
         "G4_small_sample": (("S" in collected) & (out["n_survey"].fillna(0) < g.g4_min_survey))
         | (("C" in collected) & (out["n_callback"].fillna(0) < g.g4_min_callback)),
         "veto": veto,

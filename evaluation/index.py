@@ -8,34 +8,92 @@ Aggregation (weighted arithmetic mean, COINr-style framework weights)::
 so weights are renormalised over what is present; a dimension missing more
 than ``framework.missing_dimension_flag`` of its weight is flagged.
 
-Variance (Taylor linearisation across channels).  The survey, callback and
-site-visit samples are independent, so the variance of a weighted sum of
-scores is the sum over sampled tables of the design variance of the
-linearised total ``sum_r w_r u_r`` with
-``u_r = sum_i c_i * slope_i * z_ri`` (``z_ri`` the influence value of
-indicator i for row r, ``c_i`` its effective weight).  This keeps the
-covariance between indicators answered by the same respondents.
-Administrative and 好差评 data are censuses and add no variance.  Each
-indicator's influence values are scaled so that its own variance equals its
-reported score ``se`` (see :func:`evaluation.indicators._finish`), and an
-indicator estimated at 0 or 1 (linearised variance 0) adds its Wilson-based
-variance as an independent term.  Intervals
-are normal-theory (``estimate +/- z * se``), cut to the score range 0-100.
+Variance (Taylor linearisation).  A dimension score or the index is a linear
+combination ``sum_i c_i s_i`` of indicator scores with the effective weights
+``c_i``; each score is ``s_i = f_i(ybar_i)`` with ``ybar_i`` a design-based
+mean.  Its linearised variance is, per sampled table ``t`` (survey, callback
+interviews, site visits, guide checks, drawn independently), the design
+variance of the total of ``u_r = sum_i c_i f_i'(ybar_i) z_ri`` with ``z_ri``
+the weighted influence value of indicator ``i`` for row ``r``
+(:mod:`evaluation.indicators`): every indicator answered by the same
+respondents enters one ``u``, so their covariance is kept -- the variance is
+that of R ``survey``'s ``svycontrast`` of the indicator means.  The design
+variance honours strata, clusters at every stage, finite population
+corrections and, for a calibrated table, the residuals on the calibration
+model.  A degenerate component (``se_rule = "pooled"``) adds ``c_i^2`` times
+its pooled score variance as an independent term.  Administrative and
+好差评 data are censuses and add nothing.  Nothing is rescaled to an
+interval.
+
+Degrees of freedom (Satterthwaite across channels).  The variance is a sum of
+independent estimated pieces: per table ``V_t`` with the department's design
+degrees of freedom in that table ``df_t`` (PSUs minus strata among its rows),
+and the pooled terms, whose variance comes from many departments
+(infinite df).  The interval uses the Welch-Satterthwaite degrees of
+freedom ``df = (sum V)^2 / sum_t (V_t^2 / df_t)`` (Satterthwaite 1946; Welch
+1947): the standard approximation for a sum of independent variance
+estimates, and one a reviewer can recompute from the published variance
+components.  With a single sampled table it is that table's design df, as
+``confint(svycontrast(...), df = degf(domain design))`` in R ``survey``; a
+channel with few clusters that carries much of the variance pulls it down, a
+channel with many clusters barely counts.  Why not simply the department's
+survey df: the survey often carries half the variance or less, and the
+callbacks (a hundred interviews) would then be treated as if they had the
+survey's handful of intercept days.  ``df_t`` is at least 1 when ``V_t > 0``.
+Intervals are ``estimate -/+ t_df se``, cut to the score range 0-100 for
+display (``se`` is never changed by the cut).
+
+The variance per department and sampled table, with the units and PSUs
+behind it, is returned as ``variance_components`` (for sampling plans).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from surveys.framework import Framework
+from surveys.schema import TABLES
 
-from .design import design_total
+from .design import domain_variance
 from .indicators import IndicatorEstimates
+from .linearisation import critical_value, design_df
 
 DIMENSION_COLUMNS = ["year", "department_id", "dimension_id", "dimension", "dimension_en", "weight", "estimate",
-                     "se", "ci_low", "ci_high", "missing_weight_share", "flag"]
+                     "se", "ci_low", "ci_high", "df", "missing_weight_share", "flag"]
+INDEX_COLUMNS = ["department_id", "index", "se", "ci_low", "ci_high", "df", "missing_dimensions"]
+VARIANCE_COMPONENT_COLUMNS = ["department_id", "channel", "table", "variance", "variance_pooled", "n", "n_psu",
+                              "df"]
+
+
+@dataclass(frozen=True)
+class Aggregation:
+    """Dimension scores, the index and the index variance by channel.
+
+    Attributes
+    ----------
+    dimensions : pandas.DataFrame
+        DIMENSION_COLUMNS: department x dimension, ``estimate``, ``se``,
+        interval at the level, ``df``, ``missing_weight_share``, ``flag``.
+    index : pandas.DataFrame
+        INDEX_COLUMNS: ``department_id, index, se, ci_low, ci_high, df,
+        missing_dimensions``.
+    variance_components : pandas.DataFrame
+        VARIANCE_COMPONENT_COLUMNS: per department and sampled table, the
+        table's contribution to the index variance (``variance``, of which
+        ``variance_pooled`` from degenerate components), the department's
+        units ``n`` (rows with positive weight) and PSUs ``n_psu`` in the table,
+        and ``df``, the Satterthwaite degrees of freedom of that contribution
+        (the table's design df when nothing is pooled).  Summing ``variance``
+        over a department's tables gives ``se^2`` of the index, and
+        Satterthwaite over them its ``df``.
+    """
+
+    dimensions: pd.DataFrame
+    index: pd.DataFrame
+    variance_components: pd.DataFrame
 
 
 def effective_weights(indicators: pd.DataFrame, framework: Framework) -> pd.DataFrame:
@@ -56,89 +114,167 @@ def effective_weights(indicators: pd.DataFrame, framework: Framework) -> pd.Data
     return present.drop(columns="w")
 
 
-def _variance(est: IndicatorEstimates, coef: pd.DataFrame, group_cols: list[str]) -> pd.Series:
-    """Design variance of sum_i coef_i * score_i per group (department [, dimension])."""
-    total = pd.Series(0.0, index=pd.MultiIndex.from_frame(coef[group_cols].drop_duplicates()) if len(group_cols) > 1
-                      else pd.Index(coef[group_cols[0]].unique(), name=group_cols[0]))
-    slopes = est.frame.set_index(["department_id", "indicator_id"])["slope"]
-    coef = coef.copy()
-    coef["c"] = coef["coef"] * slopes.reindex(pd.MultiIndex.from_frame(coef[["department_id", "indicator_id"]])).to_numpy()
-    for table, rows in est.influence.items():
-        zcols = [c for c in rows.columns if c.startswith("z_")]
-        if not zcols:
-            continue
+def _table_parts(est: IndicatorEstimates, coef: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per group (department [x dimension]) and sampled table: linearised and pooled variance, df, n, PSUs.
+
+    ``coef`` has ``department_id, indicator_id``, the ``keys`` and ``coef``
+    (the effective weight of the indicator in the group's score).
+    """
+    ind = est.frame.set_index(["department_id", "indicator_id"])
+    at = pd.MultiIndex.from_frame(coef[["department_id", "indicator_id"]])
+    coef = coef.assign(c=coef["coef"].to_numpy() * ind["slope"].reindex(at).fillna(0.0).to_numpy(),
+                       pooled=coef["coef"].to_numpy() ** 2 * ind["extra_var"].reindex(at).fillna(0.0).to_numpy())
+    out = []
+    extra = [k for k in keys if k != "department_id"]
+    groups = list(coef[extra].drop_duplicates().itertuples(index=False, name=None)) if extra else [()]
+    for table, z in est.influence.items():
+        zcols = [c for c in z.columns if c.startswith("z_")]
         ids = [c[2:] for c in zcols]
-        keys = [k for k in group_cols if k != "department_id"]
-        groups = coef[keys].drop_duplicates().itertuples(index=False) if keys else [()]
+        prep = est.prepared[table]
+        cal = est.calibrations.get(table)
+        dept_codes, depts = pd.factorize(z["department_id"], sort=True)
+        # the department's units, PSUs and design df in the table (rows with positive weight)
+        w = cal.weights if cal is not None else prep.weights
+        pos = np.where(w > 0, dept_codes, -1)
+        n_units = np.bincount(pos[pos >= 0], minlength=len(depts))
+        psu = prep.psu if prep.psu is not None else np.arange(prep.n_rows)
+        n_psu = pd.Series(psu[pos >= 0]).groupby(pos[pos >= 0]).nunique().reindex(range(len(depts)),
+                                                                                   fill_value=0).to_numpy()
+        df_t = design_df(prep, pos, len(depts))
+        zmat = z[zcols].to_numpy(float)
+        in_table = coef[coef["indicator_id"].isin(ids)]
         for g in groups:
-            sub = coef
-            for k, v in zip(keys, g):
+            sub = in_table
+            for k, v in zip(extra, g):
                 sub = sub[sub[k] == v]
             wide = sub.pivot_table(index="department_id", columns="indicator_id", values="c", aggfunc="sum")
-            wide = wide.reindex(columns=ids).fillna(0.0)
-            if not np.any(wide.to_numpy()):
+            wide = wide.reindex(index=depts, columns=ids).fillna(0.0)
+            pooled = sub.groupby("department_id")["pooled"].sum().reindex(depts).fillna(0.0).to_numpy()
+            involved = sub.groupby("department_id").size().reindex(depts).fillna(0).to_numpy() > 0
+            if not involved.any():
                 continue
-            cmat = wide.reindex(rows["department_id"]).fillna(0.0).to_numpy()
-            u = np.einsum("ij,ij->i", cmat, rows[zcols].to_numpy(float))
-            frame = rows.drop(columns=zcols).assign(_u=u)
-            res = design_total(frame, "_u", est.designs[table], by="department_id")
-            var = pd.Series(res["se"].to_numpy(float) ** 2, index=res["department_id"].to_numpy())
-            if keys:
-                idx = pd.MultiIndex.from_tuples([(d, *g) for d in var.index], names=group_cols)
-                var.index = idx
-            total = total.add(var, fill_value=0.0)
-    extra = est.frame.set_index(["department_id", "indicator_id"])["extra_var"]
-    ev = coef["coef"] ** 2 * extra.reindex(pd.MultiIndex.from_frame(coef[["department_id", "indicator_id"]])).to_numpy()
-    ev = pd.Series(np.nan_to_num(ev), index=pd.MultiIndex.from_frame(coef[group_cols]) if len(group_cols) > 1
-                   else pd.Index(coef[group_cols[0]], name=group_cols[0])).groupby(level=list(range(len(group_cols)))).sum()
-    return total.add(ev, fill_value=0.0)
+            cmat = wide.to_numpy()[np.maximum(dept_codes, 0)]
+            u = np.einsum("ij,ij->i", cmat, zmat)
+            v = domain_variance(prep, u, dept_codes, len(depts), cal)
+            frame = pd.DataFrame({"department_id": depts, "table": table, "variance_linearised": v,
+                                  "variance_pooled": pooled, "n": n_units, "n_psu": n_psu, "df_table": df_t})
+            for k, val in zip(extra, g):
+                frame[k] = val
+            out.append(frame[involved])
+    cols = keys + ["table", "variance_linearised", "variance_pooled", "n", "n_psu", "df_table"]
+    return pd.concat(out, ignore_index=True)[cols] if out else pd.DataFrame(columns=cols)
 
 
-def aggregate(est: IndicatorEstimates, framework: Framework, *, level: float | None = None):
-    """Dimension scores and the composite index with standard errors and intervals.
+def satterthwaite(variance: np.ndarray, df: np.ndarray) -> float:
+    """Welch-Satterthwaite degrees of freedom of a sum of independent variance estimates.
+
+    ``(sum V)^2 / sum (V^2 / df)``; pieces with infinite ``df`` (or zero
+    variance) add nothing to the denominator; infinite when every piece has
+    infinite ``df`` or the sum is zero.
+    """
+    v = np.asarray(variance, dtype=float)
+    d = np.asarray(df, dtype=float)
+    total = v.sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        den = np.where((v > 0) & np.isfinite(d), v * v / d, 0.0).sum()
+    return float(total * total / den) if den > 0 and total > 0 else np.inf
+
+
+def _combine(parts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Variance, se and Satterthwaite df per group from its tables' parts."""
+    if parts.empty:
+        return pd.DataFrame({**{k: pd.Series(dtype=object) for k in keys}, "variance": pd.Series(dtype=float),
+                             "df": pd.Series(dtype=float)})
+    parts = parts.assign(df_table=np.where((parts["variance_linearised"] > 0) & (parts["df_table"] < 1), 1.0,
+                                           parts["df_table"]))
+    rows = []
+    for key, g in parts.groupby(keys, sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        pieces = np.concatenate([g["variance_linearised"].to_numpy(), g["variance_pooled"].to_numpy()])
+        dfs = np.concatenate([g["df_table"].to_numpy(float), np.full(len(g), np.inf)])
+        rows.append((*key, float(pieces.sum()), satterthwaite(pieces, dfs)))
+    return pd.DataFrame(rows, columns=keys + ["variance", "df"])
+
+
+def _interval(estimate, se, df, level):
+    q = critical_value(df, level)
+    return np.clip(estimate - q * se, 0.0, 100.0), np.clip(estimate + q * se, 0.0, 100.0)
+
+
+def aggregate(est: IndicatorEstimates, framework: Framework, *, level: float | None = None) -> Aggregation:
+    """Dimension scores and the composite index with standard errors, df and intervals.
+
+    Parameters
+    ----------
+    est : the indicator estimates (:func:`evaluation.indicators.estimate_indicators`)
+    framework : the framework (weights, dimensions)
+    level : confidence level of the intervals (default: the framework's)
 
     Returns
     -------
-    (dimensions, index) : tuple of DataFrames
-        ``dimensions`` has DIMENSION_COLUMNS; ``index`` has ``department_id,
-        index, se, ci_low, ci_high, missing_dimensions``.
+    Aggregation
+        ``dimensions`` (DIMENSION_COLUMNS), ``index`` (INDEX_COLUMNS) and
+        ``variance_components`` (VARIANCE_COMPONENT_COLUMNS); see the module
+        notes for the variance and the degrees of freedom.
+
+    Notes
+    -----
+    The index and dimension ``se`` equal R ``survey``'s ``svycontrast`` of
+    the department's indicator means with the effective weights (times the
+    score transforms' slopes), and the interval ``confint(..., df=...)``
+    with the df above (``tests/test_published_uncertainty.py``).
     """
     level = framework.confidence_level if level is None else level
-    z = stats.norm.ppf(0.5 + level / 2)
     ind = est.frame
     ew = effective_weights(ind, framework)
     scored = ew.merge(ind[["department_id", "indicator_id", "score"]], on=["department_id", "indicator_id"])
 
     dim = scored.assign(ws=scored["w_dim"] * scored["score"]).groupby(["department_id", "dimension_id"], sort=True)
     dims = dim["ws"].sum().rename("estimate").reset_index()
-    var_d = _variance(est, scored.rename(columns={"w_dim": "coef"}), ["department_id", "dimension_id"])
-    dims["se"] = np.sqrt(var_d.reindex(pd.MultiIndex.from_frame(dims[["department_id", "dimension_id"]])).fillna(0.0)
-                         .to_numpy())
+    dim_parts = _table_parts(est, scored.rename(columns={"w_dim": "coef"}), ["department_id", "dimension_id"])
+    dvar = _combine(dim_parts, ["department_id", "dimension_id"]).set_index(["department_id", "dimension_id"])
+    at = pd.MultiIndex.from_frame(dims[["department_id", "dimension_id"]])
+    dims["se"] = np.sqrt(dvar["variance"].reindex(at).fillna(0.0).to_numpy())
+    dims["df"] = dvar["df"].reindex(at).fillna(np.inf).to_numpy()
     within = {i.id: i.weight for i in framework.indicators}
     present_w = scored.assign(w=scored["indicator_id"].map(within)).groupby(["department_id", "dimension_id"])["w"].sum()
-    dims["missing_weight_share"] = 1.0 - present_w.reindex(
-        pd.MultiIndex.from_frame(dims[["department_id", "dimension_id"]])).to_numpy()
+    dims["missing_weight_share"] = 1.0 - present_w.reindex(at).to_numpy()
     dims["missing_weight_share"] = dims["missing_weight_share"].clip(lower=0.0).round(12)
     dims["flag"] = np.where(dims["missing_weight_share"] > framework.missing_dimension_flag, "dimension_missing", "")
     meta = {d.id: d for d in framework.dimensions}
     dims["dimension"] = dims["dimension_id"].map(lambda k: meta[k].name)
     dims["dimension_en"] = dims["dimension_id"].map(lambda k: meta[k].name_en)
     dims["weight"] = dims["dimension_id"].map(lambda k: meta[k].weight)
-    dims["ci_low"] = (dims["estimate"] - z * dims["se"]).clip(lower=0.0)
-    dims["ci_high"] = (dims["estimate"] + z * dims["se"]).clip(upper=100.0)
+    dims["ci_low"], dims["ci_high"] = _interval(dims["estimate"].to_numpy(), dims["se"].to_numpy(),
+                                                dims["df"].to_numpy(), level)
     dims["year"] = est.frame["year"].iloc[0] if len(est.frame) else np.nan
 
     idx = scored.assign(ws=scored["w_index"] * scored["score"]).groupby("department_id", sort=True)["ws"].sum()
-    var_i = _variance(est, scored.rename(columns={"w_index": "coef"}), ["department_id"])
+    idx_parts = _table_parts(est, scored.rename(columns={"w_index": "coef"}), ["department_id"])
+    ivar = _combine(idx_parts, ["department_id"]).set_index("department_id")
     index = pd.DataFrame({"department_id": idx.index, "index": idx.to_numpy()})
-    index["se"] = np.sqrt(var_i.reindex(idx.index).fillna(0.0).to_numpy())
-    index["ci_low"] = (index["index"] - z * index["se"]).clip(lower=0.0)
-    index["ci_high"] = (index["index"] + z * index["se"]).clip(upper=100.0)
+    index["se"] = np.sqrt(ivar["variance"].reindex(idx.index).fillna(0.0).to_numpy())
+    index["df"] = ivar["df"].reindex(idx.index).fillna(np.inf).to_numpy()
+    index["ci_low"], index["ci_high"] = _interval(index["index"].to_numpy(), index["se"].to_numpy(),
+                                                  index["df"].to_numpy(), level)
     all_dims = [d.id for d in framework.dimensions]
     have = dims.groupby("department_id")["dimension_id"].apply(set)
     index["missing_dimensions"] = index["department_id"].map(
         lambda d: ";".join(k for k in all_dims if k not in have.get(d, set())))
-    return dims[DIMENSION_COLUMNS], index
+    return Aggregation(dims[DIMENSION_COLUMNS], index[INDEX_COLUMNS], _components(idx_parts))
+
+
+def _components(parts: pd.DataFrame) -> pd.DataFrame:
+    if parts.empty:
+        return pd.DataFrame(columns=VARIANCE_COMPONENT_COLUMNS)
+    out = parts.copy()
+    out["channel"] = out["table"].map(lambda t: TABLES[t].channel)
+    lin, pooled = out["variance_linearised"].to_numpy(), out["variance_pooled"].to_numpy()
+    out["variance"] = lin + pooled
+    df_t = np.where((lin > 0) & (out["df_table"] < 1), 1.0, out["df_table"].to_numpy(float))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["df"] = np.where((lin > 0) & np.isfinite(df_t), (lin + pooled) ** 2 / (lin * lin / df_t), np.inf)
+    return out.sort_values(["department_id", "table"]).reset_index(drop=True)[VARIANCE_COMPONENT_COLUMNS]
 
 
 def variance_shares(indicators: pd.DataFrame, index: pd.DataFrame, framework: Framework) -> pd.DataFrame:

@@ -2,17 +2,75 @@
 
 Each indicator reads one field of one canonical table.  For the sampled
 channels (survey, callback, site visit) the raw value is a design-weighted
-domain mean (department = domain) with a Taylor-linearisation standard error
-from :mod:`evaluation.design`; administrative and 好差评 data are censuses
-(standard error 0).  Scores follow :mod:`evaluation.transforms`; the score's
-standard error is the raw one times the transform's slope (delta method) and
-its interval is the raw interval mapped through the (monotone) transform.
+domain mean (department = domain) from :mod:`evaluation.design`;
+administrative and 好差评 data are censuses (standard error 0).  Scores follow
+:mod:`evaluation.transforms`.
 
-Besides the table of estimates, :func:`estimate_indicators` returns, for each
-sampled table, the per-row *influence values* of every indicator (the
-linearised contributions ``a_r (y_r - ybar) / sum(w a)``), so that
-:mod:`evaluation.index` can propagate the joint sampling error of several
-indicators measured on the same respondents into dimension and index scores.
+Standard errors
+    ``raw_se`` is the Taylor-linearisation standard error of the raw value
+    under the table's design (strata, clusters at every stage, finite
+    population corrections, and the calibration model when the weights are
+    calibrated), exactly R ``survey``'s ``svyby(..., svymean)``.  The score's
+    ``se`` is ``|slope| raw_se`` with ``slope`` the derivative of the score
+    transform at the raw value (delta method; for distance to frontier the
+    derivative is 0 beyond the worst or the frontier, where the score does not
+    move, and the one-sided derivative exactly at either).  Nothing is
+    rescaled to a displayed interval.
+
+One rule for degenerate components
+    A department whose own linearised variance of an indicator is zero --
+    a share of 0 or 1, identical answers, a single unit, or all answers in
+    one PSU -- cannot show its sampling error.  Such a component, and only
+    such a component, takes the variance predicted by a generalised variance
+    function fitted on the indicator across the departments (Wolter 2007,
+    *Introduction to Variance Estimation*, ch. 7)::
+
+        raw_se^2 = deff * r * (m~ - a) (b - m~) / n,    m~ = (n m + (a + b) / 2) / (n + 1)
+
+    ``[a, b]`` is the range of the indicator's answers in the city; ``m`` the
+    department's mean and ``n`` its answers; ``m~`` the mean with half a
+    pseudo-answer at each end of the range; ``(m - a)(b - m)`` is the largest
+    element variance a variable on ``[a, b]`` with mean ``m`` can have
+    (Bhatia & Davis 2000), and ``r`` the median over the departments with a
+    positive variance of their element variance as a share of that bound;
+    ``deff`` is the median over the same departments of ``n_d raw_se_d^2 /
+    s_d^2`` (the design effect against sampling with replacement, Kish 1965).
+    For a share ``r = 1`` and ``m~`` is the Jeffreys estimate ``(x + 1/2) /
+    (n + 1)``, so a department where all ten guides passed gets the sampling
+    error of ten guides at 95.5% accuracy (Brown, Cai & DasGupta 2001 on the
+    Jeffreys interval).  Its interval is ``raw -/+ z raw_se`` (normal: the
+    variance function is fitted across the departments), cut to the
+    parameter range, and ``df`` is infinite.  The row says so: ``se_rule =
+    "pooled"`` and ``degenerate`` names the case (``single_unit``,
+    ``single_psu``, ``identical``).  In the index the component adds ``(c
+    slope)^2 raw_se^2`` as an independent term (``extra_var`` holds its
+    variance on the score scale).  When nothing can be fitted (no department
+    with a positive variance, or a range of zero width) the row keeps ``se =
+    0`` with ``se_rule = "none"``.  The same rule serves the top-2 and bottom-2
+    box shares.
+
+Intervals (``ci_low``, ``ci_high`` at ``level``)
+    Means and Likert scores: ``raw -/+ t_df raw_se`` with ``df`` the
+    department's design degrees of freedom for the indicator (PSUs minus
+    strata among its rows with an answer: R's ``degf`` of the domain, as
+    ``svyby(..., svyciprop)``).  Shares: the framework's ``share_interval``
+    (:func:`evaluation.design.proportion_interval`: ``logit`` as R's
+    ``svyciprop`` default, ``korn_graubard``, ``wilson``) on the same ``df``.
+    The raw interval is mapped through the (monotone) score transform and cut
+    to 0-100 for display; the cut never changes ``se``.
+
+Besides the table of estimates, :func:`estimate_indicators` returns for each
+sampled table the per-row weighted influence values of every indicator
+(``z_k = w_k a_k (y_k - ybar_d) / sum_d w a``, with the calibrated weights
+when the table is calibrated), the prepared design and the calibration, so
+that :mod:`evaluation.index` can propagate the joint sampling error of the
+indicators answered by the same respondents into dimension and index scores.
+
+Calibration to administrative margins (``[inputs.calibrate]`` in the project
+file, :mod:`surveys.project`) adjusts a table's weights department by
+department (:func:`calibrate_table`); means, standard errors and the index
+variance then use the calibrated weights and the residuals on the
+calibration model.
 
 Site visits rated by several evaluators are combined before estimation: the
 visit's value is the mean over its raters (documented rule; agreement is
@@ -21,41 +79,67 @@ reported separately).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from surveys.aggregate import N_SUFFIX, department_sums
+from surveys.errors import DataValidationError, MethodologyError, Problem
 from surveys.framework import Framework, Indicator
 from surveys.schema import TABLES, ChannelData
 
-from .design import Design, design_mean
-from .transforms import likert_item_scores, score, score_interval
+from .calibration import Calibrated, calibrate_linear, poststratify, rake
+from .design import Design, design_mean, proportion_interval
+from .linearisation import PreparedDesign, critical_value, prepare_design
+from .transforms import likert_item_scores, score, score_interval, slope
 
 INDICATOR_COLUMNS = [
     "year", "department_id", "indicator_id", "indicator", "indicator_en", "dimension_id", "channel", "weight",
-    "raw_value", "raw_se", "score", "se", "ci_low", "ci_high", "n", "top2", "bottom2", "slope", "extra_var",
-    "census",
+    "raw_value", "raw_se", "score", "se", "ci_low", "ci_high", "df", "n", "n_psu",
+    "top2", "top2_se", "top2_ci_low", "top2_ci_high", "bottom2", "bottom2_se", "bottom2_ci_low", "bottom2_ci_high",
+    "slope", "extra_var", "se_rule", "degenerate", "census",
 ]
 
-
-@dataclass(frozen=True)
-class SampledTable:
-    """Rows of one sampled table prepared for estimation."""
-
-    name: str
-    rows: pd.DataFrame          # department_id, design columns, one column per indicator value
-    design: Design
+#: ``se_rule`` values
+SE_RULES = ("linearisation", "pooled", "none", "census")
+# a linearised standard error at most this fraction of the values' scale is zero (rounding of identical answers)
+_ZERO_SE = 1e-9
 
 
 @dataclass(frozen=True)
 class IndicatorEstimates:
-    frame: pd.DataFrame                     # INDICATOR_COLUMNS
-    influence: dict[str, pd.DataFrame]      # table -> rows with design columns and z_<indicator id>
+    """The indicator table and what the index variance needs.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        INDICATOR_COLUMNS, one row per department x indicator with data.
+    influence : dict
+        Sampled table -> ``department_id`` and one column ``z_<indicator id>``
+        per indicator: weighted influence values of the raw value (zero for
+        rows without an answer or outside the department), with the
+        calibrated weights when the table is calibrated, not yet
+        residualised.
+    designs : dict
+        Sampled table -> its :class:`~evaluation.design.Design`.
+    values : dict
+        Sampled table -> rows with the design columns and each indicator's
+        item values (for the bootstrap).
+    prepared : dict
+        Sampled table -> the :class:`~evaluation.linearisation.PreparedDesign` of ``values``.
+    calibrations : dict
+        Sampled table -> its :class:`~evaluation.calibration.Calibrated`, for
+        calibrated tables only.
+    """
+
+    frame: pd.DataFrame
+    influence: dict[str, pd.DataFrame]
     designs: dict[str, Design]
-    values: dict[str, pd.DataFrame] = None  # table -> rows with design columns and each indicator's item values
+    values: dict[str, pd.DataFrame] = None
+    prepared: dict[str, PreparedDesign] = field(default_factory=dict)
+    calibrations: dict[str, Calibrated] = field(default_factory=dict)
 
 
 def with_frame_sizes(data: ChannelData, table: str, rows: pd.DataFrame) -> pd.DataFrame:
@@ -83,32 +167,54 @@ def with_frame_sizes(data: ChannelData, table: str, rows: pd.DataFrame) -> pd.Da
     return rows
 
 
+def _declared(spec: dict, key: str) -> tuple[str, ...]:
+    value = spec.get(key)
+    if value is None or value == "":
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
 def table_design(data: ChannelData, table: str, rows: pd.DataFrame) -> Design:
     """The declared design of ``table`` or the documented default.
 
     Default: each department a stratum, no clusters, weights 1, sampling with
-    replacement (no finite population correction); a stratum with a single PSU
-    is centred at the grand mean (R ``survey``'s ``lonely.psu = "adjust"``).
+    replacement (no finite population correction).  ``cluster`` and ``fpc``
+    may list one column per stage (a multistage design, R's
+    ``ids=~psu+ssu, fpc=~N1+N2``).  A stratum with a single PSU is centred at
+    the grand mean (R ``survey``'s ``lonely.psu = "adjust"``).
     ``population = "admin_cases"`` derives the design from frame sizes: the
     department's cases received in the administrative data ``N_d`` over the
     rows used ``n_d`` as the weight, and ``N_d`` as the finite population
     correction (sampling without replacement; see :func:`with_frame_sizes`).
+
+    Raises
+    ------
+    DataValidationError
+        A declared design column is not in the table.
     """
     spec = dict(data.designs.get(table, {}))
     if spec.get("population") == "admin_cases" and "_frame_weight" in rows.columns:
         spec.setdefault("weights", "_frame_weight")
         spec.setdefault("fpc", "_frame_N")
+    missing = [c for key in ("weights", "strata", "cluster", "fpc") for c in _declared(spec, key)
+               if c not in rows.columns and not c.startswith("_frame")]
+    if missing:
+        raise DataValidationError(
+            f"the design declared for table '{table}' names columns it does not have",
+            [Problem(f"design column '{c}' is not in the table", column=c,
+                     fix=f"add the column to the {table} file (or map it under [inputs.columns]), or remove it "
+                         "from [inputs.design] in project.toml", code="missing_design_column") for c in missing])
     weights = spec.get("weights") if spec.get("weights") in rows.columns else None
-    cluster = spec.get("cluster") if spec.get("cluster") in rows.columns else None
+    cluster = tuple(c for c in _declared(spec, "cluster") if c in rows.columns) or None
     strata = spec.get("strata") if spec.get("strata") in rows.columns else "department_id"
-    fpc = spec.get("fpc") if spec.get("fpc") in rows.columns else None
+    fpc = tuple(c for c in _declared(spec, "fpc") if c in rows.columns) or None
     # a department with a single visit (or respondent) cannot estimate its own variance: R's
     # "adjust" rule centres it at the grand mean instead of dropping its variance
     return Design(weights=weights, strata=strata, cluster=cluster, fpc=fpc, lonely_psu="adjust")
 
 
 def _visit_rows(df: pd.DataFrame) -> pd.DataFrame:
-    """Combine raters: one row per visit, the mean of its raters' values."""
+    """Combine raters: one row per visit, the mean of its raters' values (design columns kept)."""
     num = df.select_dtypes("number").columns
     keep = ["department_id", "visit_id"]
     return df.groupby(keep, sort=True, as_index=False)[list(num)].mean()
@@ -124,20 +230,163 @@ def _values(ind: Indicator, df: pd.DataFrame, framework: Framework, preset: str 
     return x
 
 
+# ----------------------------------------------------------------------------- calibration
+
+def _calibration_variable(rows: pd.DataFrame, source: pd.DataFrame, table: str, variable: str) -> pd.Series:
+    if variable in source.columns:
+        return source[variable].reset_index(drop=True)
+    date = TABLES[table].date_column
+    if variable == "month" and date and date in source.columns:
+        return pd.to_datetime(source[date]).dt.strftime("%Y-%m").reset_index(drop=True)
+    raise DataValidationError(
+        f"calibration variable '{variable}' is not a column of table '{table}'",
+        [Problem("the margins name a variable the table does not have", column=variable,
+                 fix=f"use a column of {table} (or 'month' of its date column) in the margins, or add the column",
+                 code="missing_column")])
+
+
+def admin_margins(data: ChannelData, kind: str) -> pd.DataFrame:
+    """Margins from the administrative data: ``department_id, variable, level, total``.
+
+    ``kind = "cases_by_month"``: each department's cases received in each
+    month (``admin_monthly.cases_received``), variable ``month`` (``YYYY-MM``).
+    """
+    admin = data.tables.get("admin_monthly")
+    if kind != "cases_by_month" or admin is None or admin.empty:
+        raise MethodologyError(
+            "the administrative margins cannot be formed",
+            [Problem(f"admin = {kind!r} with {'no' if admin is None or admin.empty else 'an'} admin_monthly table",
+                     fix="use admin = \"cases_by_month\" with an admin_monthly input for the year, or give a "
+                         "margins file", code="bad_margins")])
+    sums = admin.groupby(["department_id", "month"], as_index=False)["cases_received"].sum()
+    return pd.DataFrame({"department_id": sums["department_id"], "variable": "month",
+                         "level": sums["month"].astype(str), "total": sums["cases_received"].astype(float)})
+
+
+def calibrate_table(rows: pd.DataFrame, design: Design, spec, data: ChannelData, table: str,
+                    source: pd.DataFrame, *, lookup: dict[str, str] | None = None) -> tuple[pd.DataFrame, Calibrated]:
+    """Calibrate a table's weights department by department to the margins of ``spec``.
+
+    Parameters
+    ----------
+    rows : the table's rows prepared for estimation (design columns)
+    design : its design
+    spec : the table's calibration (:class:`surveys.project.CalibrationSpec`): ``method``
+        (``"poststratify"``, ``"rake"`` or ``"linear"``), and ``margins`` (a
+        frame ``department_id, variable, level, total``; an empty ``level``
+        marks the total of a numeric variable, linear calibration only) or
+        ``admin`` (:func:`admin_margins`)
+    source : the table's validated rows, aligned with ``rows`` (the calibration variables)
+    lookup : department names and aliases -> register ids (``Framework.name_lookup``), so that
+        the margins may name departments as the register does
+
+    Returns
+    -------
+    (rows, calibration) : the rows with one ``_cal_<variable>`` column per
+        margin variable, and the :class:`~evaluation.calibration.Calibrated`
+        adjustment (by department; raking run to convergence).
+
+    Raises
+    ------
+    MethodologyError
+        A department with rows but no margins, a level with respondents but no
+        total, margins that cannot be met, or a method that cannot use the
+        margins given.
+    """
+    margins = spec.margins_frame() if spec.admin is None else admin_margins(data, spec.admin)
+    margins = margins.assign(level=margins["level"].fillna("").astype(str))
+    if lookup:
+        names = {unicodedata.normalize("NFKC", k).strip(): v for k, v in lookup.items()}
+        margins = margins.assign(department_id=[names.get(unicodedata.normalize("NFKC", str(d)).strip(), d)
+                                                for d in margins["department_id"]])
+    depts = sorted(set(rows["department_id"]))
+    have = set(margins["department_id"])
+    lacking = [d for d in depts if d not in have]
+    if lacking:
+        raise MethodologyError(
+            f"table '{table}' cannot be calibrated: departments without margins",
+            [Problem(f"no margins for department {d}", department=str(d),
+                     fix="add the department's totals to the margins, or drop [inputs.calibrate]",
+                     code="missing_margins") for d in lacking[:10]])
+    margins = margins[margins["department_id"].isin(depts)]
+    rows = rows.copy()
+    categorical: dict[str, dict] = {}
+    continuous: dict[str, dict] = {}
+    for variable, part in margins.groupby("variable", sort=False):
+        col = f"_cal_{variable}"
+        values = _calibration_variable(rows, source, table, str(variable))
+        numeric = (part["level"] == "").all()
+        if numeric:
+            if spec.method != "linear":
+                raise MethodologyError(
+                    f"a total of numeric variable '{variable}' needs linear calibration",
+                    [Problem(f"method {spec.method!r} calibrates to counts of categories", column=str(variable),
+                             fix="set method = \"linear\", or give counts per level", code="bad_margins")])
+            rows[col] = pd.to_numeric(values, errors="coerce").to_numpy(float)
+            continuous[col] = dict(zip(part["department_id"], part["total"].astype(float)))
+        else:
+            rows[col] = values.astype("string").fillna("").to_numpy(object)
+            categorical[col] = {(d, lv): float(t) for d, lv, t in zip(part["department_id"], part["level"],
+                                                                      part["total"])}
+    if spec.method == "poststratify":
+        if len(categorical) != 1 or continuous:
+            raise MethodologyError(
+                "post-stratification needs exactly one categorical variable",
+                [Problem(f"margins of {sorted(categorical) + sorted(continuous)}",
+                         fix="use method = \"rake\" or \"linear\" for several margins", code="bad_margins")])
+        (col, counts), = categorical.items()
+        cal = poststratify(rows, design, col, counts, by="department_id", partial=True)
+    elif spec.method == "rake":
+        cal = rake(rows, design, categorical, by="department_id", tight=True)
+    else:
+        cal = calibrate_linear(rows, design, categorical=categorical, continuous=continuous, by="department_id")
+    return rows, cal
+
+
+# ----------------------------------------------------------------------------- estimation
+
 def estimate_indicators(data: ChannelData, framework: Framework, *, level: float | None = None,
                         preset: str | None = None, departments=None) -> IndicatorEstimates:
     """Estimate every indicator of ``framework`` for every department with data.
 
+    Parameters
+    ----------
+    data : validated canonical tables of the year
+    framework : the evaluation framework (its ``share_interval`` names the interval of shares)
+    level : confidence level of the intervals (default: the framework's)
+    preset : Likert preset overriding the framework's
+    departments : optional subset of department ids
+
     Returns
     -------
     IndicatorEstimates
-        ``frame`` has one row per department x indicator with data:
-        ``raw_value`` (mean Likert item score on the preset's 0-100 scale, a
-        share, a mean, or a census ratio), ``raw_se``, ``score`` (0-100),
-        ``se``, ``ci_low``/``ci_high`` (t interval with the design's degrees of
-        freedom for sampled channels), ``n`` (valid responses or records),
-        ``top2``/``bottom2`` (满意率 and 差评率 of Likert items), ``weight``
-        (nominal share of the index), ``slope`` (d score / d raw), ``census``.
+        ``frame`` has one row per department x indicator with data
+        (INDICATOR_COLUMNS):
+
+        - ``raw_value``: mean Likert item score on the preset's 0-100 scale, a
+          share, a mean, or a census ratio; ``raw_se`` its linearisation
+          standard error (the pooled one for a degenerate component);
+        - ``score`` (0-100), ``se`` (``|slope| raw_se``), ``ci_low``,
+          ``ci_high`` (see the module notes), ``df`` (degrees of freedom of the
+          interval; infinite for censuses and degenerate components);
+        - ``n`` (valid responses or records), ``n_psu`` (PSUs with a valid
+          response);
+        - ``top2``, ``bottom2`` (满意率 and 差评率 of Likert items, shares 0-1)
+          with ``top2_se, top2_ci_low, top2_ci_high, bottom2_se,
+          bottom2_ci_low, bottom2_ci_high`` (the share interval method);
+        - ``weight`` (nominal share of the index), ``slope`` (d score / d
+          raw), ``extra_var`` (score-scale variance of a degenerate component,
+          added to the index variance as an independent term), ``se_rule``
+          (``linearisation``, ``pooled``, ``none`` or ``census``),
+          ``degenerate`` (``single_unit``, ``single_psu``, ``identical`` or
+          empty), ``census``.
+
+    Notes
+    -----
+    The raw values and their standard errors reproduce R ``survey``'s
+    ``svyby(~y, ~department, design, svymean, na.rm = TRUE)`` and the share
+    intervals ``svyciprop`` on each department's domain (see
+    ``tests/test_published_uncertainty.py``).
     """
     level = framework.confidence_level if level is None else level
     nominal = framework.nominal_weights()
@@ -145,6 +394,8 @@ def estimate_indicators(data: ChannelData, framework: Framework, *, level: float
     influence: dict[str, pd.DataFrame] = {}
     designs: dict[str, Design] = {}
     values: dict[str, pd.DataFrame] = {}
+    prepared: dict[str, PreparedDesign] = {}
+    calibrations: dict[str, Calibrated] = {}
     by_table: dict[str, list[Indicator]] = {}
     for ind in framework.indicators:
         by_table.setdefault(ind.table, []).append(ind)
@@ -161,11 +412,15 @@ def estimate_indicators(data: ChannelData, framework: Framework, *, level: float
             continue
         if table == "visits":
             df = _visit_rows(df)
-        df = with_frame_sizes(data, table, df)
+        df = with_frame_sizes(data, table, df).reset_index(drop=True)
         design = table_design(data, table, df)
-        cols = ["department_id"] + [c for c in (design.weights, design.strata, design.cluster, design.fpc)
-                                    if c and c != "department_id"]
-        rows = df[cols].reset_index(drop=True).copy()
+        cols = ["department_id"] + [c for c in design.columns() if c != "department_id"]
+        rows = df[list(dict.fromkeys(cols))].reset_index(drop=True).copy()
+        calibration = None
+        spec = data.designs.get(table, {}).get("calibrate")
+        if spec is not None:
+            rows, calibration = calibrate_table(rows, design, spec, data, table, df, lookup=framework.name_lookup())
+            calibrations[table] = calibration
         for ind in inds:
             rows[ind.id] = _values(ind, df, framework, preset)
             if ind.measure == "likert":
@@ -174,31 +429,27 @@ def estimate_indicators(data: ChannelData, framework: Framework, *, level: float
                 valid = np.isin(codes, scale.codes)
                 rows[f"_top2_{ind.id}"] = np.where(valid, np.isin(codes, scale.top_box), np.nan)
                 rows[f"_bot2_{ind.id}"] = np.where(valid, np.isin(codes, scale.bottom_box), np.nan)
-        w = rows[design.weights].to_numpy(float) if design.weights else np.ones(len(rows))
-        z = rows[cols].copy()
+        prep = prepare_design(rows, design)
+        w = calibration.weights if calibration is not None else prep.weights
+        dept_codes, dept_labels = pd.factorize(rows["department_id"], sort=True)
+        z = pd.DataFrame({"department_id": rows["department_id"].to_numpy()})
         for ind in inds:
-            est = design_mean(rows, ind.id, design, by="department_id", level=level)
-            est = est.set_index("department_id")
-            y = rows[ind.id].to_numpy(float)
-            a = ~np.isnan(y)
-            ybar = rows["department_id"].map(est["estimate"]).to_numpy(float)
-            wsum = pd.Series(np.where(a, w, 0.0)).groupby(rows["department_id"].to_numpy()).transform("sum").to_numpy()
-            with np.errstate(invalid="ignore", divide="ignore"):
-                z[f"z_{ind.id}"] = np.where(a & (wsum > 0), (np.nan_to_num(y) - ybar) / wsum, 0.0)
-            frame = pd.DataFrame({
-                "department_id": est.index, "indicator_id": ind.id, "raw_value": est["estimate"].to_numpy(),
-                "raw_se": est["se"].to_numpy(), "n": est["n"].to_numpy(), "df": est["df"].to_numpy(),
-                "n_eff": est["n_eff"].to_numpy(),
-            })
+            est = _domain_estimates(rows, ind.id, prep, calibration, level)
+            frame = est.rename(columns={"estimate": "raw_value", "se": "raw_se"})
+            z[f"z_{ind.id}"] = _influence(rows[ind.id].to_numpy(float), w, dept_codes, len(dept_labels))
             if ind.measure == "likert":
                 for key, col in (("top2", f"_top2_{ind.id}"), ("bottom2", f"_bot2_{ind.id}")):
-                    sub = design_mean(rows, col, design, by="department_id", level=level).set_index("department_id")
-                    frame[key] = frame["department_id"].map(sub["estimate"]).to_numpy()
-            frame = _borrow_for_single_units(frame[frame["n"] > 0], ind)
-            rows_out.append(_finish(frame, ind, nominal, level, census=False))
+                    sub = _share_estimates(_domain_estimates(rows, col, prep, calibration, level), framework,
+                                           level).set_index("department_id")
+                    for suffix, src in (("", "estimate"), ("_se", "se"), ("_ci_low", "ci_low"),
+                                        ("_ci_high", "ci_high")):
+                        frame[key + suffix] = frame["department_id"].map(sub[src]).to_numpy()
+            frame = frame[frame["n"] > 0]
+            rows_out.append(_finish(frame, ind, nominal, level, framework))
         influence[table] = z
         designs[table] = design
         values[table] = rows
+        prepared[table] = prep
 
     if rows_out:
         out = pd.concat([r for r in rows_out if len(r)], ignore_index=True)
@@ -216,104 +467,115 @@ def estimate_indicators(data: ChannelData, framework: Framework, *, level: float
     for c in INDICATOR_COLUMNS:
         if c not in out.columns:
             out[c] = np.nan
-    return IndicatorEstimates(out[INDICATOR_COLUMNS], influence, designs, values)
+    return IndicatorEstimates(out[INDICATOR_COLUMNS], influence, designs, values, prepared, calibrations)
 
 
-def wilson_interval(p, m, q):
-    """Wilson score interval for a proportion ``p`` with effective sample size ``m``.
-
-    ``m`` is the Korn-Graubard effective sample size ``p(1 - p) / se^2``
-    (capped at the number of responses), or the Kish effective size when the
-    estimate is 0 or 1 and the linearised variance vanishes.  Unlike the Wald
-    interval it does not collapse to a point at 0 or 1 (Wilson 1927).
-    """
-    p = np.asarray(p, float)
-    m = np.asarray(m, float)
+def _influence(y: np.ndarray, w: np.ndarray, dept: np.ndarray, n_dept: int) -> np.ndarray:
+    """Weighted influence values of each department's mean: ``w a (y - ybar_d) / sum_d w a``."""
+    a = ~np.isnan(y) & (dept >= 0)
+    wa = np.where(a, w, 0.0)
+    d = np.where(a, dept, n_dept)
+    sw = np.bincount(d, weights=wa, minlength=n_dept + 1)
+    swy = np.bincount(d, weights=wa * np.nan_to_num(y), minlength=n_dept + 1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        q2 = q * q / m
-        centre = (p + q2 / 2) / (1 + q2)
-        half = q / (1 + q2) * np.sqrt(p * (1 - p) / m + q * q / (4 * m * m))
-    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+        ybar = np.where(sw > 0, swy / sw, 0.0)
+        inv = np.where(sw > 0, 1.0 / sw, 0.0)
+    return np.where(a, wa * (np.nan_to_num(y) - ybar[d]) * inv[d], 0.0)
 
 
-def _finish(frame: pd.DataFrame, ind: Indicator, nominal, level: float, *, census: bool) -> pd.DataFrame:
-    """Scores, standard errors and intervals of one indicator.
+def _domain_estimates(rows: pd.DataFrame, col: str, prep: PreparedDesign, calibration: Calibrated | None,
+                      level: float) -> pd.DataFrame:
+    """Design-based means of ``col`` per department, with PSU counts, and the degenerate-variance rule."""
+    est = design_mean(rows, col, prep, by="department_id", level=level, calibration=calibration)
+    y = rows[col].to_numpy(float)
+    w = calibration.weights if calibration is not None else prep.weights
+    valid = ~np.isnan(y) & (w > 0)
+    dept = rows["department_id"].to_numpy()[valid]
+    yv, wv = y[valid], w[valid]
+    sub = pd.DataFrame({"department_id": dept, "y": yv, "w": wv, "wy": wv * yv,
+                        "psu": (prep.psu[valid] if prep.psu is not None else np.flatnonzero(valid))})
+    g = sub.groupby("department_id")
+    mean = g["wy"].sum() / g["w"].sum()
+    sub["dev2"] = sub["w"] * (sub["y"] - sub["department_id"].map(mean)) ** 2
+    g = sub.groupby("department_id")
+    stats_ = pd.DataFrame({"n_psu": g["psu"].nunique(), "s2": g["dev2"].sum() / g["w"].sum()})
+    est = est.join(stats_, on="department_id")
+    scale = max(1.0, float(np.nanmax(np.abs(y))) if valid.any() else 1.0)
+    zero = (est["n"] > 0) & (est["se"].fillna(0.0) <= _ZERO_SE * scale)
+    est["degenerate"] = np.select(
+        [zero & (est["n"] == 1), zero & (est["n_psu"] <= 1), zero],
+        ["single_unit", "single_psu", "identical"], "")
+    est["se_rule"] = "linearisation"
+    bounds = (float(yv.min()), float(yv.max())) if len(yv) else (0.0, 0.0)
+    return _pool_degenerate(est, level, bounds)
 
-    The score interval is the raw interval mapped through the (monotone)
-    transform: a t interval on the design degrees of freedom for means, a
-    Wilson interval on the effective sample size for shares.  The score's
-    ``se`` is that interval's half-width over its critical value (for linear
-    transforms exactly ``|slope| * raw_se``; where distance-to-frontier clips,
-    it stays honest instead of collapsing to 0).  ``slope`` is the factor
-    that carries the influence values to the score scale in the index
-    variance; ``extra_var`` is variance that the influence values cannot carry
-    (an estimate at 0 or 1 whose linearised variance vanishes).
+
+def _pool_degenerate(est: pd.DataFrame, level: float, bounds: tuple[float, float]) -> pd.DataFrame:
+    """The generalised variance function for components whose own variance is zero (module notes).
+
+    ``est`` has per department ``estimate, se, n, df, ci_low, ci_high, s2``
+    (within-department element variance), ``degenerate`` and ``se_rule``;
+    ``bounds`` is the range ``(a, b)`` of the indicator's answers in the city.
     """
+    est = est.copy()
+    bad = (est["degenerate"] != "").to_numpy()
+    if not bad.any():
+        return est
+    a, b = bounds
+    n = est["n"].to_numpy(float)
+    m = est["estimate"].to_numpy(float)
+    s2 = est["s2"].fillna(0.0).to_numpy(float)
+    se_own = est["se"].fillna(0.0).to_numpy(float)
+    room = (m - a) * (b - m)
+    good = ~bad & (n > 0) & (se_own > 0) & (s2 > 0) & (room > 0)
+    if not good.any() or b <= a:
+        est.loc[bad, "se_rule"] = "none"
+        return est
+    deff = float(np.median(n[good] * se_own[good] ** 2 / s2[good]))
+    share = float(np.median(s2[good] / room[good]))
+    smooth = (n[bad] * m[bad] + (a + b) / 2) / (n[bad] + 1)
+    se = np.sqrt(deff * share * (smooth - a) * (b - smooth) / n[bad])
+    q = critical_value(np.inf, level)
+    est.loc[bad, "se"] = se
+    est.loc[bad, "df"] = np.inf
+    est.loc[bad, "ci_low"] = m[bad] - q * se
+    est.loc[bad, "ci_high"] = m[bad] + q * se
+    est.loc[bad, "se_rule"] = "pooled"
+    return est
+
+
+def _share_estimates(est: pd.DataFrame, framework: Framework, level: float) -> pd.DataFrame:
+    """Share intervals by the framework's method; a degenerate share keeps its pooled interval, cut to [0, 1]."""
+    est = est.copy()
+    lo, hi = proportion_interval(est["estimate"], est["se"], est["n"], est["df"], level,
+                                 framework.share_interval_method)
+    pooled = (est["se_rule"] == "pooled").to_numpy()
+    est["ci_low"] = np.where(pooled, np.clip(est["ci_low"], 0.0, 1.0), lo)
+    est["ci_high"] = np.where(pooled, np.clip(est["ci_high"], 0.0, 1.0), hi)
+    return est
+
+
+def _finish(frame: pd.DataFrame, ind: Indicator, nominal, level: float, framework: Framework) -> pd.DataFrame:
+    """Scores, standard errors and intervals of one sampled indicator (module notes)."""
+    frame = frame.copy()
+    t = ind.transform
+    if ind.measure == "share":
+        shares = _share_estimates(frame.rename(columns={"raw_value": "estimate", "raw_se": "se"}), framework, level)
+        frame["ci_low"], frame["ci_high"] = shares["ci_low"].to_numpy(), shares["ci_high"].to_numpy()
     raw = frame["raw_value"].to_numpy(float)
     raw_se = frame["raw_se"].to_numpy(float)
-    t = ind.transform
-    frame = frame.copy()
     frame["indicator_id"] = ind.id
     frame["score"] = score(t, raw)
-    if census:
-        frame["slope"] = 0.0
-        frame["se"] = 0.0
-        frame["extra_var"] = 0.0
-        frame["ci_low"] = frame["score"]
-        frame["ci_high"] = frame["score"]
-    else:
-        dfree = frame.pop("df").to_numpy(float)
-        q = np.where(np.isfinite(dfree) & (dfree > 0), stats.t.ppf(0.5 + level / 2, np.maximum(dfree, 1)),
-                     stats.norm.ppf(0.5 + level / 2))
-        if ind.measure == "share":
-            n = frame["n"].to_numpy(float)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                kg = np.where(raw_se > 0, raw * (1 - raw) / raw_se ** 2, np.nan)
-            kish = frame["n_eff"].to_numpy(float) if "n_eff" in frame else n
-            m = np.where(np.isfinite(kg) & (kg > 0), np.minimum(kg, n), kish)
-            lo_raw, hi_raw = wilson_interval(raw, m, q)
-        else:
-            lo_raw, hi_raw = raw - q * raw_se, raw + q * raw_se
-        lo, hi = score_interval(t, lo_raw, hi_raw)
-        # scores live on 0-100: an interval is cut to the parameter space (a t interval on three
-        # site visits can otherwise reach past 100)
-        lo, hi = np.clip(lo, 0.0, 100.0), np.clip(hi, 0.0, 100.0)
-        se = (hi - lo) / (2 * q)
-        direction = -1.0 if (t.kind == "dtf" and t.frontier < t.worst) else 1.0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            own = (raw_se > 0) & ~frame.get("borrowed", pd.Series(False, index=frame.index)).to_numpy(bool)
-            frame["slope"] = np.where(own, direction * se / raw_se, 0.0)
-        frame["extra_var"] = np.where(own, 0.0, se ** 2)
-        frame["se"] = se
-        frame["ci_low"], frame["ci_high"] = lo, hi
+    frame["slope"] = slope(t, raw)
+    frame["se"] = np.abs(frame["slope"].to_numpy()) * raw_se
+    lo, hi = score_interval(t, frame["ci_low"].to_numpy(float), frame["ci_high"].to_numpy(float))
+    # scores live on 0-100: the displayed interval is cut to the range; se is not touched
+    frame["ci_low"], frame["ci_high"] = np.clip(lo, 0.0, 100.0), np.clip(hi, 0.0, 100.0)
+    pooled = (frame["se_rule"] == "pooled").to_numpy()
+    frame["extra_var"] = np.where(pooled, frame["se"].to_numpy() ** 2, 0.0)
     frame["weight"] = nominal[ind.id]
-    frame["census"] = census
-    return frame.drop(columns=[c for c in ("df", "n_eff", "borrowed") if c in frame.columns])
-
-
-def _borrow_for_single_units(frame: pd.DataFrame, ind: Indicator) -> pd.DataFrame:
-    """Standard error for a department with a single sampled unit (one visit, one respondent).
-
-    One unit cannot show its own variability, and its linearised variance is
-    0.  Such a department borrows the city's pooled within-department
-    variance: ``raw_se = sqrt(median_d(raw_se_d^2 * n_d) / n)`` over the
-    departments with at least two units, with a normal interval; the row is
-    marked so that the index variance adds it as an independent term.  Shares
-    need no borrowing (their Wilson interval already has width at n = 1).
-    """
-    frame = frame.copy()
-    small = (frame["n"] < 2).to_numpy()
-    frame["borrowed"] = False
-    if ind.measure == "share" or not small.any():
-        return frame
-    others = frame[~small & (frame["raw_se"] > 0)]
-    if others.empty:
-        return frame
-    pooled = float(np.median(others["raw_se"] ** 2 * others["n"]))
-    frame.loc[small, "raw_se"] = np.sqrt(pooled / frame.loc[small, "n"])
-    frame.loc[small, "df"] = np.inf
-    frame.loc[small, "borrowed"] = True
-    return frame
+    frame["census"] = False
+    return frame.drop(columns=[c for c in ("n_eff", "deff", "s2") if c in frame.columns])
 
 
 def _census(df: pd.DataFrame, inds: list[Indicator], nominal) -> pd.DataFrame:
@@ -321,7 +583,8 @@ def _census(df: pd.DataFrame, inds: list[Indicator], nominal) -> pd.DataFrame:
 
     A ratio is Σ field / Σ denominator (``n`` = records with a denominator),
     a mean Σ field / records with the field; :func:`surveys.aggregate.department_sums`
-    gives the sums from either form, so both give the same values.
+    gives the sums from either form, so both give the same values.  No
+    sampling error: ``se`` 0, the interval the point, ``df`` infinite.
     """
     out = []
     fields = list(dict.fromkeys(f for ind in inds for f in (ind.field, ind.denominator)
@@ -337,6 +600,18 @@ def _census(df: pd.DataFrame, inds: list[Indicator], nominal) -> pd.DataFrame:
             raw = s[ind.field] / n.where(n > 0)
         frame = pd.DataFrame({"department_id": raw.index, "raw_value": raw.to_numpy(float), "raw_se": 0.0,
                               "n": n.reindex(raw.index).to_numpy()})
-        frame = frame[np.isfinite(frame["raw_value"])]
-        out.append(_finish(frame, ind, nominal, 0.95, census=True))
+        frame = frame[np.isfinite(frame["raw_value"])].copy()
+        frame["indicator_id"] = ind.id
+        frame["score"] = score(ind.transform, frame["raw_value"].to_numpy(float))
+        frame["slope"] = 0.0
+        frame["se"] = 0.0
+        frame["extra_var"] = 0.0
+        frame["ci_low"] = frame["score"]
+        frame["ci_high"] = frame["score"]
+        frame["df"] = np.inf
+        frame["se_rule"] = "census"
+        frame["degenerate"] = ""
+        frame["weight"] = nominal[ind.id]
+        frame["census"] = True
+        out.append(frame)
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame()

@@ -12,17 +12,30 @@ repeat that work.  The estimators built on it are in :mod:`evaluation.design`
 weight adjustment in :mod:`evaluation.calibration`; replicate weights in
 :mod:`evaluation.replicates`.
 
-Conventions (those of R ``survey`` 4.1.1, ``svydesign`` with one stage):
+Conventions (those of R ``survey`` 4.1.1, ``svydesign``):
 
 - PSUs are identified within their stratum (R's ``nest=TRUE``): the same
-  cluster id in two strata is two PSUs.
+  cluster id in two strata is two PSUs.  Units of a later stage are
+  identified within their parent unit (R always nests later stages).
 - ``fpc`` is the stratum's population size in PSUs, or, if every value is at
   most 1, the sampling fraction.  Without ``fpc`` sampling is taken to be with
-  replacement (no correction).
-- Without a weight column the weights are derived from ``fpc`` (``N_h / n_h``,
-  or ``1 / f_h``), or are 1 when there is no ``fpc`` either.
-- A stratum with one PSU cannot estimate its own variance; ``lonely_psu``
-  chooses what to do, as R's ``options(survey.lonely.psu=)``.
+  replacement (no correction), and only the first stage counts.
+- Multistage designs (``cluster=("psu", "ssu")``, ``fpc=("N1", "N2")``, R's
+  ``svydesign(ids=~psu+ssu, fpc=~N1+N2)``): ``N2`` is the number of
+  second-stage units in the row's PSU (constant within the PSU).  The
+  variance is R's recursive multistage formula (``svyrecvar``): the
+  first-stage between-PSU term, plus for every PSU the variance of its
+  second-stage units' totals within it, weighted by the first-stage sampling
+  fraction ``n_h / N_h``, and so on for later stages.  With fpc at each stage
+  given as population sizes, a value above 1 anywhere makes every fpc a
+  population size; if every value is at most 1 they are sampling fractions.
+- Without a weight column the weights are derived from ``fpc`` (the product
+  over stages of ``N / n``, or of ``1 / f``), or are 1 when there is no
+  ``fpc`` either.
+- A stratum (or, at a later stage, a parent unit) with one sampled unit
+  cannot estimate its own variance; ``lonely_psu`` chooses what to do, as R's
+  ``options(survey.lonely.psu=)``; a unit sampled with certainty (its fpc
+  equal to the sample count) contributes nothing and never fails.
 """
 
 from __future__ import annotations
@@ -39,6 +52,7 @@ from surveys.errors import DataValidationError, MethodologyError, Problem
 __all__ = [
     "LONELY_PSU_RULES",
     "Design",
+    "LaterStage",
     "PreparedDesign",
     "check_level",
     "critical_value",
@@ -57,11 +71,13 @@ LONELY_PSU_RULES = ("fail", "remove", "certainty", "adjust")
 # Above this many (domain x PSU) cells, PSU totals are formed with np.unique
 # instead of a dense bincount, to bound memory.
 _DENSE_CELL_LIMIT = 20_000_000
+# A stratum or unit whose finite population correction 1 - f is below this was taken whole (R's 1e-7).
+_CERTAIN = 1e-7
 
 
 @dataclass(frozen=True)
 class Design:
-    """A one-stage sampling design, as column names of a data frame.
+    """A sampling design, as column names of a data frame.
 
     Parameters
     ----------
@@ -69,38 +85,106 @@ class Design:
         Sampling weight column (population units per respondent).  ``None``:
         derived from ``fpc`` if given, else 1.
     strata : str or None
-        Stratum column.  ``None``: one stratum.
-    cluster : str or None
-        Primary sampling unit (PSU) id column, identified within strata.
-        ``None``: every row is its own PSU.
-    fpc : str or None
+        Stratum column (of the first stage).  ``None``: one stratum.
+    cluster : str, sequence of str, or None
+        Primary sampling unit (PSU) id column, identified within strata; a
+        sequence names the sampling unit of each stage in turn (R's
+        ``ids=~psu+ssu``).  ``None``: every row is its own PSU.
+    fpc : str, sequence of str, or None
         Population size of the row's stratum in PSUs (constant within a
         stratum), or the sampling fraction when every value is at most 1.
-        ``None``: sampling with replacement, no finite population correction.
+        With several stages, one column per stage: the population size (or
+        sampling fraction) of the row's unit at that stage within its parent
+        unit.  ``None``: sampling with replacement, no finite population
+        correction, later stages ignored.
     lonely_psu : {"fail", "remove", "certainty", "adjust"}
         What a stratum with a single PSU contributes to a variance:
         ``"fail"`` raises :class:`~surveys.errors.MethodologyError` (R's
         default); ``"remove"`` and ``"certainty"`` contribute nothing;
         ``"adjust"`` centres the PSU total at the overall mean (zero for
-        influence values) instead of the stratum mean.
+        influence values) instead of the stratum mean.  The same rule applies
+        to a parent unit with one sampled unit at a later stage.
+
+    Notes
+    -----
+    A sequence of one column is the same design as the column itself; the
+    attributes keep the form given otherwise.  :attr:`clusters` and
+    :attr:`fpcs` always give tuples.
     """
 
     weights: str | None = None
     strata: str | None = None
-    cluster: str | None = None
-    fpc: str | None = None
+    cluster: str | tuple[str, ...] | None = None
+    fpc: str | tuple[str, ...] | None = None
     lonely_psu: str = "fail"
 
     def __post_init__(self) -> None:
+        for name in ("cluster", "fpc"):
+            value = getattr(self, name)
+            if isinstance(value, (list, tuple)):
+                value = tuple(str(v) for v in value)
+                object.__setattr__(self, name, None if not value else value[0] if len(value) == 1 else value)
         if self.lonely_psu not in LONELY_PSU_RULES:
             raise MethodologyError(
                 f"unknown lonely_psu rule {self.lonely_psu!r}",
                 [Problem("lonely_psu must name a known rule", fix=f"use one of {', '.join(LONELY_PSU_RULES)}",
                          value=self.lonely_psu, code="bad_argument")])
+        stages = max(len(self.clusters), 1)
+        if self.fpc is not None and len(self.fpcs) != stages:
+            raise MethodologyError(
+                "the design needs one fpc per sampling stage",
+                [Problem(f"{stages} stage(s) of clusters {list(self.clusters)} but fpc {list(self.fpcs)}",
+                         value=self.fpc, fix="give fpc as a list with one column per cluster stage "
+                         "(R's fpc=~N1+N2 with ids=~psu+ssu), or no fpc (with replacement)",
+                         code="bad_design")])
+
+    @property
+    def clusters(self) -> tuple[str, ...]:
+        """The cluster columns of every stage (empty: rows are the PSUs)."""
+        return () if self.cluster is None else (self.cluster,) if isinstance(self.cluster, str) else self.cluster
+
+    @property
+    def fpcs(self) -> tuple[str, ...]:
+        """The fpc columns of every stage (empty: no finite population correction)."""
+        return () if self.fpc is None else (self.fpc,) if isinstance(self.fpc, str) else self.fpc
+
+    @property
+    def psu(self) -> str | None:
+        """The first-stage cluster column (``None``: rows are the PSUs)."""
+        return self.clusters[0] if self.clusters else None
 
     def columns(self) -> tuple[str, ...]:
         """The column names the design uses, in a fixed order."""
-        return tuple(c for c in (self.weights, self.strata, self.cluster, self.fpc) if c is not None)
+        return tuple(c for c in (self.weights, self.strata, *self.clusters, *self.fpcs) if c is not None)
+
+
+@dataclass(frozen=True, eq=False)
+class LaterStage:
+    """Units of one later sampling stage (the second or beyond), nested in the previous stage's units.
+
+    Attributes
+    ----------
+    unit : ndarray of intp, shape (n_rows,)
+        Code of each row's unit at this stage, ``0 .. n_units - 1``.
+    parent : ndarray of intp, shape (n_units,)
+        Code of each unit's parent (the previous stage's unit; a PSU code at
+        the second stage).
+    n_sampled : ndarray of int, shape (n_parents,)
+        Units sampled in each parent.
+    fpc_factor : ndarray, shape (n_parents,)
+        ``1 - f`` of each parent's units (1 without finite population correction).
+    carry : ndarray, shape (n_parents,)
+        Product of the sampling fractions of the earlier stages along the
+        parent's ancestry: the factor R's ``multistage`` puts on this stage's
+        variance.
+    """
+
+    unit: np.ndarray
+    parent: np.ndarray
+    n_sampled: np.ndarray
+    fpc_factor: np.ndarray
+    carry: np.ndarray
+    fraction: np.ndarray     # n / N of each parent's units: the carry of the next stage
 
 
 @dataclass(frozen=True, eq=False)
@@ -127,6 +211,10 @@ class PreparedDesign:
         ``1 - f_h``; 1 without finite population correction.
     weights_derived : bool
         Whether the weights were derived rather than read.
+    stages : tuple of LaterStage
+        The second and later stages of a multistage design with finite
+        population corrections (empty for one stage, or without fpc, when R
+        uses the first stage only).
     """
 
     design: Design
@@ -139,6 +227,7 @@ class PreparedDesign:
     n_psu: np.ndarray
     fpc_factor: np.ndarray
     weights_derived: bool
+    stages: tuple[LaterStage, ...] = ()
 
     @property
     def n_strata(self) -> int:
@@ -214,7 +303,8 @@ def prepare_design(data: pd.DataFrame, design: Design) -> PreparedDesign:
     DataValidationError
         A design column is missing, non-numeric (weights, fpc) or has missing
         values; a weight is negative or not finite; ``fpc`` varies within a
-        stratum or is smaller than the number of PSUs sampled.
+        stratum (or, at a later stage, within a unit of the previous stage) or
+        is smaller than the number of units sampled.
     """
     n = len(data)
     if design.strata is not None:
@@ -224,8 +314,9 @@ def prepare_design(data: pd.DataFrame, design: Design) -> PreparedDesign:
     n_strata = len(strata_labels)
 
     psu = psu_stratum = None
-    if design.cluster is not None:
-        cluster, cluster_labels = _codes(data, design.cluster, "cluster")
+    clusters = design.clusters
+    if clusters:
+        cluster, cluster_labels = _codes(data, clusters[0], "cluster")
         # nest PSUs within strata: the key is the (stratum, cluster) pair
         key = stratum.astype(np.int64) * max(len(cluster_labels), 1) + cluster
         psu, some = _factorize_first(key)
@@ -235,39 +326,58 @@ def prepare_design(data: pd.DataFrame, design: Design) -> PreparedDesign:
         n_psu = np.bincount(stratum, minlength=n_strata)
 
     problems: list[Problem] = []
+    fpcs = [_fpc_values(data, c) for c in design.fpcs]
+    # as R's as.fpc: every fpc at most 1 means sampling fractions, otherwise population sizes
+    fractions = bool(fpcs) and all(bool(np.all(v <= 1)) for v in fpcs)
     fpc_factor = np.ones(n_strata)
+    fraction1 = np.ones(n_strata)
     pop = None
-    if design.fpc is not None:
-        fpc = _numeric(data, design.fpc, "fpc")
-        bad = ~np.isfinite(fpc) | (fpc <= 0)
-        if bad.any():
-            raise DataValidationError(
-                f"fpc column '{design.fpc}' has missing, zero or negative values",
-                [Problem(f"{int(bad.sum())} row(s) without a usable population size ({_where(data, bad)})",
-                         fix="give the stratum population size (in PSUs) on every row", column=design.fpc,
-                         code="bad_fpc")])
+    if fpcs:
+        fpc = fpcs[0]
         first_row = _some_index(stratum, n_strata)
         per_stratum = fpc[first_row]
         varies = fpc != per_stratum[stratum]
         if varies.any():
             h = np.unique(stratum[varies])
             problems.append(Problem(
-                f"fpc varies within stratum {list(strata_labels[h[:5]])}", column=design.fpc,
+                f"fpc varies within stratum {list(strata_labels[h[:5]])}", column=design.fpcs[0],
                 fix="the fpc must be the same on every row of a stratum", code="fpc_varies"))
-        elif np.all(fpc <= 1):
+        elif fractions:
             fpc_factor = 1.0 - per_stratum
             pop = n_psu / per_stratum
+            fraction1 = per_stratum
         else:
             short = per_stratum < n_psu
             if short.any():
                 h = np.flatnonzero(short)[:5]
                 problems.append(Problem(
                     f"population size below the number of PSUs sampled in stratum {list(strata_labels[h])}",
-                    column=design.fpc, value=[float(per_stratum[i]) for i in h],
+                    column=design.fpcs[0], value=[float(per_stratum[i]) for i in h],
                     fix="fpc counts PSUs in the stratum's population; give a value at least the sample count",
                     code="fpc_too_small"))
             fpc_factor = (per_stratum - n_psu) / per_stratum
             pop = per_stratum
+            with np.errstate(divide="ignore", invalid="ignore"):
+                fraction1 = n_psu / per_stratum
+
+    stages: list[LaterStage] = []
+    later_weight = np.ones(n)
+    if len(clusters) > 1:
+        # R uses the later stages only with a finite population correction; the ids must be usable anyway
+        codes = [_codes(data, c, "cluster")[0] for c in clusters[1:]]
+        if fpcs and psu is not None and not problems:
+            prev_unit, prev_parent = psu, psu_stratum
+            prev_carry, prev_fraction = np.ones(n_strata), fraction1
+            for k, code in enumerate(codes, start=1):
+                stage = _later_stage(prev_unit, prev_parent, prev_carry, prev_fraction, code, fpcs[k],
+                                     fractions, design.fpcs[k], k + 1, problems)
+                if stage is None:
+                    break
+                stages.append(stage)
+                with np.errstate(divide="ignore"):
+                    later_weight = later_weight / stage.fraction[stage.parent[stage.unit]]
+                prev_unit, prev_parent = stage.unit, stage.parent
+                prev_carry, prev_fraction = stage.carry, stage.fraction
 
     derived = design.weights is None
     if derived:
@@ -275,7 +385,7 @@ def prepare_design(data: pd.DataFrame, design: Design) -> PreparedDesign:
             weights = np.ones(n)
         else:
             with np.errstate(divide="ignore"):
-                weights = (pop / n_psu)[stratum]
+                weights = (pop / n_psu)[stratum] * later_weight
     else:
         weights = _numeric(data, design.weights, "weight")
         bad = ~np.isfinite(weights) | (weights < 0)
@@ -287,7 +397,53 @@ def prepare_design(data: pd.DataFrame, design: Design) -> PreparedDesign:
     if problems:
         raise DataValidationError("the sampling design cannot be used as given", problems)
     return PreparedDesign(design, n, weights, stratum, strata_labels, psu, psu_stratum, n_psu,
-                          np.asarray(fpc_factor, dtype=float), derived)
+                          np.asarray(fpc_factor, dtype=float), derived, tuple(stages))
+
+
+def _fpc_values(data: pd.DataFrame, column: str) -> np.ndarray:
+    fpc = _numeric(data, column, "fpc")
+    bad = ~np.isfinite(fpc) | (fpc <= 0)
+    if bad.any():
+        raise DataValidationError(
+            f"fpc column '{column}' has missing, zero or negative values",
+            [Problem(f"{int(bad.sum())} row(s) without a usable population size ({_where(data, bad)})",
+                     fix="give the population size (in sampling units) on every row", column=column,
+                     code="bad_fpc")])
+    return fpc
+
+
+def _later_stage(prev_unit, prev_parent, prev_carry, prev_fraction, code, fpc, fractions: bool, column: str,
+                 stage_no: int, problems: list[Problem]) -> LaterStage | None:
+    """Encode one later stage: units nested in the previous stage's units, their fpc and carried fraction."""
+    n_prev = int(prev_unit.max()) + 1 if len(prev_unit) else 0
+    key = prev_unit.astype(np.int64) * (int(code.max()) + 1 if len(code) else 1) + code
+    unit, some = _factorize_first(key)
+    parent = prev_unit[some]
+    n_sampled = np.bincount(parent, minlength=n_prev)
+    per_parent = fpc[_some_index(prev_unit, n_prev)]
+    if (fpc != per_parent[prev_unit]).any():
+        problems.append(Problem(
+            f"fpc of stage {stage_no} varies within a unit of stage {stage_no - 1}", column=column,
+            fix=f"give, on every row of a stage-{stage_no - 1} unit, the number of stage-{stage_no} units in its "
+                "population", code="fpc_varies"))
+        return None
+    if fractions:
+        factor, fraction = 1.0 - per_parent, per_parent
+    else:
+        short = per_parent < n_sampled
+        if short.any():
+            problems.append(Problem(
+                f"population size below the number of stage-{stage_no} units sampled in "
+                f"{int(short.sum())} unit(s) of stage {stage_no - 1}", column=column,
+                value=[float(v) for v in per_parent[short][:5]],
+                fix="the fpc of a later stage counts the units of its parent's population; give at least the "
+                    "number sampled", code="fpc_too_small"))
+            return None
+        factor, fraction = (per_parent - n_sampled) / per_parent, n_sampled / per_parent
+    # R's multistage: a stage's variance is multiplied by the sampling fraction of every stage above it
+    carry = prev_carry[prev_parent] * prev_fraction[prev_parent]
+    return LaterStage(unit, parent, n_sampled, np.asarray(factor, dtype=float), carry,
+                      np.asarray(fraction, dtype=float))
 
 
 def factorize_sorted(values) -> tuple[np.ndarray, pd.Index]:
@@ -401,9 +557,15 @@ def linearised_variance(prep: PreparedDesign, z: np.ndarray, dom: np.ndarray | N
         V = sum_h (1 - f_h) n_h / (n_h - 1) sum_i (t_hi - mean_h(t))^2
 
     the with-replacement (Hansen-Hurwitz) estimator with finite population
-    correction, as R ``survey``'s ``svyrecvar`` for one stage.  The sum of
-    squares is computed in two passes (centred), not as
-    ``sum t^2 - n mean^2``.
+    correction, as R ``survey``'s ``svyrecvar`` for one stage.  A multistage
+    design with fpc (``prep.stages``) adds, for every unit ``i`` of the
+    previous stage with ``m_i`` sampled units ``j`` of the next::
+
+        carry_i (1 - f_i) m_i / (m_i - 1) sum_j (t_ij - mean_i(t))^2
+
+    with ``carry_i`` the product of the sampling fractions ``n / N`` of the
+    stages above (R's recursive ``multistage``).  The sum of squares is
+    computed in two passes (centred), not as ``sum t^2 - n mean^2``.
     """
     if dom is None:
         dom = np.zeros(prep.n_rows, dtype=np.intp)
@@ -440,7 +602,8 @@ def linearised_variance(prep: PreparedDesign, z: np.ndarray, dom: np.ndarray | N
     lonely = prep.n_psu == 1
     factor = prep.fpc_factor * np.where(lonely, 1.0, prep.n_psu / np.maximum(prep.n_psu - 1, 1))
     if lonely.any():
-        touched = (m.reshape(n_dom, H) > 0) & lonely[None, :]
+        # a PSU taken with certainty (fpc equal to the sample) has no variance and is no lonely PSU (R)
+        touched = (m.reshape(n_dom, H) > 0) & (lonely & (prep.fpc_factor >= _CERTAIN))[None, :]
         rule = prep.design.lonely_psu
         if rule == "fail" and touched.any():
             h = np.flatnonzero(touched.any(axis=0))[:5]
@@ -452,7 +615,56 @@ def linearised_variance(prep: PreparedDesign, z: np.ndarray, dom: np.ndarray | N
         if rule == "adjust":
             raw = np.bincount(key, weights=t * t, minlength=size + 1)[:size]
             ss = np.where(np.tile(lonely, n_dom), raw, ss)
-    return (ss.reshape(n_dom, H) * factor[None, :]).sum(axis=1)
+    v = (ss.reshape(n_dom, H) * factor[None, :]).sum(axis=1)
+    for k, stage in enumerate(prep.stages, start=2):
+        v = v + _stage_variance(prep, stage, k, z, dom, n_dom)
+    return v
+
+
+def _stage_variance(prep: PreparedDesign, stage: LaterStage, stage_no: int, z: np.ndarray, dom: np.ndarray,
+                    n_dom: int) -> np.ndarray:
+    """Variance of a later stage (R's ``multistage`` recursion): within each parent unit, the centred
+    sum of squares of its units' totals, scaled by ``(1 - f) n / (n - 1)`` and by the sampling fractions
+    of the stages above (``carry``)."""
+    U = len(stage.parent)
+    P = len(stage.n_sampled)
+    keep = dom >= 0
+    cell = np.where(keep, dom.astype(np.int64) * U + stage.unit, n_dom * U)
+    if n_dom * U <= _DENSE_CELL_LIMIT:
+        counts = np.bincount(cell, minlength=n_dom * U + 1)[:n_dom * U]
+        sums = np.bincount(cell, weights=z, minlength=n_dom * U + 1)[:n_dom * U]
+        ids = np.flatnonzero(counts)
+        t = sums[ids]
+    else:
+        ids, inverse = np.unique(cell[keep], return_inverse=True)
+        t = np.bincount(inverse, weights=z[keep])
+    key = (ids // U) * P + stage.parent[ids % U]
+    n_p = np.tile(stage.n_sampled.astype(float), n_dom)
+    m = np.bincount(key, minlength=n_dom * P)
+    s1 = np.bincount(key, weights=t, minlength=n_dom * P)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tbar = np.where(n_p > 0, s1 / n_p, 0.0)
+    dev = t - tbar[key]
+    ss = np.bincount(key, weights=dev * dev, minlength=n_dom * P) + (n_p - m) * tbar * tbar
+    lonely = stage.n_sampled == 1
+    certain = stage.fpc_factor < _CERTAIN
+    scale = np.where(certain, 0.0, stage.fpc_factor * np.where(lonely, 1.0, stage.n_sampled
+                                                                / np.maximum(stage.n_sampled - 1, 1)))
+    if (lonely & ~certain).any():
+        touched = (m.reshape(n_dom, P) > 0) & (lonely & ~certain)[None, :]
+        rule = prep.design.lonely_psu
+        if rule == "fail" and touched.any():
+            raise MethodologyError(
+                f"a unit of stage {stage_no - 1} has only one sampled unit at stage {stage_no}, so its "
+                "variance cannot be estimated",
+                [Problem(f"{int(touched.any(axis=0).sum())} unit(s) of stage {stage_no - 1} with a single "
+                         f"stage-{stage_no} unit", column=prep.design.clusters[stage_no - 1],
+                         fix="give the fpc of that stage (a unit taken with certainty has no variance), or set "
+                             "Design(lonely_psu='remove' | 'certainty' | 'adjust')", code="lonely_psu")])
+        if rule == "adjust":
+            raw = np.bincount(key, weights=t * t, minlength=n_dom * P)
+            ss = np.where(np.tile(lonely, n_dom), raw, ss)
+    return (ss.reshape(n_dom, P) * (scale * stage.carry)[None, :]).sum(axis=1)
 
 
 def design_df(prep: PreparedDesign, dom: np.ndarray, n_dom: int) -> np.ndarray:
@@ -500,7 +712,7 @@ def check_level(level: float) -> None:
     if not (isinstance(level, (int, float)) and 0 < level < 1):
         raise MethodologyError(
             f"confidence level {level!r} is not between 0 and 1",
-            [Problem("the confidence level must be a probability", value=level, fix="use e.g. level=0.95",
+            [Problem("the confidence level must be a probability", value=level, fix="use a probability, e.g. the framework's confidence_level",
                      code="bad_argument")])
 
 

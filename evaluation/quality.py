@@ -22,6 +22,30 @@ Callbacks (one final disposition per drawn case, :mod:`surveys.callbacks`):
   back / bad reviews; ``rectification_satisfaction`` callbacks rated 3-5 / callbacks.
 - ``g2_gap`` (percentage points) = 好差评 good rate - callback top-2-box rate of
   overall satisfaction (the framework's ``[roles] inflation_indicator``) (gate G2).
+
+Evidence beside every gated rate: the interval
+at the confidence level and a one-sided p-value of the test that the
+interval inverts, against the gate's threshold (the alternative is
+non-compliance), so that a gate can act on evidence
+(``framework.gate_rule = "evidence"``, :mod:`evaluation.gates`):
+
+- G1 ``g1_ci_low``, ``g1_ci_high`` (percent), ``g1_p`` (H1: authenticity
+  below ``g1_threshold``), ``g1_audit_p`` (H1: below ``g1_audit_threshold``);
+- G3 ``g3_completion_ci_low``, ``g3_completion_ci_high``, ``g3_completion_p``
+  (H1: completion below ``g3_min_completion``), ``g3_wrong_number_ci_low``,
+  ``g3_wrong_number_ci_high``, ``g3_wrong_number_p`` (H1: wrong numbers above
+  ``g3_max_wrong_number``).  The callback cases are drawn at random from each
+  department's case records, so these rates are binomial proportions of the
+  cases drawn (G1: of the contacts reached): Wilson score intervals and the
+  score test they invert (Wilson 1927; Agresti & Coull 1998), without the
+  finite population correction (conservative when a large share of a small
+  department's cases is drawn);
+- G2 ``g2_se``, ``g2_ci_low``, ``g2_ci_high`` (points), ``g2_p`` (H1: gap
+  above ``g2_threshold``).  The 好差评 good rate is a census of the ratings
+  (no sampling error); the callback top-2 share is design-based
+  (:mod:`evaluation.indicators`), so the gap's interval is the good rate
+  minus the top-2 share's interval (the framework's ``share_interval``) and
+  ``g2_se`` is 100 times the top-2 share's standard error.
 """
 
 from __future__ import annotations
@@ -35,7 +59,15 @@ from surveys.framework import Framework
 from surveys.schema import ChannelData
 
 from .coverage import records_authenticity
+from .design import interval_p_value, proportion_interval
 from .outcome_rates import outcome_rates_by_group
+
+#: the evidence columns beside the gated rates (module notes)
+GATE_EVIDENCE_COLUMNS = [
+    "g1_ci_low", "g1_ci_high", "g1_p", "g1_audit_p", "g2_se", "g2_ci_low", "g2_ci_high", "g2_p",
+    "g3_completion_ci_low", "g3_completion_ci_high", "g3_completion_p", "g3_wrong_number_ci_low",
+    "g3_wrong_number_ci_high", "g3_wrong_number_p",
+]
 
 QUALITY_RATES = ["RR1", "RR2", "RR3", "RR4", "RR5", "RR6", "COOP1", "COOP2", "COOP3", "COOP4", "REF1", "REF2",
                  "REF3", "CON1", "CON2", "CON3"]
@@ -103,14 +135,18 @@ def haocha_quality(data: ChannelData) -> pd.DataFrame:
     return out.reset_index()
 
 
-def quality_table(data: ChannelData, indicators: pd.DataFrame, framework: Framework) -> pd.DataFrame:
-    """All quality figures per department, plus G2 and the objective reform figures.
+def quality_table(data: ChannelData, indicators: pd.DataFrame, framework: Framework, *,
+                  level: float | None = None) -> pd.DataFrame:
+    """All quality figures per department, plus G2, the objective reform figures and the gates' evidence.
 
     G2 compares the 好差评 good-review rate with the top-2-box rate of the
     framework's ``[roles] inflation_indicator``; the objective reform figures
     are the raw values of the indicators named in ``[roles] reform_figures``
     (one column per figure name).  A role the framework does not declare
     gives no column (G2: ``callback_top2`` and ``g2_gap`` stay empty).
+    Beside the gated rates stand GATE_EVIDENCE_COLUMNS (module notes), with
+    the framework's gate thresholds and share interval, at ``level``
+    (default: the framework's confidence level).
     """
     roles = framework.roles
     cb = callback_quality(data)
@@ -129,4 +165,60 @@ def quality_table(data: ChannelData, indicators: pd.DataFrame, framework: Framew
     out["g2_gap"] = 100.0 * (out.get("haocha_good_rate", np.nan) - out["callback_top2"])
     for col, iid in roles.reform_figures.items():
         out[col] = out["department_id"].map(of(iid, "raw_value"))
+    level = framework.confidence_level if level is None else level
+    return _gate_evidence(out, raw, roles.inflation_indicator, framework, level)
+
+
+def _wilson(successes, trials, level: float, threshold: float, side: str):
+    """Wilson interval of ``successes / trials`` and the one-sided score-test p against ``threshold``."""
+    n = np.asarray(trials, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.where(n > 0, np.asarray(successes, dtype=float) / n, np.nan)
+        se = np.sqrt(p * (1 - p) / n)
+    lo, hi = proportion_interval(p, se, n, np.inf, level, "wilson")
+    pv = interval_p_value(p, se, n, np.inf, threshold, method="wilson", side=side)
+    return lo, hi, pv
+
+
+def _gate_evidence(out: pd.DataFrame, raw: pd.DataFrame, g2_indicator: str | None, framework: Framework,
+                   level: float) -> pd.DataFrame:
+    g = framework.gates
+    for col in GATE_EVIDENCE_COLUMNS:
+        out[col] = np.nan
+    ok = out["n_callback_complete"].fillna(0.0).to_numpy(float) if "n_callback_complete" in out \
+        else np.zeros(len(out))
+    drawn = out["n_callback_drawn"].fillna(0.0).to_numpy(float) if "n_callback_drawn" in out \
+        else np.zeros(len(out))
+    never = out["never_handled_rate"].fillna(0.0).to_numpy(float) * drawn if "never_handled_rate" in out \
+        else np.zeros(len(out))
+    wrong = out["wrong_number_rate"].fillna(0.0).to_numpy(float) * drawn if "wrong_number_rate" in out \
+        else np.zeros(len(out))
+    reached = ok + never
+    lo, hi, p = _wilson(ok, reached, level, g.g1_threshold / 100.0, "below")
+    out["g1_ci_low"], out["g1_ci_high"], out["g1_p"] = 100.0 * lo, 100.0 * hi, p
+    out["g1_audit_p"] = _wilson(ok, reached, level, g.g1_audit_threshold / 100.0, "below")[2]
+    if "g1_authenticity" in out:
+        # no rate, no evidence: G1 not measured (the call results cannot record a never-handled case)
+        out.loc[out["g1_authenticity"].isna(), ["g1_ci_low", "g1_ci_high", "g1_p", "g1_audit_p"]] = np.nan
+    lo, hi, p = _wilson(ok, drawn, level, g.g3_min_completion, "below")
+    out["g3_completion_ci_low"], out["g3_completion_ci_high"], out["g3_completion_p"] = lo, hi, p
+    lo, hi, p = _wilson(np.rint(wrong), drawn, level, g.g3_max_wrong_number, "above")
+    out["g3_wrong_number_ci_low"], out["g3_wrong_number_ci_high"], out["g3_wrong_number_p"] = lo, hi, p
+
+    if g2_indicator in raw.index.get_level_values(1):
+        row = raw.xs(g2_indicator, level="indicator_id").reindex(out["department_id"])
+        share = row["top2"].to_numpy(float)
+        se = row["top2_se"].to_numpy(float)
+        good = out["haocha_good_rate"].to_numpy(float) if "haocha_good_rate" in out else np.full(len(out), np.nan)
+        out["g2_se"] = 100.0 * se
+        out["g2_ci_low"] = 100.0 * (good - row["top2_ci_high"].to_numpy(float))
+        out["g2_ci_high"] = 100.0 * (good - row["top2_ci_low"].to_numpy(float))
+        # a share at 0 or 1 carries the pooled (Wald, normal) interval of the indicators' rule
+        pooled = (share == 0) | (share == 1)
+        method = framework.share_interval_method
+        p_share = interval_p_value(share, se, row["n"].to_numpy(float), row["df"].to_numpy(float),
+                                   good - g.g2_threshold / 100.0, method=method, side="below")
+        p_pooled = interval_p_value(share, se, row["n"].to_numpy(float), np.inf, good - g.g2_threshold / 100.0,
+                                    method="wald", side="below")
+        out["g2_p"] = np.where(pooled, p_pooled, p_share)
     return out

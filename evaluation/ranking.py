@@ -287,6 +287,8 @@ def rank_uncertainty(departments: pd.DataFrame, *, level: float, n_draws: int, n
     names keep the default k), ``tie_group``, ``tie_group_size``, ``level``.
     """
     scored = departments[departments[estimate].notna()].reset_index(drop=True)
+    if scored.empty:
+        return pd.DataFrame(columns=RANK_UNCERTAINTY_COLUMNS)
     streams = iter(np.random.default_rng(seed).spawn(4))
     frames = []
     for scope, group in (("overall", None), ("category", "category")):

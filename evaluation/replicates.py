@@ -9,6 +9,13 @@ Two ways in:
 - :func:`bootstrap_domain_means` for large samples: replicate domain means
   without ever holding a rows x replicates matrix.
 
+Calibrated weights (:mod:`evaluation.calibration`) get calibrated replicates
+with :func:`recalibrate`: every replicate weight column is post-stratified,
+raked or linearly calibrated to the same population totals as the
+full-sample weights, as R ``survey`` does when ``postStratify``, ``rake`` or
+``calibrate`` is applied to a replicate design; the replicate variance then
+accounts for the adjustment.
+
 The variance of a statistic from replicates ``theta_r`` is
 ``scale * sum_r rscales_r (theta_r - c)^2`` with ``c`` the mean of the
 replicates (``centre="mean"``, R's default) or the full-sample estimate
@@ -27,6 +34,7 @@ from scipy import sparse, stats
 
 from surveys.errors import DataValidationError, MethodologyError, MinpingWarning, Problem
 
+from .calibration import Calibrated
 from .linearisation import (
     Design,
     PreparedDesign,
@@ -45,6 +53,7 @@ __all__ = [
     "bootstrap_weights",
     "jk1_weights",
     "jkn_weights",
+    "recalibrate",
     "replicate_mean",
     "replicate_se",
     "replicate_total",
@@ -191,6 +200,41 @@ def bootstrap_weights(data: pd.DataFrame, design: Design, n_replicates: int,
     return ReplicateWeights(weights, prep.weights, 1.0 / (n_replicates - 1), np.ones(n_replicates), "bootstrap")
 
 
+def recalibrate(replicates: ReplicateWeights, calibration: Calibrated) -> ReplicateWeights:
+    """Replicate weights re-calibrated to the totals of ``calibration``.
+
+    Parameters
+    ----------
+    replicates : ReplicateWeights
+        Made from the same rows and design as the calibration (e.g.
+        :func:`jk1_weights` or :func:`bootstrap_weights`).
+    calibration : Calibrated
+        The full-sample adjustment (:func:`~evaluation.calibration.poststratify`,
+        :func:`~evaluation.calibration.rake` or
+        :func:`~evaluation.calibration.calibrate_linear`).
+
+    Returns
+    -------
+    ReplicateWeights
+        Same method and constants; ``weights`` every replicate adjusted by
+        :meth:`~evaluation.calibration.Calibrated.refit` and ``full_weights``
+        the calibrated full-sample weights.
+
+    Notes
+    -----
+    Reproduces the standard errors of ``postStratify``, ``rake`` and
+    ``calibrate(calfun = "linear")`` applied to an ``svrepdesign`` (JK1) in R
+    ``survey`` 4.1.1.
+    """
+    if replicates.weights.shape[0] != calibration.n_rows:
+        raise MethodologyError(
+            "the replicate weights and the calibration belong to different rows",
+            [Problem(f"{replicates.weights.shape[0]} replicate rows, {calibration.n_rows} calibrated rows",
+                     fix="make both from the same data frame", code="shape_mismatch")])
+    return ReplicateWeights(calibration.refit(replicates.weights), calibration.weights, replicates.scale,
+                            replicates.rscales, replicates.method)
+
+
 def _check_replicates(n_replicates) -> None:
     if not (isinstance(n_replicates, (int, np.integer)) and n_replicates >= 2):
         raise MethodologyError("the bootstrap needs at least two replicates",
@@ -294,7 +338,8 @@ def _replicate_rank_df(rep: np.ndarray) -> float:
 
 def _replicate_estimate(data, y, repweights, statistic, *, weights, scale, rscales, by, centre, level, df,
                         srs="wor") -> pd.DataFrame:
-    check_level(level)
+    if level is not None:
+        check_level(level)
     rep, full, scale, rs = _repweights(data, repweights, weights, scale, rscales)
     if y not in data.columns:
         raise DataValidationError(f"column '{y}' not found",
@@ -319,7 +364,7 @@ def _replicate_estimate(data, y, repweights, statistic, *, weights, scale, rscal
             theta, est, u = num_r, num, y0
     se = replicate_se(theta, scale=scale, rscales=rs, centre=centre, estimate=est)
     dfs = np.full(n_dom, np.inf if df is None else (_replicate_rank_df(rep) if df == "replicate" else float(df)))
-    q = critical_value(dfs, level)
+    q = critical_value(dfs, level) if level is not None else np.full(n_dom, np.nan)
     n = np.bincount(dom[keep], minlength=n_dom)
     sw = np.bincount(dom[keep], weights=full[keep], minlength=n_dom)
     sw2 = np.bincount(dom[keep], weights=full[keep] ** 2, minlength=n_dom)
@@ -337,7 +382,7 @@ def _replicate_estimate(data, y, repweights, statistic, *, weights, scale, rscal
 
 def replicate_mean(data: pd.DataFrame, y: str, repweights, *, weights=None, scale: float | None = None,
                    rscales=None, by: str | Sequence[str] | None = None, centre: str = "mean",
-                   level: float = 0.95, df="replicate") -> pd.DataFrame:
+                   level: float | None = None, df="replicate") -> pd.DataFrame:
     """Weighted mean of ``y`` per domain with a replicate-weight standard error.
 
     Parameters
@@ -354,7 +399,8 @@ def replicate_mean(data: pd.DataFrame, y: str, repweights, *, weights=None, scal
         :class:`ReplicateWeights`); e.g. JK1 ``(n - 1) / n * (1 - f)``.
     by : str or sequence of str, optional
     centre : {"mean", "full"}
-    level : float
+    level : float, optional
+        Confidence level of the interval (``ci_low``, ``ci_high`` are NaN without it).
     df : "replicate", None or float
         ``"replicate"``: rank of the replicate weight matrix minus one (R's
         ``degf`` of a replicate design).
@@ -379,7 +425,7 @@ def replicate_mean(data: pd.DataFrame, y: str, repweights, *, weights=None, scal
 
 def replicate_total(data: pd.DataFrame, y: str, repweights, *, weights=None, scale: float | None = None,
                     rscales=None, by: str | Sequence[str] | None = None, centre: str = "mean",
-                    level: float = 0.95, df="replicate") -> pd.DataFrame:
+                    level: float | None = None, df="replicate") -> pd.DataFrame:
     """Weighted total of ``y`` per domain with a replicate-weight standard error (as :func:`replicate_mean`)."""
     return _replicate_estimate(data, y, repweights, "total", weights=weights, scale=scale, rscales=rscales,
                                by=by, centre=centre, level=level, df=df)

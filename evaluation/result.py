@@ -45,7 +45,7 @@ from surveys.framework import Framework
 from .comments import COMMENT_THEME_COLUMNS
 from .coverage import CHANNEL_COLUMNS, CHECK_COLUMNS
 from .drivers import DRIVER_COLUMNS, PRIORITY_COLUMNS
-from .index import DIMENSION_COLUMNS
+from .index import DIMENSION_COLUMNS, VARIANCE_COMPONENT_COLUMNS
 from .indicators import INDICATOR_COLUMNS
 from .ranking import RANK_UNCERTAINTY_COLUMNS
 from .reliability_tables import AGREEMENT_COLUMNS, AGREEMENT_POINT_COLUMNS, INTERRATER_COLUMNS, RELIABILITY_COLUMNS
@@ -56,7 +56,7 @@ from .trends import Trends
 
 DEPARTMENT_COLUMNS = [
     "year", "department_id", "department", "department_en", "category", "category_name", "category_name_en",
-    "tier", "index", "se", "ci_low", "ci_high", "index_raw", "g1_deduction", "bonus", "rank", "rank_low",
+    "tier", "index", "se", "ci_low", "ci_high", "df", "index_raw", "g1_deduction", "bonus", "rank", "rank_low",
     "rank_high", "rank_sim_low", "rank_sim_high", "tie_group", "p_top3", "p_bottom3", "rank_in_category",
     "rank_in_category_low", "rank_in_category_high", "grade", "grade_name", "grade_name_en", "borderline",
     "n_survey", "n_callback", "n_visit", "flags", "not_evaluated_reason",
@@ -214,7 +214,9 @@ class EvaluationResult:
         and within category, grade, borderline mark, sample sizes and
         ``;``-joined flag codes; a department without an index is listed with the
         flag ``not_evaluated`` and ``not_evaluated_reason`` (``no_data``: no row in
-        any channel; ``no_scored_indicator``: rows, but no indicator with a valid answer)
+        any channel; ``no_scored_indicator``: rows, but no indicator with a valid
+        answer; ``missing_weight``: its scored indicators carry less than
+        ``1 - framework.max_missing_weight`` of the index weight of the channels collected)
     dimensions, indicators : department x dimension / indicator estimates
     quality : per department callback, 好差评 and objective figures
     ranking, weighting, coverage : always computed (coverage: the channels collected, the checks made)
@@ -223,6 +225,9 @@ class EvaluationResult:
     robustness, reliability, priorities : None when not asked for
     trends : None until earlier years are attached
     provenance : :class:`Provenance`
+    variance_components : per department and sampled table, its contribution to the index
+        variance with the units, PSUs and df behind it (:data:`evaluation.index.VARIANCE_COMPONENT_COLUMNS`;
+        ``results/variance_components.csv``, read by the sampling plan)
     """
 
     year: int
@@ -240,10 +245,13 @@ class EvaluationResult:
     reliability: Reliability | None = None
     priorities: Priorities | None = None
     trends: Trends | None = None
+    variance_components: pd.DataFrame | None = None
     comments: Comments | None = None
 
     def __post_init__(self):
         check_table(self, "departments", self.departments, DEPARTMENT_COLUMNS)
+        if self.variance_components is not None:
+            check_table(self, "variance_components", self.variance_components, VARIANCE_COMPONENT_COLUMNS)
         check_table(self, "dimensions", self.dimensions, DIMENSION_COLUMNS)
         check_table(self, "indicators", self.indicators, INDICATOR_COLUMNS)
         check_table(self, "quality", self.quality, QUALITY_KEY)
@@ -281,6 +289,8 @@ class EvaluationResult:
                "indicators": self.indicators.drop(columns=[c for c in INTERNAL_INDICATOR_COLUMNS
                                                            if c in self.indicators.columns]),
                "quality": self.quality}
+        if self.variance_components is not None:
+            out["variance_components"] = self.variance_components
         for group in (self.ranking, self.weighting, self.coverage, self.robustness, self.reliability,
                       self.priorities, self.comments):
             if group is not None:

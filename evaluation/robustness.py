@@ -18,9 +18,9 @@ returns three typed groups of :mod:`evaluation.result`:
 The rank intervals are not here: the ranking step of
 :func:`evaluation.evaluate.evaluate` computes them once.  A table the data
 are too thin for is empty, with a :class:`~surveys.errors.MinpingWarning`
-saying why; a table whose role the framework does not declare (no
-overall-satisfaction outcome, no survey/callback pair) is empty with a
-warning naming the missing role.
+saying why; a table whose channel was not collected or whose role the
+framework does not declare (no overall-satisfaction outcome, no
+survey/callback pair) is empty, the reason in ``result.coverage.checks``.
 """
 
 from __future__ import annotations
@@ -53,9 +53,10 @@ def _or_empty(step, columns, name: str):
         return pd.DataFrame(columns=columns)
 
 
-def _not_declared(role: str, table: str) -> None:
-    warnings.warn(f"{table} table left empty: the framework declares no [roles] {role}", MinpingWarning,
-                  stacklevel=3)
+def _made(result: EvaluationResult, check: str) -> bool:
+    """Whether the coverage step found what ``check`` needs (its channels collected, its role declared)."""
+    checks = result.coverage.checks.set_index("check")["assessed"]
+    return bool(checks.get(check, True))
 
 
 def robustness_tables(result: EvaluationResult, data: ChannelData, *, rng: np.random.Generator,
@@ -93,26 +94,21 @@ def robustness_tables(result: EvaluationResult, data: ChannelData, *, rng: np.ra
     scales = (reliability_table(survey, fw, weights=design.weights) if design is not None
               else pd.DataFrame(columns=RELIABILITY_COLUMNS))
     summaries, points = [], []
-    for survey_id, callback_id in fw.roles.agreement:
+    for survey_id, callback_id in (fw.roles.agreement if _made(result, "agreement") else ()):
         s, p = agreement_table(result.indicators, survey=survey_id, callback=callback_id, level=level)
         summaries.append(s)
         points.append(p)
-    if not fw.roles.agreement:
-        _not_declared("agreement", "agreement")
     reliability = Reliability(
         scales=scales, interrater=interrater_table(data.tables.get("visits"), fw.item_ids("visits", kind="checklist")),
         agreement=pd.concat(summaries, ignore_index=True) if summaries else pd.DataFrame(columns=AGREEMENT_COLUMNS),
         agreement_points=(pd.concat(points, ignore_index=True) if points
                           else pd.DataFrame(columns=AGREEMENT_POINT_COLUMNS)))
 
-    if fw.roles.outcome is None:
-        _not_declared("outcome", "drivers")
-        drivers = pd.DataFrame(columns=DRIVER_COLUMNS)
-    elif design is None:
+    if not _made(result, "drivers") or design is None:
         drivers = pd.DataFrame(columns=DRIVER_COLUMNS)
     else:
         drivers = _or_empty(lambda: importance_performance(
-            result.indicators, deps, survey, fw, preset=preset, weights=design.weights, cluster=design.cluster,
+            result.indicators, deps, survey, fw, preset=preset, weights=design.weights, cluster=design.psu,
             outcome=fw.roles.outcome), DRIVER_COLUMNS, "drivers")
     priorities = improvement_priorities(result.indicators, deps, fw, drivers=drivers)
     return robustness, reliability, Priorities(drivers=drivers, priorities=priorities)

@@ -35,21 +35,43 @@ Fay–Herriot empirical Bayes (:func:`fay_herriot`)
     ``mse="g1"`` gives the naive posterior variance ``g1`` alone.
 
 Funnel plot (:func:`funnel`)
-    Spiegelhalter (2005), "Funnel plots for comparing institutional
-    performance", *Statistics in Medicine* 24:1185-1202.  The precision of a
-    department's index is expressed through its number of respondents ``n``
-    (survey completes + callback interviews).  With a pooled per-respondent
-    standard deviation ``sigma`` and the city mean ``theta_0`` the control
-    limits at ``n`` are ``theta_0 +/- z_p sqrt(sigma^2 / n + tau^2)`` for
-    ``p`` = 95% (``z = 1.960``) and 99.8% (``z = 3.090``).  ``tau^2 = 0``
-    without overdispersion; the additive random-effects option estimates
-    ``tau^2`` as in Spiegelhalter (2005, section 3.2): z-scores
-    ``z_d = (y_d - theta_0) / s_d`` with ``s_d = sigma / sqrt(n_d)``,
-    Winsorised at the 10% and 90% points, ``phi = sum z_d^2 / I`` and
-    ``tau^2 = max(0, (I phi - (I - 1)) / (sum w_d - sum w_d^2 / sum w_d))``,
-    ``w_d = 1 / s_d^2`` (the DerSimonian–Laird form; without Winsorising and
-    with ``theta_0`` the precision-weighted mean it is the DerSimonian–Laird
-    estimator itself).
+    Spiegelhalter (2005a), "Funnel plots for comparing institutional
+    performance", *Statistics in Medicine* 24:1185-1202, and (2005b)
+    "Handling over-dispersion of performance indicators", *Quality and Safety
+    in Health Care* 14:347-351.  Each department's estimate ``y_d`` is set
+    against a target ``theta_0`` with control limits at 95% (``z = 1.960``)
+    and 99.8% (``z = 3.090``) that narrow with the precision of its sample
+    ``n_d``; the test of each department is done on a variance-stabilised
+    scale ``Y = g(y)`` with standard error ``s_d``:
+
+    - ``kind = "mean"`` (the index, a mean of scores): ``g`` the identity,
+      ``s_d = sigma / sqrt(n_d)`` with the pooled per-respondent standard
+      deviation ``sigma^2 = sum n_d sigma_d^2 / sum n_d``, ``sigma_d = se_d
+      sqrt(n_d)`` (so design effects are kept); target the unweighted mean of
+      the departments (``"mean"``), the ``n``-weighted mean (``"weighted"``) or
+      a given standard (a number);
+    - ``kind = "proportion"`` (a rate ``y_d = x_d / n_d``): ``g(y) = asin(sqrt
+      y)``, ``s_d = 1 / (2 sqrt(n_d))``; target the pooled proportion
+      ``sum x_d / sum n_d`` (``"pooled"``) or a given standard; limits are
+      transformed back by ``sin^2`` and cut to [0, 1].
+
+    Overdispersion, estimated from the z-scores ``z_d = (Y_d - g(theta_0)) /
+    s_d``, Winsorised at ``winsorise`` and ``1 - winsorise`` (10% by default;
+    quantiles as R's type 7): ``phi = sum z_d^2 / I`` (Spiegelhalter 2005b).
+
+    - ``"none"``: limits ``g(theta_0) -/+ z s``;
+    - ``"multiplicative"``: ``g(theta_0) -/+ z sqrt(phi) s`` when ``phi > 1``
+      (under-dispersion does not narrow the limits);
+    - ``"additive"`` (random effects): ``g(theta_0) -/+ z sqrt(s^2 + tau^2)``
+      with the DerSimonian-Laird form ``tau^2 = max(0, (I phi - (I - 1)) /
+      (sum w_d - sum w_d^2 / sum w_d))``, ``w_d = 1 / s_d^2`` (with ``I phi <
+      I - 1`` it is 0); without Winsorising and with the precision-weighted
+      target it is the DerSimonian-Laird estimator itself.
+
+    ``phi`` and ``tau2`` are reported on every row whatever the adjustment
+    drawn.  The proportion case follows the ``PR`` data type of the R package
+    FunnelPlotR (arcsine transform, pooled target, 10% Winsorisation,
+    ``tau2`` as above).
 """
 
 from __future__ import annotations
@@ -60,17 +82,20 @@ from scipy import optimize, stats
 
 from surveys.errors import InsufficientDataError, MethodologyError, Problem
 
-__all__ = ["FUNNEL_COLUMNS", "FUNNEL_LIMIT_COLUMNS", "SHRINKAGE_COLUMNS", "fay_herriot", "funnel"]
+__all__ = ["FUNNEL_COLUMNS", "FUNNEL_KINDS", "FUNNEL_LIMIT_COLUMNS", "OVERDISPERSION", "SHRINKAGE_COLUMNS",
+           "fay_herriot", "funnel"]
 
 SHRINKAGE_COLUMNS = [
     "department_id", "category", "index", "se", "category_mean", "A", "shrinkage", "shrunk", "shrunk_se",
     "g1", "g2", "g3", "method", "mse_method", "small_sample",
 ]
 FUNNEL_COLUMNS = [
-    "department_id", "category", "n", "index", "se", "city_mean", "sigma", "tau2", "overdispersion", "z",
-    "lower95", "upper95", "lower998", "upper998", "position", "small_sample",
+    "department_id", "category", "n", "index", "se", "city_mean", "target", "kind", "sigma", "phi", "tau2",
+    "overdispersion", "z", "lower95", "upper95", "lower998", "upper998", "position", "small_sample",
 ]
-FUNNEL_LIMIT_COLUMNS = ["overdispersion", "n", "lower95", "upper95", "lower998", "upper998"]
+FUNNEL_LIMIT_COLUMNS = ["overdispersion", "n", "phi", "tau2", "lower95", "upper95", "lower998", "upper998"]
+FUNNEL_KINDS = ("mean", "proportion")
+OVERDISPERSION = ("none", "multiplicative", "additive")
 
 FH_METHODS = ("reml", "fh")
 MSE_METHODS = ("prasad_rao", "g1")
@@ -202,90 +227,132 @@ def _winsorise(z: np.ndarray, share: float) -> np.ndarray:
     return np.clip(z, lo, hi)
 
 
-def funnel(frame: pd.DataFrame, *, estimate: str = "index", se: str = "se", n: str = "n",
-           overdispersion: str = "additive", winsorise: float = 0.10, target: str = "mean",
+def _funnel_target(target, kind: str, y: np.ndarray, nn: np.ndarray) -> tuple[float, str]:
+    if isinstance(target, (int, float)) and not isinstance(target, bool):
+        if kind == "proportion" and not 0.0 <= target <= 1.0:
+            raise MethodologyError("A proportion's funnel target must lie in [0, 1]", [Problem(
+                f"target {target!r}", fix="give the standard as a proportion, e.g. 0.9")])
+        return float(target), "standard"
+    allowed = ("mean", "weighted") if kind == "mean" else ("pooled",)
+    if target not in allowed:
+        raise MethodologyError("Unknown funnel target", [Problem(
+            f"target {target!r} for kind {kind!r}", fix=f"use one of {list(allowed)} or a number (a standard)")])
+    if target == "mean":
+        return float(y.mean()), "mean"
+    return float((nn * y).sum() / nn.sum()), target
+
+
+def funnel(frame: pd.DataFrame, *, estimate: str = "index", se: str = "se", n: str = "n", kind: str = "mean",
+           overdispersion: str = "additive", winsorise: float = 0.10, target="mean",
            grid_size: int = 100) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Funnel-plot data: control limits around the city mean by sample size.
+    """Funnel-plot data: control limits around a target by sample size (Spiegelhalter 2005).
 
     Parameters
     ----------
     frame : one row per department with ``department_id``, ``category``,
-        ``estimate``, ``se`` and ``n`` (the sample size carrying the sampling
-        error, e.g. survey completes + callback interviews); optional ``flags``
-    overdispersion : ``"none"`` or ``"additive"`` (random-effects ``tau^2``)
-    winsorise : share Winsorised in each tail of the z-scores before ``tau^2``
-        is estimated (Spiegelhalter 2005 uses 10%)
-    target : ``"mean"`` (unweighted mean of the departments' indices, each
-        department counting once as in the ranking) or ``"weighted"``
-        (precision-weighted mean, weights ``n_d``)
+        ``estimate``, ``n`` (the sample size carrying the sampling error, e.g.
+        survey completes + callback interviews, or a rate's denominator) and,
+        for ``kind="mean"``, ``se``; optional ``flags``
+    kind : ``"mean"`` (an index: identity scale, pooled per-respondent SD) or
+        ``"proportion"`` (a rate in [0, 1]: arcsine scale)
+    overdispersion : ``"none"``, ``"multiplicative"`` (``phi``) or
+        ``"additive"`` (random-effects ``tau^2``)
+    winsorise : share Winsorised in each tail of the z-scores before ``phi``
+        and ``tau^2`` are estimated (Spiegelhalter 2005 uses 10%)
+    target : ``"mean"`` (unweighted mean of the departments, each counting once
+        as in the ranking) or ``"weighted"`` (``n``-weighted) for a mean;
+        ``"pooled"`` (pooled proportion) for a proportion; or a number, a
+        given standard
     grid_size : points of the limit curves
 
     Returns
     -------
     (funnel, limits) : tuple of DataFrames
-        ``funnel`` has FUNNEL_COLUMNS per department: ``n``, ``index``, ``se``,
-        ``city_mean``, ``sigma`` (pooled per-respondent SD), ``tau2``,
-        ``overdispersion``, ``z`` (``(index - city_mean) / sqrt(sigma^2/n + tau^2)``),
-        the four limits at the department's ``n``, ``position`` (one of
-        ``above_998``, ``above_95``, ``within``, ``below_95``, ``below_998``)
-        and ``small_sample``.  ``limits`` has FUNNEL_LIMIT_COLUMNS on a
-        geometric grid of ``n`` from half the smallest to 1.5 times the
-        largest department: first for the requested ``overdispersion``
-        (the one the department rows use) and then, when that is
-        ``'additive'``, for ``'none'`` as well.
+        ``funnel`` has FUNNEL_COLUMNS per department: ``n``, ``index`` (the
+        estimate), ``se``, ``city_mean`` (the target's value), ``target``
+        (``mean``, ``weighted``, ``pooled`` or ``standard``), ``kind``,
+        ``sigma`` (pooled per-respondent SD; NaN for proportions), ``phi``
+        (overdispersion factor), ``tau2`` (between-department variance on the
+        test scale), ``overdispersion`` (the adjustment of the limits), ``z``
+        (the z-score on the test scale under that adjustment), the four
+        limits at the department's ``n``, ``position`` (``above_998``,
+        ``above_95``, ``within``, ``below_95``, ``below_998``) and
+        ``small_sample``.  ``limits`` has FUNNEL_LIMIT_COLUMNS on a geometric
+        grid of ``n`` from half the smallest to 1.5 times the largest
+        department: first for the requested ``overdispersion`` and then, when
+        that is not ``'none'``, for ``'none'`` as well.
 
     Notes
     -----
-    ``sigma_d = se_d sqrt(n_d)`` is each department's per-respondent SD
-    implied by its design-based standard error (so design effects are kept);
-    the pooled ``sigma^2 = sum n_d sigma_d^2 / sum n_d``.  Departments with
-    ``n = 0`` or no standard error are left out.  See the module docstring
-    for ``tau^2`` (Spiegelhalter 2005).
+    Formulas in the module docstring.  ``tau2`` reproduces R ``metafor``'s
+    DerSimonian-Laird estimate on the index (``test_shrinkage.py``) and the
+    proportion case FunnelPlotR's ``PR`` computations.  Departments with
+    ``n = 0`` (or, for a mean, no standard error) are left out.
     """
-    if overdispersion not in ("none", "additive") or target not in ("mean", "weighted"):
+    if overdispersion not in OVERDISPERSION or kind not in FUNNEL_KINDS:
         raise MethodologyError("Unknown funnel option", [Problem(
-            f"overdispersion {overdispersion!r}, target {target!r}",
-            fix="use overdispersion 'none' or 'additive' and target 'mean' or 'weighted'")])
-    data = frame[frame[estimate].notna() & (frame[n] > 0) & (frame[se] > 0)].reset_index(drop=True)
+            f"overdispersion {overdispersion!r}, kind {kind!r}",
+            fix=f"use overdispersion in {list(OVERDISPERSION)} and kind in {list(FUNNEL_KINDS)}")])
+    keep = frame[estimate].notna() & (frame[n] > 0)
+    if kind == "mean":
+        keep &= frame[se] > 0
+    data = frame[keep].reset_index(drop=True)
     if len(data) < 2:
         raise InsufficientDataError("A funnel plot needs at least two departments with a sample", [Problem(
-            f"{len(data)} department(s) with an index, a standard error and n > 0", fix="check the inputs")])
+            f"{len(data)} department(s) with an estimate, a standard error and n > 0", fix="check the inputs")])
     y = data[estimate].to_numpy(float)
     nn = data[n].to_numpy(float)
-    sig2_d = data[se].to_numpy(float) ** 2 * nn
-    sigma2 = float((nn * sig2_d).sum() / nn.sum())
-    theta0 = float(y.mean()) if target == "mean" else float((nn * y).sum() / nn.sum())
-    s2 = sigma2 / nn
-    tau2 = 0.0
-    if overdispersion == "additive":
-        z0 = _winsorise((y - theta0) / np.sqrt(s2), winsorise)
-        w = 1.0 / s2
-        k = len(y)
-        tau2 = max(0.0, float((np.sum(z0**2) - (k - 1)) / (w.sum() - (w**2).sum() / w.sum())))
+    theta0, target_kind = _funnel_target(target, kind, y, nn)
+    if kind == "mean":
+        sig2_d = data[se].to_numpy(float) ** 2 * nn
+        sigma2 = float((nn * sig2_d).sum() / nn.sum())
+        forward = lambda v: np.asarray(v, dtype=float)  # noqa: E731
+        back = forward
+        s_of = lambda m: np.sqrt(sigma2 / m)  # noqa: E731
+        se_out = data[se].to_numpy(float)
+    else:
+        sigma2 = np.nan
+        forward = lambda v: np.arcsin(np.sqrt(np.clip(np.asarray(v, dtype=float), 0.0, 1.0)))  # noqa: E731
+        back = lambda v: np.sin(np.clip(v, 0.0, np.pi / 2)) ** 2  # noqa: E731
+        s_of = lambda m: 1.0 / (2.0 * np.sqrt(m))  # noqa: E731
+        se_out = data[se].to_numpy(float) if se in data else np.full(len(data), np.nan)
+    ty, t0, s = forward(y), float(forward(theta0)), s_of(nn)
+    z0 = (ty - t0) / s
+    zw = _winsorise(z0, winsorise)
+    k = len(y)
+    phi = float(np.sum(zw ** 2) / k)
+    w = 1.0 / s ** 2
+    tau2 = 0.0 if k * phi < k - 1 else max(0.0, float((k * phi - (k - 1)) / (w.sum() - (w ** 2).sum() / w.sum())))
 
-    def limits(nv, t2):
-        half = np.sqrt(sigma2 / nv + t2)
-        return theta0 - Z95 * half, theta0 + Z95 * half, theta0 - Z998 * half, theta0 + Z998 * half
+    def half_width(m, kind_od):
+        base = s_of(m)
+        if kind_od == "additive":
+            return np.sqrt(base ** 2 + tau2)
+        if kind_od == "multiplicative":
+            return np.sqrt(max(phi, 1.0)) * base
+        return base
 
-    lo95, hi95, lo998, hi998 = limits(nn, tau2)
-    z = (y - theta0) / np.sqrt(s2 + tau2)
-    position = np.select([y > hi998, y > hi95, y < lo998, y < lo95], ["above_998", "above_95", "below_998",
-                                                                      "below_95"], "within")
+    def limits(m, kind_od):
+        h = half_width(m, kind_od)
+        return back(t0 - Z95 * h), back(t0 + Z95 * h), back(t0 - Z998 * h), back(t0 + Z998 * h)
+
+    lo95, hi95, lo998, hi998 = limits(nn, overdispersion)
+    z = (ty - t0) / half_width(nn, overdispersion)
+    position = np.select([z > Z998, z > Z95, z < -Z998, z < -Z95], ["above_998", "above_95", "below_998",
+                                                                  "below_95"], "within")
     flags = data["flags"].fillna("").astype(str) if "flags" in data else pd.Series("", index=data.index)
     out = pd.DataFrame({
         "department_id": data["department_id"].to_numpy(), "category": data["category"].to_numpy(),
-        "n": nn, "index": y, "se": data[se].to_numpy(float), "city_mean": theta0, "sigma": np.sqrt(sigma2),
-        "tau2": tau2, "overdispersion": overdispersion, "z": z, "lower95": lo95, "upper95": hi95,
-        "lower998": lo998, "upper998": hi998, "position": position,
+        "n": nn, "index": y, "se": se_out, "city_mean": theta0, "target": target_kind, "kind": kind,
+        "sigma": np.sqrt(sigma2), "phi": phi, "tau2": tau2, "overdispersion": overdispersion, "z": z,
+        "lower95": lo95, "upper95": hi95, "lower998": lo998, "upper998": hi998, "position": position,
         "small_sample": flags.str.contains("G4_small_sample").to_numpy(),
     })
     grid = np.geomspace(max(nn.min() / 2.0, 1.0), nn.max() * 1.5, grid_size)
     curves = []
     # the requested curves first (what a plot draws by default), then the plain ones for comparison
-    for kind, t2 in ((overdispersion, tau2), ("none", 0.0)):
-        if kind == "none" and curves and overdispersion == "none":
-            continue
-        lo95g, hi95g, lo998g, hi998g = limits(grid, t2)
-        curves.append(pd.DataFrame({"overdispersion": kind, "n": grid, "lower95": lo95g, "upper95": hi95g,
-                                    "lower998": lo998g, "upper998": hi998g}))
+    for kind_od in dict.fromkeys((overdispersion, "none")):
+        lo95g, hi95g, lo998g, hi998g = limits(grid, kind_od)
+        curves.append(pd.DataFrame({"overdispersion": kind_od, "n": grid, "phi": phi, "tau2": tau2,
+                                    "lower95": lo95g, "upper95": hi95g, "lower998": lo998g, "upper998": hi998g}))
     return out[FUNNEL_COLUMNS], pd.concat(curves, ignore_index=True)[FUNNEL_LIMIT_COLUMNS]

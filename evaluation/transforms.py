@@ -37,9 +37,12 @@ def score(transform: Transform, x):
 def slope(transform: Transform, x):
     """Derivative of :func:`score` at ``x`` (for the delta method).
 
-    For ``dtf`` the derivative is 0 where the value is clipped (at or beyond
-    the worst or the frontier): there the score does not move with small
-    changes of the raw value.
+    For ``dtf`` the derivative is 0 where the value is clipped (beyond the
+    worst or the frontier): there the score does not move with small changes
+    of the raw value.  Exactly at the worst or the frontier it is the
+    one-sided derivative on the unclipped side (``100 / (frontier - worst)``):
+    a share estimated at exactly 1 with a frontier of 1 can only move into
+    the range, and its score with it.
     """
     x = np.asarray(x, dtype=float)
     if transform.kind == "percent":
@@ -47,7 +50,7 @@ def slope(transform: Transform, x):
     if transform.kind == "dtf":
         span = transform.frontier - transform.worst
         t = (x - transform.worst) / span
-        inside = (t > 0) & (t < 1)
+        inside = (t >= 0) & (t <= 1)
         return np.where(inside, 100.0 / span, 0.0)
     return np.ones_like(x)
 

@@ -59,6 +59,7 @@ Consequence flag
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import pairwise
@@ -67,7 +68,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from surveys.errors import InsufficientDataError, MethodologyError, Problem
+from surveys.errors import InsufficientDataError, MethodologyError, MinpingWarning, Problem
 
 from .index import effective_weights
 from .ranking import point_ranks
@@ -258,7 +259,8 @@ def _lineage(steps: dict, department_id: str, year: int, previous_year: int) -> 
 # ---------------------------------------------------------------------------
 
 def trends(history: Mapping[str, pd.DataFrame], years=None, *, level: float, seed: int,
-           p_adjust: str = "holm", n_draws: int = 2000, k: int = 3) -> dict[str, pd.DataFrame]:
+           p_adjust: str = "holm", n_draws: int = 2000, k: int = 3,
+           frameworks: frozenset[str] | None = None) -> dict[str, pd.DataFrame]:
     """Changes between years per department and measure, rank changes and the movers.
 
     Parameters
@@ -273,6 +275,13 @@ def trends(history: Mapping[str, pd.DataFrame], years=None, *, level: float, see
     p_adjust : ``"holm"`` or ``"bh"`` (Benjamini–Hochberg)
     n_draws : draws of the rank-change simulation
     k : length of each movers list
+    frameworks : the framework ids whose years may be compared with each
+        other (the current framework's id and its ``comparable_with``); two
+        years recorded under frameworks outside this set, or under two
+        different ids when it is None, are refused with both names: a
+        different framework measures different things, and only its
+        declaration says otherwise.  Versions of one framework are compared,
+        indicator by indicator, through the definition versions.
 
     Returns
     -------
@@ -329,6 +338,7 @@ def trends(history: Mapping[str, pd.DataFrame], years=None, *, level: float, see
             f"asked for {years}, the history holds {available}" + (f"; missing {missing}" if missing else ""),
             fix="record the missing years (run them, or import their published ranking) or choose two or more "
                 "years the history holds")])
+    _check_frameworks(h["runs"], years, frameworks)
     z = stats.norm.ppf(0.5 + level / 2)
     rng = stream(seed, "trends", *years)
     kappa = {y: _kappa(h, y) for y in years}
@@ -345,8 +355,23 @@ def trends(history: Mapping[str, pd.DataFrame], years=None, *, level: float, see
     return {"trends": out, "rank_changes": rank_changes, "movers": _movers(out, k)}
 
 
+def _check_frameworks(runs: pd.DataFrame, years: list[int], frameworks: frozenset[str] | None) -> None:
+    """Refuse to compare years recorded under frameworks that are not declared comparable."""
+    by_year = {int(y): f for y, f in zip(runs["year"], runs["framework_id"]) if isinstance(f, str) and f}
+    ids = {by_year[y] for y in years if y in by_year}
+    outside = ids - frameworks if frameworks is not None else (ids if len(ids) > 1 else set())
+    if outside:
+        listing = ", ".join(f"{y}: {by_year[y]}" for y in years if y in by_year)
+        raise MethodologyError("The years were evaluated under different frameworks", [Problem(
+            f"frameworks by year: {listing}",
+            fix="compare only years of one framework (minping trend --years ...), or, if the frameworks measure "
+                "the same things, list the earlier framework's id under [framework] comparable_with = [...] in "
+                "the current framework file (indicator versions then decide what is comparable)")])
+
+
 def year_trends(history: Mapping[str, pd.DataFrame], year: int, *, level: float, seed: int,
-                p_adjust: str = "holm", n_draws: int = 2000, k: int = 3):
+                p_adjust: str = "holm", n_draws: int = 2000, k: int = 3,
+                frameworks: frozenset[str] | None = None):
     """The change of ``year`` since the previous recorded year, for that year's documents.
 
     :func:`trends` on the last recorded year before ``year`` and ``year``,
@@ -359,6 +384,11 @@ def year_trends(history: Mapping[str, pd.DataFrame], year: int, *, level: float,
     -------
     :class:`Trends`, or None when the history holds no
     year before ``year`` (the documents then say there is no earlier year).
+
+    When the previous year was evaluated under a framework not declared
+    comparable (``frameworks``, see :func:`trends`), the change is not
+    computed: None, with a :class:`~surveys.errors.MinpingWarning` naming
+    both frameworks (the documents then say there is no comparable year).
     """
     deps = history.get("departments")
     if deps is None or deps.empty:
@@ -367,7 +397,15 @@ def year_trends(history: Mapping[str, pd.DataFrame], year: int, *, level: float,
     earlier = [y for y in recorded if y < year]
     if not earlier or year not in recorded:
         return None
-    tables = trends(history, [earlier[-1], year], level=level, seed=seed, p_adjust=p_adjust, n_draws=n_draws, k=k)
+    try:
+        _check_frameworks(history.get("runs", pd.DataFrame(columns=HISTORY_COLUMNS["runs"])), [earlier[-1], year],
+                          frameworks)
+    except MethodologyError as exc:
+        warnings.warn(f"{year} is not compared with {earlier[-1]}: {exc.problems[0].message}", MinpingWarning,
+                      stacklevel=2)
+        return None
+    tables = trends(history, [earlier[-1], year], level=level, seed=seed, p_adjust=p_adjust, n_draws=n_draws, k=k,
+                    frameworks=frameworks)
     changes = tables["trends"][tables["trends"]["year"] == year].reset_index(drop=True)
     return Trends(year=year, previous_year=earlier[-1], p_adjust=p_adjust, changes=changes,
                   rank_changes=tables["rank_changes"], movers=tables["movers"],

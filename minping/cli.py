@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 from minping import __version__
+from minping.messages import cli_lang, error_text, say, show_warning
 from minping.outputs import default_out
 from minping.pipeline import counts_table, run_project, summary_lines, validate_year
 from minping.plan import add_plan_parser
+from minping.scaffold import write_blank_project
 from minping.synthetic import write_demo_project
 from minping.template_cmd import add_template_parser
 from minping.trend import add_trend_parser
-from surveys.errors import MinpingError
+from surveys.errors import DataValidationError, FrameworkError, MinpingError, Problem
 from surveys.project import load_project
 
 EXIT_OK, EXIT_USER, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -31,8 +34,24 @@ def _log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+def cmd_init(args) -> int:
+    project_file = write_blank_project(args.dir, year=args.year)
+    print(f"A blank project is in {project_file.parent}:")
+    print(f"  {project_file}  (years, seed, salt; add one [[inputs]] entry per file)")
+    print(f"  {project_file.parent / 'framework.toml'}  (your departments, dimensions, indicators, questions)")
+    print(f"  {project_file.parent / 'data'}  (put the year's files here)")
+    print(f"Next: minping template {project_file.parent} --out {project_file.parent / 'templates'}; then "
+          f"minping validate {project_file.parent}")
+    return EXIT_OK
+
+
 def cmd_demo(args) -> int:
     out = Path(args.out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise FrameworkError("The demo needs a new folder", [Problem(
+            "the folder exists and is not empty", file=str(out),
+            fix="choose a new folder with --out (the demo writes its own project, data and history there; it "
+                "never writes into an existing project); for a project of your own use `minping init DIR`")])
     _log(f"writing the demo project to {out} (seed {args.seed})")
     project_file = write_demo_project(out, seed=args.seed)
     runs = run_project(project_file, out=out / "output", render=not args.no_reports, langs=_langs(args),
@@ -56,25 +75,38 @@ def cmd_validate(args) -> int:
     project = load_project(args.project)
     framework = project.load_framework()
     out = Path(args.out) if args.out else default_out(project.root)
+    code = EXIT_OK
     for year in args.year or project.years:
-        run = validate_year(project, framework, int(year), out)
-        print(f"{year}: rows per channel table")
+        try:
+            run = validate_year(project, framework, int(year), out)
+        except DataValidationError as exc:
+            codes = {p.code for p in exc.problems}
+            if codes == {"no_inputs"}:
+                print(say("no_inputs_yet", year=year, path=project.path))
+            elif codes == {"input_missing"}:
+                print(say("not_there_yet", year=year, n=len(exc.problems), file=exc.problems[0].file))
+            else:
+                raise
+            code = EXIT_USER
+            continue
+        print(say("rows_per_table", year=year))
         print(counts_table(run).to_string())
         flags = run.input.ledger.flags_frame()
         if len(flags):
             summary = flags.groupby("flag").agg(departments=("department_id", "nunique"), rows=("n", "sum"))
-            print(f"{year}: quality screens")
+            print(say("screens", year=year))
             print(summary.to_string())
         q = run.input.ledger.frame()
         if len(q):
-            print(f"{year}: quarantined rows by reason")
+            print(say("quarantined", year=year))
             print(q.groupby("reason_code").size().rename("rows").to_string())
         cells = run.input.ledger.cells_frame()
         if len(cells):
-            print(f"{year}: cleared cells by column and reason (the rows are used)")
+            print(say("cleared", year=year))
             print(cells.groupby(["table", "column", "reason_code"]).size().rename("cells").to_string())
-        print(f"{year}: ledger written to {run.out_dir / 'quarantine.csv'} and {run.out_dir / 'cleared_cells.csv'}\n")
-    return EXIT_OK
+            print(say("cells_written", year=year, path=run.out_dir / "cleared_cells.csv"))
+        print(say("ledger_written", year=year, path=run.out_dir / "quarantine.csv") + "\n")
+    return code
 
 
 def _langs(args) -> tuple[str, ...]:
@@ -101,6 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
     _variance_options(d)
     d.set_defaults(func=cmd_demo)
 
+    i = sub.add_parser("init", help="write a blank project of your own to fill in (framework, project file, data folder)")
+    i.add_argument("dir", help="folder for the new project (created; an existing project is never overwritten)")
+    i.add_argument("--year", type=int, help="the first evaluation year (default: this year)")
+    i.set_defaults(func=cmd_init)
+
     r = sub.add_parser("run", help="evaluate a project")
     r.add_argument("project", nargs="?", default="project.toml", help="project file or folder (default: %(default)s)")
     r.add_argument("--year", type=int, action="append", help="only this year (repeatable)")
@@ -125,20 +162,22 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except MinpingError as exc:
-        print(f"minping: {exc}", file=sys.stderr)
-        return EXIT_USER
-    except KeyboardInterrupt:
-        print("minping: interrupted", file=sys.stderr)
-        return EXIT_USER
-    except Exception as exc:  # the last line of defence: a message, and the traceback only on request
-        if args.debug:
-            raise
-        print(f"minping: internal error: {type(exc).__name__}: {exc}\n"
-              "This is a bug in minping. Rerun with --debug for the traceback and report it.", file=sys.stderr)
-        return EXIT_INTERNAL
+    lang = cli_lang()
+    with warnings.catch_warnings():
+        warnings.showwarning = show_warning
+        try:
+            return args.func(args)
+        except MinpingError as exc:
+            print(error_text(exc, lang), file=sys.stderr)
+            return EXIT_USER
+        except KeyboardInterrupt:
+            print(say("interrupted", lang), file=sys.stderr)
+            return EXIT_USER
+        except Exception as exc:  # the last line of defence: a message, and the traceback only on request
+            if args.debug:
+                raise
+            print(say("internal", lang, kind=type(exc).__name__, text=exc), file=sys.stderr)
+            return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ import pandas as pd
 from evaluation.evaluate import evaluate
 from evaluation.result import EvaluationResult
 from evaluation.trends import trends, year_trends
+from minping.messages import say
 from minping.history import case_volumes, history_path, load_history_or_empty, merged_history, record_result
 from minping.outputs import ProjectLock, YearFolder, check_out_dir, default_out, replace_file, write_json, write_table
 from reports.render import render_reports
@@ -88,13 +89,13 @@ def run_year(project: Project, framework: Framework, year: int, out: Path, *, re
     """Validate, evaluate, write results and (optionally) documents for one year, then publish them at once."""
     folder = YearFolder(out, year, log=log)
     stage = folder.begin()
-    log(f"[{year}] reading and validating inputs")
+    log(say("reading", year=year))
     t0 = time.perf_counter()
     loaded = load_year(project, framework, year)
     run = YearRun(year, folder.final, loaded, timings={"load_validate_s": time.perf_counter() - t0})
     _write_books(loaded, stage)
 
-    log(f"[{year}] estimating indices, intervals and ranks")
+    log(say("estimating", year=year))
     t0 = time.perf_counter()
     result = evaluate_loaded(project, framework, loaded, variance=variance, n_replicates=n_replicates)
     inputs = result.provenance.input_sha256
@@ -107,7 +108,7 @@ def run_year(project: Project, framework: Framework, year: int, out: Path, *, re
     manifest = _manifest(project, run, result, inputs)
     result = result.with_manifest(manifest["manifest_sha256"])
     if render:
-        log(f"[{year}] rendering documents")
+        log(say("rendering", year=year))
         t0 = time.perf_counter()
         for lang in langs:
             run.documents += [folder.final / p.relative_to(stage) for p in render_reports(result, stage, lang=lang)]
@@ -135,7 +136,8 @@ def evaluate_loaded(project: Project, framework: Framework, loaded: YearInput, *
                                                 input_sha256=inputs))
     history = merged_history(load_history_or_empty(history_path(project.root)), result,
                              case_volumes(loaded.tables))
-    return result.with_trends(year_trends(history, year, level=result.level, seed=project.seed))
+    return result.with_trends(year_trends(history, year, level=result.level, seed=project.seed,
+                                          frameworks=framework.lineage))
 
 
 def _manifest(project: Project, run: YearRun, result: EvaluationResult, inputs: dict) -> dict:
@@ -150,6 +152,9 @@ def _manifest(project: Project, run: YearRun, result: EvaluationResult, inputs: 
                       "weight_method": prov.methods["weights"], "weights": [dict(w) for w in prov.weights],
                       "nominal_weights": fw.nominal_weights()},
         "seed": prov.seed, "confidence_level": result.level, "settings": prov.settings, "methods": prov.methods,
+        "channels": result.coverage.channels.to_dict(orient="records"),
+        "checks_not_made": result.coverage.checks.loc[~result.coverage.checks["assessed"].astype(bool),
+                                                      ["check", "reason_code", "reason_en"]].to_dict(orient="records"),
         "inputs": [{"path": p, "sha256": h} for p, h in inputs.items()],
         "rows": counts.to_dict(orient="records"),
         "rows_by_table": by_table.reset_index().to_dict(orient="records"),
@@ -184,9 +189,9 @@ def write_project_trends(project: Project, framework: Framework, out: Path, *, l
     history = load_history_or_empty(history_path(project.root))
     if history["departments"]["year"].nunique() < 2:
         return None
-    tables = trends(history, level=framework.confidence_level, seed=project.seed)
+    tables = trends(history, level=framework.confidence_level, seed=project.seed, frameworks=framework.lineage)
     write_trend_tables(out, tables)
-    log(f"year-over-year changes written to {out / 'trends.csv'}")
+    log(say("trends_written", path=out / "trends.csv"))
     return tables
 
 

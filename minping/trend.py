@@ -61,7 +61,8 @@ def cmd_trend(args) -> int:
         print(f"imported {len(rows)} departments for {year} from {path}{note}")
     level = framework.confidence_level if args.level is None else args.level
     seed = project.seed if args.seed is None else args.seed
-    tables = trends(load_history(db), args.years, level=level, seed=seed, p_adjust=args.p_adjust, k=args.top)
+    tables = trends(load_history(db), args.years, level=level, seed=seed, p_adjust=args.p_adjust, k=args.top,
+                    frameworks=framework.lineage)
     out = Path(args.out) if args.out else default_out(project.root)
     written = write_trend_tables(out, tables)
     print("\n".join(summary_lines(tables, level=level, p_adjust=args.p_adjust)))

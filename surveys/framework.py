@@ -13,6 +13,19 @@ dimension to 1.  A sum within 1% of its target (rounding such as
 :class:`~surveys.errors.NormalisedWeightsWarning`; a sum further off is
 refused, because it usually means a weight was mistyped.
 
+Statistical settings
+--------------------
+``[framework] share_interval`` chooses the interval of every share (share
+indicators, the top-2 and bottom-2 box shares of Likert items, G2's callback
+share): ``"logit"`` (default, R ``svyciprop``'s default),
+``"korn_graubard"`` (Korn & Graubard 1998, a Clopper-Pearson interval on the
+effective sample size) or ``"wilson"`` (Wilson score interval on the
+effective sample size).  ``[gates] rule`` chooses how gates act on measured
+rates: ``"point"`` (default, the published practice: the point estimate
+decides) or ``"evidence"`` (a gate acts only when the interval of the gated
+quantity excludes compliance).  Both are fields of :class:`Framework`, so a
+variant is ``dataclasses.replace(fw, share_interval="wilson")``.
+
 Loading collects every problem and raises one
 :class:`~surveys.errors.FrameworkError` listing them all, each with the fix.
 
@@ -57,6 +70,25 @@ WEIGHT_TOLERANCE = 0.01
 #: the confidence level of every interval when a framework does not set ``confidence_level``: the only
 #: default level in the toolkit (every other step takes the level it is given)
 DEFAULT_CONFIDENCE_LEVEL = 0.95
+#: interval methods for shares: framework name -> method of evaluation.design.proportion_interval
+SHARE_INTERVALS = {"logit": "logit", "korn_graubard": "beta", "wilson": "wilson"}
+#: how gates act on measured rates
+GATE_RULES = ("point", "evidence")
+
+
+def _setting_problems(share_interval: object, gate_rule: object) -> list[Problem]:
+    problems = []
+    if share_interval not in SHARE_INTERVALS:
+        problems.append(Problem(
+            f"unknown share_interval {share_interval!r}",
+            fix=f"{did_you_mean(share_interval, SHARE_INTERVALS)}set [framework] share_interval to one of "
+                f"{', '.join(SHARE_INTERVALS)}", code="bad_setting"))
+    if gate_rule not in GATE_RULES:
+        problems.append(Problem(
+            f"unknown gate rule {gate_rule!r}",
+            fix=f"{did_you_mean(gate_rule, GATE_RULES)}set [gates] rule to one of {', '.join(GATE_RULES)}",
+            code="bad_setting"))
+    return problems
 
 
 @dataclass(frozen=True)
@@ -348,6 +380,10 @@ class Framework:
 
     Variants are made with :func:`dataclasses.replace`, e.g.
     ``replace(fw, likert_preset="cn_common")``.
+
+    ``share_interval`` names the interval method of every share (one of
+    :data:`SHARE_INTERVALS`); ``gate_rule`` how gates act on measured rates
+    (one of :data:`GATE_RULES`); see the module notes.
     """
 
     id: str
@@ -371,10 +407,28 @@ class Framework:
     roles: Roles = Roles()
     plausibility: Plausibility = Plausibility()
     items: tuple[Item, ...] = ()
+    #: ids of earlier frameworks whose years may be compared with this one's
+    comparable_with: tuple[str, ...] = ()
+    #: a department whose scored indicators carry less than 1 - this share of the index weight (over the
+    #: channels collected this year) is not evaluated: an index resting on a fraction of the framework is
+    #: not comparable with the others and must never rank first by default
+    max_missing_weight: float = 0.25
+    share_interval: str = "logit"
+    gate_rule: str = "point"
     intake: Intake = Intake()
     comment_themes: tuple[CommentTheme, ...] = ()
     source: str = ""
     sha256: str = ""
+
+    def __post_init__(self) -> None:
+        problems = _setting_problems(self.share_interval, self.gate_rule)
+        if problems:
+            raise FrameworkError("The framework's statistical settings are invalid", problems)
+
+    @property
+    def share_interval_method(self) -> str:
+        """The :func:`evaluation.design.proportion_interval` method of :attr:`share_interval`."""
+        return SHARE_INTERVALS[self.share_interval]
 
     # -- lookups ---------------------------------------------------------
     @property
@@ -386,6 +440,11 @@ class Framework:
         """Ids of the items declared for ``table``; ``kind`` = a scale kind (``likert``, ``checklist``, ...)."""
         return tuple(i.id for i in self.items if i.table == table
                      and (kind is None or (i.scale is not None and self.scales[i.scale].kind == kind)))
+
+    @property
+    def lineage(self) -> frozenset[str]:
+        """The framework ids whose years may be compared with this framework's: its own and ``comparable_with``."""
+        return frozenset({self.id, *self.comparable_with})
 
     def item(self, table: str, item_id: str) -> Item | None:
         return next((i for i in self.items if i.table == table and i.id == item_id), None)
@@ -466,7 +525,8 @@ def _fields(cls) -> dict:
 #: every section and key a framework file may have (:mod:`surveys.keys`); anything else is an error
 FRAMEWORK_SHAPE = {
     "framework": {"id": LEAF, "version": LEAF, "name": LEAF, "name_en": LEAF, "likert_preset": LEAF,
-                  "confidence_level": LEAF, "missing_dimension_flag": LEAF},
+                  "confidence_level": LEAF, "missing_dimension_flag": LEAF, "comparable_with": LEAF,
+                  "max_missing_weight": LEAF, "share_interval": LEAF},
     "likert_presets": {"*": LEAF},
     "scales": {"*": {"kind": LEAF, "codes": LEAF, "na_codes": LEAF, "top_box": LEAF, "bottom_box": LEAF,
                      "labels": {"*": LEAF}}},
@@ -475,7 +535,7 @@ FRAMEWORK_SHAPE = {
                     "field": LEAF, "measure": LEAF, "weight": LEAF, "scale": LEAF, "denominator": LEAF,
                     "success": LEAF, "version": LEAF,
                     "transform": {"kind": LEAF, "worst": LEAF, "frontier": LEAF, "preset": LEAF}}],
-    "gates": _fields(Gates),
+    "gates": {**_fields(Gates), "rule": LEAF},
     "grades": [{"grade": LEAF, "name": LEAF, "name_en": LEAF, "min": LEAF}],
     "categories": [{"id": LEAF, "name": LEAF, "name_en": LEAF, "optional": LEAF}],
     "departments": [{"id": LEAF, "name": LEAF, "name_en": LEAF, "category": LEAF, "tier": LEAF,
@@ -603,7 +663,11 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
 
     dims, inds = _check_weights(dims, inds, problem)
 
-    g = data.get("gates", {})
+    g = dict(data.get("gates", {}))
+    gate_rule = g.pop("rule", "point")
+    share_interval = head.get("share_interval", "logit")
+    for p in _setting_problems(share_interval, gate_rule):
+        problem(p.message, p.fix)
     gates = Gates(**{k: type(getattr(Gates(), k))(v) for k, v in g.items() if hasattr(Gates(), k)})
 
     grades = tuple(GradeBand(x["grade"], x.get("name", x["grade"]), x.get("name_en", x["grade"]),
@@ -664,6 +728,12 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
     if not 0.5 <= level < 1:
         problem(f"confidence_level {level} is outside [0.5, 1)", f"use e.g. {DEFAULT_CONFIDENCE_LEVEL}")
 
+    missing_weight = head.get("max_missing_weight", 0.25)
+    if isinstance(missing_weight, bool) or not isinstance(missing_weight, (int, float)) or not 0 <= missing_weight < 1:
+        problem(f"[framework] max_missing_weight = {missing_weight!r}",
+                "give a share in [0, 1), e.g. 0.25: departments missing more of the index weight are not evaluated")
+        missing_weight = 0.25
+
     if problems:
         raise FrameworkError(f"The framework {source} is invalid", problems)
     return Framework(
@@ -673,7 +743,9 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
         missing_dimension_flag=float(head.get("missing_dimension_flag", 0.30)), scales=scales,
         dimensions=tuple(dims), indicators=tuple(inds), gates=gates, grades=grades, categories=cats,
         departments=tuple(deps), crosswalk=tuple(crosswalk), screens=screens, weighting=weighting, roles=roles,
-        plausibility=plausibility, items=items, intake=intake, comment_themes=themes, source=source,
+        plausibility=plausibility, items=items, comparable_with=tuple(str(x) for x in head.get("comparable_with", ())),
+        max_missing_weight=missing_weight,
+        share_interval=share_interval, gate_rule=gate_rule, intake=intake, comment_themes=themes, source=source,
     )
 
 

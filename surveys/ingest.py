@@ -101,7 +101,7 @@ def load_year(project: Project, framework: Framework, year: int, *, stream: bool
             for s in absent])
     if not project.inputs_for(year):
         raise DataValidationError(f"No input files for {year}", [Problem(
-            f"project.toml lists no [[inputs]] for {year}", file=str(project.path), code="input_missing",
+            f"project.toml lists no [[inputs]] for {year}", file=str(project.path), code="no_inputs",
             fix=f"add [[inputs]] entries with year = {year}, one per file")])
     ledger = Ledger()
     problems: list[Problem] = []
@@ -275,8 +275,10 @@ def _map_columns(raw: pd.DataFrame, spec: InputSpec, table: TableSpec, problems:
                 fix=did_you_mean(canon, table.names) + f"map it to one of {list(table.names)}, declare '{canon}' as "
                     f"an [[items]] entry of table '{table.name}' in the framework, or remove the mapping"))
     rename = _column_targets(raw.columns, spec, table, preset)
+    # columns the sampling design or the calibration names are kept even when they are not canonical
+    extra = [c for c in spec.design_columns() if c in raw.columns and c not in rename and c not in table.names]
     known = preset.ignore if preset is not None else frozenset()
-    ignored = [c for c in raw.columns if c not in rename and header_key(c) not in known]
+    ignored = [c for c in raw.columns if c not in rename and c not in extra and header_key(c) not in known]
     if ignored:
         # Not an error: field files often carry interviewer or note columns.  Named,
         # so that a column the mapping forgot is not dropped unnoticed.
@@ -284,7 +286,7 @@ def _map_columns(raw: pd.DataFrame, spec: InputSpec, table: TableSpec, problems:
                       f"'{table.name}' and are ignored; if one holds a canonical column, map it under "
                       f"[inputs.columns] in project.toml", MinpingWarning, stacklevel=4)
     df = raw.rename(columns=rename)
-    df = df[[c for c in df.columns if c in table.names]]
+    df = df[[c for c in df.columns if c in table.names or c in extra]]
     seen = df.columns[df.columns.duplicated()].tolist()
     for c in seen:
         both = [str(k) for k, v in rename.items() if v == c]
@@ -306,8 +308,10 @@ def _map_columns(raw: pd.DataFrame, spec: InputSpec, table: TableSpec, problems:
             fix=f"map the column that numbers each case's calls to '{lacking[0]}', or the call time to "
                 f"'{table.alt_key[-1]}', under [inputs.columns] in project.toml"))
     for role in DESIGN_COLUMNS:
-        name = spec.design.get(role)
-        if name and name not in df.columns:
+        value = spec.design.get(role)
+        for name in ([value] if isinstance(value, str) else list(value or ())):
+            if name in df.columns:
+                continue
             # Without this, the design would silently fall back to its default (e.g. equal weights).
             have = [c.name for c in table.columns if c.kind in ("number", "text", "id")]
             problems.append(Problem(
@@ -343,7 +347,7 @@ def _reading(spec: InputSpec, framework: Framework, df_columns, targets: dict, p
     preset = load_preset(spec.preset) if spec.preset else None
     recodes = recode.resolve(spec, table, framework, targets, problems)
     key = table.key_for(df_columns)
-    row_level = frozenset({*table.required, *key, *(v for k, v in spec.design.items() if k in DESIGN_COLUMNS)})
+    row_level = frozenset({*table.required, *key, *spec.design_columns()})
     answers = ()
     if spec.table == "callback_attempts":
         own = set(framework.tables["callback_attempts"].names)
@@ -505,6 +509,12 @@ def _check_rows(df, source_rows, spec, framework, lookup, year, period, ledger: 
         elif col.kind == "id":
             df[col.name] = text
 
+    # numeric design columns kept from the file (weights, fpc of a stage) are parsed like numbers
+    for name in _numeric_design_columns(spec, table, df):
+        values, bad = parse_numbers(df[name])
+        mark(bad, "not_a_number", _cells(df[name], _text(df[name]), name))
+        df[name] = values
+
     # outside the evaluation period (a screen: quarantine, flag or off)
     if table.date_column and table.date_column in df.columns and period is not None:
         mode = framework.screens.outside_period
@@ -623,6 +633,13 @@ def _filled(text: pd.Series) -> np.ndarray:
     stripped = pd.Series(uniques, dtype="string").str.strip().str.lower()
     hold = ~stripped.isin(["", *MISSING_TOKENS]).to_numpy(dtype=bool)
     return np.append(hold, False)[codes]
+
+
+def _numeric_design_columns(spec, table, df) -> list[str]:
+    names = [spec.design.get("weights")]
+    fpc = spec.design.get("fpc")
+    names += [fpc] if isinstance(fpc, str) else list(fpc or ())
+    return [c for c in names if c and c in df.columns and c not in table.names]
 
 
 class _Marks:

@@ -22,13 +22,18 @@ Format::
     header_rows = 2                     # optional, merged two-row headers
     [inputs.columns]                    # evaluator's column name -> canonical name
     "问卷编号" = "response_id"
-    [inputs.design]                     # optional sampling design (canonical column names)
+    [inputs.design]                     # optional sampling design (column names)
     weights = "weight"
-    cluster = "cluster"
+    cluster = "cluster"                 # or one column per stage: ["cluster", "ssu"]
     strata = "stratum"
-    fpc = "population"
+    fpc = "population"                  # with several stages one per stage: ["N1", "N2"]
     # or, e.g. for callbacks drawn from each department's case records:
     # population = "admin_cases"        # weight N_d / n_d and fpc N_d from admin cases received
+    [inputs.calibrate]                  # optional: calibrate the weights to known totals per department
+    method = "rake"                     # "poststratify" | "rake" | "linear"
+    margins = "data/2023/margins.csv"   # a file of totals (below), relative to project.toml
+    # or totals from the administrative data of the year:
+    # admin = "cases_by_month"          # each department's cases received per month (admin_monthly)
 
     [tables.survey]                     # settings every [[inputs]] of a table shares (an input may override)
     encoding = "gb18030"
@@ -52,6 +57,40 @@ Format::
     "很满意" = 5
     "说不清" = "na"
 
+Sampling design (``[inputs.design]``)
+    Column names of the table (canonical names, or other columns of the
+    file, which are then kept for the design).  ``cluster`` names the
+    primary sampling unit, or a list names the unit of each stage (R
+    ``survey``'s ``ids = ~psu + ssu``); ``fpc`` gives the population size (or
+    sampling fraction) of the stratum in PSUs, or with several stages a list
+    with one column per stage (``fpc = ~N1 + N2``: the second column is the
+    number of second-stage units in the row's PSU).  Without ``fpc`` sampling
+    is with replacement and only the first stage counts.  Without ``strata``
+    each department is a stratum.  ``population = "admin_cases"`` derives the
+    weights and the fpc from the administrative frame sizes.
+
+Calibration to administrative margins (``[inputs.calibrate]``)
+    Adjusts the table's weights, department by department, so that they
+    reproduce known population totals: ``method = "poststratify"`` (one
+    categorical variable), ``"rake"`` (several categorical variables,
+    iterated to convergence) or ``"linear"`` (GREG: counts of categorical
+    variables and totals of numeric ones).  The totals come from
+    ``margins``, a CSV or XLSX file with the columns ``department_id``
+    (register id or name), ``variable`` (a column of the table, or ``month``
+    for the month of its date column), ``level`` (a category of the
+    variable; empty for the total of a numeric variable, linear calibration
+    only) and ``total``; or from ``admin = "cases_by_month"``: each
+    department's cases received per month in ``admin_monthly``,
+    post-stratifying (or raking, or calibrating) the table by the month of
+    its date column.  Every department with rows in the table needs its
+    totals.  Estimates, standard errors (residuals on the calibration model,
+    as R ``survey``), the index variance and the bootstrap replicates (each
+    re-calibrated) then use the calibrated weights
+    (:func:`evaluation.indicators.calibrate_table`).  Like an input file, the
+    margins file is read when its year is loaded; its sha256 is then kept in
+    :class:`CalibrationSpec`.  ``[tables.<table>] calibrate`` sets it for
+    every input of a table.
+
 Strict: a key or section the toolkit does not read (``[inputs.desing]``,
 ``confidence_level`` under ``[project]``) is an error with a "did you mean"
 suggestion, reported together with every other problem, as are a value of
@@ -70,13 +109,73 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import FrameworkError, Problem
+import numpy as np
+import pandas as pd
+
+from .errors import DataValidationError, FrameworkError, Problem
 from .framework import Framework, load_framework
 from .keys import ANY, LEAF, did_you_mean, unknown_keys
+from .normalize import parse_numbers
 from .presets import available_presets, load_preset
+from .readers import read_table
 from .schema import TABLES
 
 SALT_ENV = "MINPING_SALT"
+DESIGN_KEYS = ("weights", "strata", "cluster", "fpc", "population", "calibrate")
+CALIBRATION_METHODS = ("poststratify", "rake", "linear")
+ADMIN_MARGINS = ("cases_by_month",)
+MARGIN_COLUMNS = ("department_id", "variable", "level", "total")
+#: template headers of the margins file
+MARGIN_HEADERS = {"部门": "department_id", "变量": "variable", "类别": "level", "总数": "total"}
+
+
+@dataclass(frozen=True, eq=False)
+class CalibrationSpec:
+    """How one input table's weights are calibrated (``[inputs.calibrate]``).
+
+    Attributes
+    ----------
+    method : {"poststratify", "rake", "linear"}
+    margins : pandas.DataFrame or None
+        ``department_id, variable, level, total`` given directly (``level``
+        empty for the total of a numeric variable); otherwise read from
+        ``path`` by :meth:`margins_frame`.
+    admin : str or None
+        ``"cases_by_month"``: totals from the administrative data instead.
+    path : pathlib.Path or None
+        The margins file; read when the year is loaded.
+    source : str or None
+        The margins file as written in the project file.
+    """
+
+    method: str
+    margins: object = None
+    admin: str | None = None
+    path: Path | None = None
+    source: str | None = None
+
+    def margins_frame(self) -> pd.DataFrame | None:
+        """The margins (``department_id, variable, level, total``); None for administrative margins.
+
+        Raises
+        ------
+        DataValidationError
+            The margins file is missing or unreadable, lacks a column, or has
+            a total that is missing, not a number or negative, or a repeated
+            department, variable and level.
+        """
+        if self.margins is not None or self.path is None:
+            return self.margins
+        frame = _read_margins(self.path, self.source or str(self.path))
+        object.__setattr__(self, "margins", frame)
+        return frame
+
+    @property
+    def sha256(self) -> str:
+        """Hash of the margins file (empty for margins given directly or from the administrative data)."""
+        if self.path is None or not self.path.is_file():
+            return ""
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -89,7 +188,7 @@ class InputSpec:
     sheet: str | int | None = None
     header_rows: int = 1
     delimiter: str | None = None
-    design: dict[str, str] = field(default_factory=dict)
+    design: dict = field(default_factory=dict)
     #: a survey platform's export conventions (:mod:`surveys.presets`)
     preset: str | None = None
     #: column (canonical name or the file's header) -> {file value -> canonical value, scale code or "na"}
@@ -100,6 +199,18 @@ class InputSpec:
     accept_loss: float | None = None
     #: text put before every id of the file (answers numbered per questionnaire by a platform)
     id_prefix: str = ""
+
+    def design_columns(self) -> tuple[str, ...]:
+        """Columns the design and the calibration name (kept from the file even when not canonical)."""
+        cols: list[str] = []
+        for key in ("weights", "strata", "cluster", "fpc"):
+            value = self.design.get(key)
+            cols += [value] if isinstance(value, str) else list(value or ())
+        cal = self.design.get("calibrate")
+        margins = cal.margins_frame() if cal is not None else None
+        if margins is not None:
+            cols += [str(v) for v in margins["variable"].unique() if str(v) != "month"]
+        return tuple(dict.fromkeys(cols))
 
 
 @dataclass(frozen=True)
@@ -136,6 +247,7 @@ class Project:
 
 _INPUT_KEYS = {"encoding": LEAF, "sheet": LEAF, "header_rows": LEAF, "delimiter": LEAF, "columns": {"*": LEAF},
                "design": {"weights": LEAF, "strata": LEAF, "cluster": LEAF, "fpc": LEAF, "population": LEAF},
+               "calibrate": {"method": LEAF, "margins": LEAF, "admin": LEAF},
                "preset": LEAF, "recode": {"*": {"*": LEAF}}, "missing": LEAF, "accept_loss": LEAF,
                "id_prefix": LEAF}
 #: every section and key a project file may have (:mod:`surveys.keys`); anything else is an error
@@ -176,6 +288,7 @@ def _with_table_defaults(defaults: dict, item: dict) -> dict:
     merged = {**defaults, **item}
     merged["columns"] = {**defaults.get("columns", {}), **item.get("columns", {})}
     merged["design"] = item.get("design", defaults.get("design", {}))
+    merged["calibrate"] = item.get("calibrate", defaults.get("calibrate"))
     recode = {str(k): dict(v) for k, v in defaults.get("recode", {}).items() if isinstance(v, dict)}
     for column, table in item.get("recode", {}).items():
         if isinstance(table, dict):
@@ -317,10 +430,11 @@ def load_project(path: str | Path = "project.toml") -> Project:
             continue
         # the targets are checked against the framework's tables (its declared items) when the file is read
         columns = {str(k).strip(): str(v) for k, v in merged.get("columns", {}).items()}
-        design = {str(k): str(v) for k, v in merged.get("design", {}).items()}
-        if design.get("population", "admin_cases") != "admin_cases":
-            problem(f"{where}: population = '{design['population']}'",
-                    "use population = \"admin_cases\" (frame sizes from the administrative data) or leave it out")
+        design = _design(merged.get("design", {}), where, problem)
+        if merged.get("calibrate") is not None:
+            calibration = _calibration(merged["calibrate"], root, where, problem)
+            if calibration is not None:
+                design["calibrate"] = calibration
         header_rows = _whole(merged.get("header_rows", 1), f"{where} header_rows", problem)
         if header_rows is not None and header_rows not in (1, 2):
             problem(f"{where}: header_rows = {header_rows}", "use 1 (one header row) or 2 (a merged two-row header)")
@@ -334,3 +448,90 @@ def load_project(path: str | Path = "project.toml") -> Project:
     return Project(path=path, name=head.get("name", root.name), name_en=head.get("name_en", head.get("name", root.name)),
                    framework_path=fw_path, years=years, seed=seed, salt=salt,
                    periods=periods, inputs=tuple(inputs), sha256=hashlib.sha256(raw).hexdigest())
+
+
+def _design(raw: dict, where: str, problem) -> dict:
+    """``[inputs.design]``: column names (a list per stage for ``cluster`` and ``fpc``) and ``population``.
+
+    Unknown keys are reported by the declared shape (:data:`PROJECT_SHAPE`).
+    """
+    design: dict = {}
+    for k, v in raw.items():
+        k = str(k)
+        if k not in DESIGN_KEYS:
+            continue
+        if k in ("cluster", "fpc") and isinstance(v, list):
+            if not v or not all(isinstance(x, str) and x for x in v):
+                problem(f"{where}: design {k} = {v!r}", f"give {k} as a column name or a list of column names, "
+                        "one per sampling stage")
+                continue
+            design[k] = tuple(v) if len(v) > 1 else v[0]
+        elif isinstance(v, str) and v:
+            design[k] = v
+        else:
+            problem(f"{where}: design {k} = {v!r}", f"give {k} as a column name")
+    if design.get("population", "admin_cases") != "admin_cases":
+        problem(f"{where}: population = '{design['population']}'",
+                "use population = \"admin_cases\" (frame sizes from the administrative data) or leave it out")
+    n_cluster = len(design["cluster"]) if isinstance(design.get("cluster"), tuple) else 1
+    if isinstance(design.get("fpc"), tuple) and len(design["fpc"]) != n_cluster:
+        problem(f"{where}: {len(design['fpc'])} fpc columns for {n_cluster} cluster stage(s)",
+                "give one fpc column per cluster stage (fpc = [\"N1\", \"N2\"] with cluster = [\"psu\", \"ssu\"]), "
+                "or none")
+    elif isinstance(design.get("cluster"), tuple) and isinstance(design.get("fpc"), str):
+        problem(f"{where}: one fpc column for {n_cluster} cluster stages",
+                "give one fpc column per stage, e.g. fpc = [\"N1\", \"N2\"], or none (with replacement)")
+    return design
+
+
+def _calibration(raw, root: Path, where: str, problem) -> CalibrationSpec | None:
+    """``[inputs.calibrate]``: the method and the margins (a file, read when the year is loaded, or the
+    administrative data)."""
+    method = raw.get("method")
+    if method not in CALIBRATION_METHODS:
+        problem(f"{where}: calibrate method = {method!r}",
+                f"{did_you_mean(method, CALIBRATION_METHODS)}use one of {', '.join(CALIBRATION_METHODS)}")
+        return None
+    margins, admin = raw.get("margins"), raw.get("admin")
+    if (margins is None) == (admin is None):
+        problem(f"{where}: [inputs.calibrate] needs either margins or admin",
+                "give margins = \"<file of totals>\" or admin = \"cases_by_month\", not both")
+        return None
+    if admin is not None:
+        if admin not in ADMIN_MARGINS:
+            problem(f"{where}: calibrate admin = {admin!r}",
+                    f"{did_you_mean(admin, ADMIN_MARGINS)}use admin = \"cases_by_month\"")
+            return None
+        return CalibrationSpec(str(method), admin=str(admin))
+    return CalibrationSpec(str(method), path=root / str(margins), source=str(margins))
+
+
+def _read_margins(path: Path, label: str) -> pd.DataFrame:
+    """The margins file as ``department_id, variable, level, total`` (text, text, text, float)."""
+    def fail(message: str, fix: str):
+        raise DataValidationError("The calibration margins cannot be used",
+                                  [Problem(message, fix=fix, file=label, code="bad_margins")])
+
+    if not path.is_file():
+        fail("the margins file does not exist", "correct margins under [inputs.calibrate] (relative to project.toml)")
+    raw = read_table(path).frame
+    frame = raw.rename(columns={c: MARGIN_HEADERS.get(str(c).strip(), str(c).strip()) for c in raw.columns})
+    missing = [c for c in MARGIN_COLUMNS if c not in frame.columns]
+    if missing:
+        fail(f"the margins lack the column(s) {missing}",
+             "give the columns department_id, variable, level, total (部门, 变量, 类别, 总数)")
+    total, bad = parse_numbers(frame["total"])
+    total = pd.Series(np.asarray(total, dtype=float), index=frame.index)
+    bad = np.asarray(bad, dtype=bool) | total.isna().to_numpy() | (total < 0).to_numpy()
+    if bad.any():
+        fail(f"total missing, not a number or negative in row(s) {(np.flatnonzero(bad)[:5] + 2).tolist()}",
+             "give every total as a number >= 0")
+    text = {c: frame[c].astype("string").str.strip().fillna("") for c in ("department_id", "variable", "level")}
+    if (text["department_id"] == "").any() or (text["variable"] == "").any():
+        fail("rows without a department or variable", "fill department_id and variable on every row")
+    out = pd.DataFrame({"department_id": text["department_id"].to_numpy(object),
+                        "variable": text["variable"].to_numpy(object), "level": text["level"].to_numpy(object),
+                        "total": total.to_numpy(float)})
+    if out.duplicated(["department_id", "variable", "level"]).any():
+        fail("a department, variable and level appear twice", "give each total once")
+    return out

@@ -44,3 +44,17 @@ def demo_result(demo_runs):
 def demo_first_result(demo_runs):
     """The demo's first year: no earlier year recorded, so no change since last year."""
     return demo_runs[0].result
+
+
+#: the second example: a county's own framework and files (tests/fixtures/second_example)
+SECOND_EXAMPLE = ROOT / "tests" / "fixtures" / "second_example"
+
+
+@pytest.fixture(scope="session")
+def second_project(tmp_path_factory):
+    """A fresh copy of the second example project (the fixture folder itself is never written to)."""
+    import shutil
+
+    dest = tmp_path_factory.mktemp("second") / "county"
+    shutil.copytree(SECOND_EXAMPLE, dest, ignore=shutil.ignore_patterns("make_data.py", "__pycache__"))
+    return dest / "project.toml"

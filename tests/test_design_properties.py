@@ -203,18 +203,18 @@ def test_empty_domain_gives_nan():
 
 def test_beta_interval_at_zero():
     data = pd.DataFrame({"y": [0, 0, 0, 0, 0], "h": [1, 1, 2, 2, 2]})
-    row = _one(proportion_ci(data, "y", Design(strata="h"), method="beta"))
+    row = _one(proportion_ci(data, "y", Design(strata="h"), method="beta", level=0.95))
     assert row["estimate"] == 0 and row["ci_low"] == 0
     # Clopper-Pearson with n* = n = 5 and t-adjustment (t_4 / t_3)^2
     assert 0.3 < row["ci_high"] < 0.8
-    assert math.isnan(_one(proportion_ci(data, "y", Design(strata="h"), method="logit"))["ci_low"])
+    assert math.isnan(_one(proportion_ci(data, "y", Design(strata="h"), method="logit", level=0.95))["ci_low"])
 
 
 def test_proportion_rejects_non_binary():
     with pytest.raises(DataValidationError, match="not a 0/1 indicator"):
-        proportion_ci(pd.DataFrame({"y": [0, 1, 2]}), "y", Design())
+        proportion_ci(pd.DataFrame({"y": [0, 1, 2]}), "y", Design(), level=0.95)
     with pytest.raises(MethodologyError, match="unknown proportion interval"):
-        proportion_ci(pd.DataFrame({"y": [0, 1, 1]}), "y", Design(), method="wilson")
+        proportion_ci(pd.DataFrame({"y": [0, 1, 1]}), "y", Design(), method="clopper", level=0.95)
 
 
 # ---------------------------------------------------------------------------- calibration

@@ -23,6 +23,7 @@ from tests.conftest import REFERENCE
 
 SURVEY = REFERENCE / "survey"
 REL = 1e-8
+LEVEL = 0.95       # every interval in the reference README is a 95% interval
 
 DSTRAT = Design(weights="pw", strata="stype", fpc="fpc")
 DSTRAT_NOFPC = Design(weights="pw", strata="stype")
@@ -126,7 +127,7 @@ CIPROP = [
 @pytest.mark.parametrize("method,low,high", CIPROP, ids=[c[0] for c in CIPROP])
 def test_svyciprop(method, low, high, apiclus1):
     data = apiclus1.assign(elem=apiclus1["stype"] == "E")
-    row = _one(proportion_ci(data, "elem", DCLUS1, method=method))
+    row = _one(proportion_ci(data, "elem", DCLUS1, method=method, level=LEVEL))
     assert row["estimate"] == pytest.approx(0.7868852459, rel=REL)
     assert row["df"] == 14
     assert row["ci_low"] == pytest.approx(low, rel=REL)
@@ -135,17 +136,17 @@ def test_svyciprop(method, low, high, apiclus1):
 
 def test_confint_with_design_df(apiclus1):
     # confint(svymean(~api00, dclus1), df=degf(dclus1)) with degf = 14
-    row = _one(design_mean(apiclus1, "api00", DCLUS1, df="design"))
+    row = _one(design_mean(apiclus1, "api00", DCLUS1, df="design", level=LEVEL))
     assert row["df"] == 14
     assert row["ci_low"] == pytest.approx(593.676314463, rel=REL)
     assert row["ci_high"] == pytest.approx(694.662483351, rel=REL)
-    fixed = _one(design_mean(apiclus1, "api00", DCLUS1, df=14))
+    fixed = _one(design_mean(apiclus1, "api00", DCLUS1, df=14, level=LEVEL))
     assert (fixed["ci_low"], fixed["ci_high"]) == (row["ci_low"], row["ci_high"])
 
 
 def test_confint_default_z(apiclus1):
     # confint(svymean(~api00, dclus1)): the default z interval
-    row = _one(design_mean(apiclus1, "api00", DCLUS1, df=None))
+    row = _one(design_mean(apiclus1, "api00", DCLUS1, df=None, level=LEVEL))
     assert np.isinf(row["df"])
     assert row["ci_low"] == pytest.approx(598.027455032, rel=REL)
     assert row["ci_high"] == pytest.approx(690.311342782, rel=REL)
@@ -269,7 +270,7 @@ def test_svytotal_deff_dstrat(apistrat):
 ])
 def test_svyby_svyciprop_domain_df(method, bounds, apiclus1):
     data = apiclus1.assign(yes=apiclus1["sch.wide"] == "Yes")
-    out = _by(proportion_ci(data, "yes", DCLUS1, by="stype", method=method), "stype")
+    out = _by(proportion_ci(data, "yes", DCLUS1, by="stype", method=method, level=LEVEL), "stype")
     # degf of each domain's subset design: PSUs with the domain's schools minus one stratum
     assert list(out["df"]) == [14, 7, 11]
     for level, (low, high) in bounds.items():

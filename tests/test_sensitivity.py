@@ -67,7 +67,7 @@ def tiny_result(deduct_b: float = 0.0):
                              "raw_value": float(s) if iid == "I1" else s / 100.0, "slope": 1.0,
                              "extra_var": 0.0})
     indicators = pd.DataFrame(rows)
-    _, index = aggregate(IndicatorEstimates(indicators, {}, {}), TINY)
+    index = aggregate(IndicatorEstimates(indicators, {}, {}), TINY).index
     deps = index[["department_id", "index"]].rename(columns={"index": "index_raw"})
     deps["category"] = deps["department_id"].map({d.id: d.category for d in TINY.departments})
     deps["index"] = deps["index_raw"] - np.where(deps["department_id"] == "b", deduct_b, 0.0)

@@ -138,7 +138,9 @@ def test_funnel_limits_by_hand():
     theta0 = FUNNEL["index"].mean()
     half = 20.0 / np.sqrt(FUNNEL["n"].to_numpy())
     z95, z998 = stats.norm.ppf(0.975), stats.norm.ppf(0.999)
-    assert out["tau2"].eq(0).all() and set(limits["overdispersion"]) == {"none"}
+    # phi and tau2 are reported whatever the limits drawn; these limits leave them out
+    assert out["tau2"].iloc[0] == pytest.approx(funnel(FUNNEL)[0]["tau2"].iloc[0]) and out["tau2"].iloc[0] > 0
+    assert set(limits["overdispersion"]) == {"none"}
     np.testing.assert_allclose(out["upper95"], theta0 + z95 * half)
     np.testing.assert_allclose(out["lower998"], theta0 - z998 * half)
     np.testing.assert_allclose(out["z"], (FUNNEL["index"] - theta0) / half)
@@ -164,3 +166,64 @@ def test_overdispersion_widens_the_limits():
     expected = np.sqrt((FUNNEL["n"] * 400.0 * np.where(FUNNEL["department_id"] == "a", 4.0, 1.0)).sum()
                        / FUNNEL["n"].sum())
     assert bumped["sigma"].iloc[0] == pytest.approx(expected)
+
+
+# A proportion (e.g. a top-2 box share) per department: x of n.  By hand, as FunnelPlotR's "PR" data type
+# computes it (R/od_adjustment.R, R/calculate_limits.R): target the pooled proportion on the arcsine
+# scale, s = 1 / (2 sqrt(n)), z Winsorised at the 10% and 90% quantiles (R type 7), phi = mean(z_w^2),
+# tau2 = (I phi - (I - 1)) / (sum w - sum w^2 / sum w), limits sin(asin(sqrt(target)) -/+ z sqrt(s^2 + tau2))^2.
+RATES = pd.DataFrame({"department_id": list("abcdefghij"), "category": list("AAAAABBBBB"),
+                      "x": [45.0, 88, 130, 60, 230, 35, 150, 98, 77, 190],
+                      "n": [50.0, 100, 150, 80, 250, 50, 160, 120, 90, 210]})
+RATES["rate"] = RATES["x"] / RATES["n"]
+
+
+def test_proportion_funnel_as_funnelplotr():
+    out, limits = funnel(RATES, estimate="rate", kind="proportion", target="pooled")
+    target = RATES["x"].sum() / RATES["n"].sum()
+    t0 = np.arcsin(np.sqrt(target))
+    s = 1 / (2 * np.sqrt(RATES["n"].to_numpy()))
+    z = (np.arcsin(np.sqrt(RATES["rate"].to_numpy())) - t0) / s
+    lo, hi = np.quantile(z, [0.1, 0.9])                 # numpy's default is R's type 7
+    phi = np.mean(np.clip(z, lo, hi) ** 2)
+    w = 1 / s ** 2
+    tau2 = max(0.0, (10 * phi - 9) / (w.sum() - (w ** 2).sum() / w.sum()))
+    assert out["city_mean"].iloc[0] == pytest.approx(target) and out["target"].iloc[0] == "pooled"
+    assert out["phi"].iloc[0] == pytest.approx(phi) and out["tau2"].iloc[0] == pytest.approx(tau2)
+    assert tau2 > 0
+    half = np.sqrt(s ** 2 + tau2)
+    np.testing.assert_allclose(out["lower95"], np.sin(t0 - 1.959964 * half) ** 2, rtol=1e-6)
+    np.testing.assert_allclose(out["upper998"], np.sin(t0 + 3.090232 * half) ** 2, rtol=1e-6)
+    np.testing.assert_allclose(out["z"], (np.arcsin(np.sqrt(RATES["rate"])) - t0) / half)
+    assert (limits["upper95"] <= 1).all() and (limits["lower95"] >= 0).all()
+
+
+def test_multiplicative_overdispersion_and_a_given_standard():
+    out, limits = funnel(RATES, estimate="rate", kind="proportion", target=0.9, overdispersion="multiplicative")
+    t0 = np.arcsin(np.sqrt(0.9))
+    s = 1 / (2 * np.sqrt(RATES["n"].to_numpy()))
+    z = (np.arcsin(np.sqrt(RATES["rate"].to_numpy())) - t0) / s
+    lo, hi = np.quantile(z, [0.1, 0.9])
+    phi = np.mean(np.clip(z, lo, hi) ** 2)
+    assert out["phi"].iloc[0] == pytest.approx(phi) and phi > 1
+    assert out["target"].iloc[0] == "standard" and out["city_mean"].iloc[0] == 0.9
+    np.testing.assert_allclose(out["upper95"], np.sin(t0 + 1.959964 * np.sqrt(phi) * s) ** 2, rtol=1e-6)
+    np.testing.assert_allclose(out["z"], z / np.sqrt(phi))
+    assert limits["overdispersion"].unique().tolist() == ["multiplicative", "none"]
+    # the index: phi inflates the plain limits of a mean by sqrt(phi)
+    mean, _ = funnel(FUNNEL, overdispersion="multiplicative", winsorise=0.0)
+    theta0 = FUNNEL["index"].mean()
+    z_plain = (FUNNEL["index"] - theta0) / (20.0 / np.sqrt(FUNNEL["n"]))
+    phi_mean = np.mean(z_plain ** 2)
+    assert mean["phi"].iloc[0] == pytest.approx(phi_mean)
+    np.testing.assert_allclose(mean["upper95"], theta0 + stats.norm.ppf(0.975) * np.sqrt(max(phi_mean, 1.0))
+                               * 20.0 / np.sqrt(FUNNEL["n"]))
+
+
+def test_funnel_refusals():
+    with pytest.raises(MethodologyError, match="Unknown funnel"):
+        funnel(RATES, estimate="rate", kind="rate")
+    with pytest.raises(MethodologyError, match="target"):
+        funnel(RATES, estimate="rate", kind="proportion", target="mean")
+    with pytest.raises(MethodologyError, match=r"\[0, 1\]"):
+        funnel(RATES, estimate="rate", kind="proportion", target=1.5)

@@ -22,10 +22,13 @@ def fw():
 def test_dtf_and_percent():
     t = Transform("dtf", worst=0.9, frontier=1.0)
     assert score(t, [0.85, 0.95, 1.0]) == pytest.approx([0.0, 50.0, 100.0])
-    assert slope(t, [0.85, 0.95, 1.0]) == pytest.approx([0.0, 1000.0, 0.0])
+    # beyond the worst the score does not move; exactly at the frontier a share of 1 can only move into
+    # the range, so the one-sided derivative carries its sampling error
+    assert slope(t, [0.85, 0.95, 1.0]) == pytest.approx([0.0, 1000.0, 1000.0])
     wait = Transform("dtf", worst=45, frontier=5)           # lower is better
     assert score(wait, [45, 25, 5, 2]) == pytest.approx([0, 50, 100, 100])
     assert slope(wait, [25])[0] == pytest.approx(-2.5)
+    assert slope(wait, [2])[0] == 0.0
     lo, hi = score_interval(wait, np.array([20.0]), np.array([30.0]))
     assert (lo[0], hi[0]) == pytest.approx((37.5, 62.5))
     assert score(Transform("percent"), [0.873]) == pytest.approx([87.3])
@@ -132,19 +135,43 @@ def test_variance_shares_sum_to_one_and_follow_spread():
     assert out["nominal_weight"].sum() == pytest.approx(1.0)
 
 
-def test_a_single_visit_borrows_the_pooled_variance():
-    from evaluation.indicators import _borrow_for_single_units
-    from surveys.framework import load_framework as load
+def test_only_degenerate_components_take_the_pooled_variance():
+    from evaluation.indicators import _pool_degenerate
 
-    ind = load().indicator("D2.4")
-    frame = pd.DataFrame({"department_id": ["A", "B", "C", "D"], "raw_value": [20.0, 25.0, 30.0, 18.0],
-                          "raw_se": [4.0, 2.0, 3.0, 0.0], "n": [4, 4, 4, 1], "df": [3.0, 3.0, 3.0, 0.0]})
-    out = _borrow_for_single_units(frame, ind).set_index("department_id")
-    # pooled within-department variance: median(16 * 4, 4 * 4, 9 * 4) = 36, so se = sqrt(36 / 1)
-    assert out.loc["D", "raw_se"] == pytest.approx(6.0) and out.loc["D", "borrowed"]
-    assert out.loc["A", "raw_se"] == 4.0 and not out.loc["A", "borrowed"]
-    share = load().indicator("D5.1")
-    assert not _borrow_for_single_units(frame, share)["borrowed"].any()
+    frame = pd.DataFrame({"department_id": ["A", "B", "C", "D"], "estimate": [20.0, 25.0, 30.0, 18.0],
+                          "se": [4.0, 2.0, 3.0, 0.0], "n": [4, 4, 4, 2], "df": [3.0, 3.0, 3.0, 0.0],
+                          "s2": [32.0, 8.0, 18.0, 0.0], "ci_low": np.nan, "ci_high": np.nan,
+                          "degenerate": ["", "", "", "identical"], "se_rule": "linearisation"})
+    out = _pool_degenerate(frame, 0.95, (0.0, 100.0)).set_index("department_id")
+    # design effects n se^2 / s^2 = 64/32, 16/8, 36/18: median 2; element variance as a share of the
+    # Bhatia-Davis bound (m - 0)(100 - m): 32/1600, 8/1875, 18/2100: median 18/2100; D's mean with half a
+    # pseudo-answer at 0 and at 100: (2 * 18 + 50) / 3
+    smooth = (2 * 18 + 50) / 3
+    se = np.sqrt(2 * (18 / 2100) * smooth * (100 - smooth) / 2)
+    assert out.loc["D", "se"] == pytest.approx(se) and out.loc["D", "se_rule"] == "pooled"
+    assert np.isinf(out.loc["D", "df"])
+    half = 1.959963984540054 * se
+    assert (out.loc["D", "ci_low"], out.loc["D", "ci_high"]) == pytest.approx((18 - half, 18 + half))
+    # the other departments keep their own linearisation standard error, interval and df
+    assert out.loc["A", "se"] == 4.0 and out.loc["A", "se_rule"] == "linearisation" and out.loc["A", "df"] == 3
+    assert np.isnan(out.loc["A", "ci_low"])
+    # nothing to fit: the component keeps se 0 and says so
+    alone = _pool_degenerate(frame.assign(se=0.0, s2=0.0, degenerate="identical"), 0.95, (0.0, 100.0))
+    assert (alone["se"] == 0).all() and (alone["se_rule"] == "none").all()
+
+
+def test_a_share_of_one_gets_the_jeffreys_variance():
+    from evaluation.indicators import _pool_degenerate
+
+    # two departments with 9 of 10 and 8 of 10, one with 10 of 10 (SRS: se^2 = p (1 - p) / (n - 1))
+    p = np.array([0.9, 0.8, 1.0])
+    frame = pd.DataFrame({"department_id": ["A", "B", "C"], "estimate": p, "n": [10, 10, 10],
+                          "se": np.sqrt(p * (1 - p) / 9), "df": [9.0, 9.0, 9.0], "s2": p * (1 - p),
+                          "ci_low": np.nan, "ci_high": np.nan, "degenerate": ["", "", "identical"],
+                          "se_rule": "linearisation"})
+    out = _pool_degenerate(frame, 0.95, (0.0, 1.0)).set_index("department_id")
+    jeffreys = 10.5 / 11
+    assert out.loc["C", "se"] == pytest.approx(np.sqrt(10 / 9 * jeffreys * (1 - jeffreys) / 10))
 
 
 def test_frame_sizes_give_weights_and_finite_population_correction():
@@ -164,3 +191,29 @@ def test_frame_sizes_give_weights_and_finite_population_correction():
     est = design_mean(out, "y", design, by="department_id").set_index("department_id")
     # SRS without replacement within A: s^2 / n * (1 - n / N) with s^2 = 5/3, n = 4, N = 100
     assert est.loc["A", "se"] == pytest.approx(np.sqrt(5 / 3 / 4 * (1 - 4 / 100)))
+
+
+def test_a_department_missing_much_of_the_index_is_not_evaluated(demo_project):
+    """150 answers all 'not applicable' leave a department without its questionnaire indicators: it is
+    listed as not evaluated (missing_weight), never ranked on what remains."""
+    import warnings
+
+    from evaluation.evaluate import evaluate
+    from surveys.ingest import load_year
+    from surveys.project import load_project
+
+    project = load_project(demo_project)
+    fw = project.load_framework()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = load_year(project, fw, 2025).data
+    survey = data.tables["survey"].copy()
+    victim = survey["department_id"].iloc[0]
+    items = [c for c in fw.item_ids("survey") if c in survey.columns]
+    survey.loc[survey["department_id"] == victim, items] = np.nan
+    data = type(data)(data.year, {**data.tables, "survey": survey}, data.designs, data.flags)
+    res = evaluate(data, fw, seed=1, robustness=False, n_draws=300)
+    row = res.departments.set_index("department_id").loc[victim]
+    assert np.isnan(row["index"]) and row["flags"] == "not_evaluated"
+    assert row["not_evaluated_reason"] == "missing_weight"
+    assert victim not in set(res.ranking.rank_uncertainty["department_id"])

@@ -343,3 +343,18 @@ def test_the_rank_change_simulation_follows_the_seed_rule():
     c = run_trends(make_history(), [2023, 2024], seed=8)["rank_changes"]
     assert a.equals(b)
     assert not a["p_rank_up"].equals(c["p_rank_up"])
+
+
+def test_years_of_different_frameworks_are_not_compared_unless_declared():
+    from evaluation.trends import year_trends
+    from surveys.errors import MinpingWarning
+
+    h = make_history()
+    h["runs"] = pd.DataFrame({"year": [2023, 2024, 2025], "framework_id": ["city-old", "city-new", "city-new"]})
+    with pytest.raises(MethodologyError, match="different frameworks") as err:
+        run_trends(h, [2023, 2024], frameworks=frozenset({"city-new"}))
+    assert "2023: city-old" in str(err.value) and "comparable_with" in str(err.value)
+    assert len(run_trends(h, [2023, 2024], frameworks=frozenset({"city-new", "city-old"}))["trends"])
+    assert len(run_trends(h, [2024, 2025], frameworks=frozenset({"city-new"}))["trends"])
+    with pytest.warns(MinpingWarning, match="not compared with 2023"):
+        assert year_trends(h, 2024, level=0.95, seed=1, frameworks=frozenset({"city-new"})) is None
