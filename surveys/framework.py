@@ -38,6 +38,14 @@ cases, a rectification dated 1970): each rule's mode is ``stop``,
 them are documented in :mod:`surveys.plausibility` and in the shipped
 ``frameworks/default.toml``; they load into the frozen :class:`Plausibility`.
 An unknown key is an error with a did-you-mean suggestion.
+
+Intake and comments
+-------------------
+``[intake]`` (:class:`Intake`) says how much of a file reading may set
+aside before ``validate`` and ``run`` stop (:mod:`surveys.intake`).
+``[[comment_themes]]`` (:class:`CommentTheme`) adds complaint themes to the
+shipped lexicon of ``frameworks/comment_themes.toml``, or replaces one by its
+id; :mod:`evaluation.comments` counts the open comments by theme.
 """
 
 from __future__ import annotations

@@ -56,7 +56,10 @@ Modes (:data:`surveys.framework.PLAUSIBILITY_MODES`), chosen per rule in the
 framework's ``[plausibility]`` section: ``stop`` raises one
 :class:`~surveys.errors.DataValidationError` after every file has been read,
 with a problem per file, rule and column naming the rows, the values and the
-fix; ``quarantine`` lists the rows in the ledger with the rule as reason code;
+fix; ``quarantine`` lists the rows in the ledger with the rule as reason code
+(for a value of an optional column, a negative waiting time or a
+rectification dated 1970, the ingest layer clears that cell instead and lists
+it among the ledger's cells: the row's other values still count);
 ``flag`` keeps the rows and records the rule per department in the ledger's
 flag table (``Ledger.flags_frame()``, ``results/screen_flags.csv``), with the
 number of rows and the first example.

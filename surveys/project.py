@@ -53,7 +53,7 @@ Format::
     [inputs.recode.respondent_type]     # file value -> canonical value or scale code, before validation
     "企业（含个体工商户）" = "enterprise"
     "个体户" = "enterprise"
-    [inputs.recode.q_overall]           # several labels to one code; "na" = not applicable
+    [inputs.recode."总体满意度"]          # a column by its header; several labels to one code; "na" = N/A
     "很满意" = 5
     "说不清" = "na"
 

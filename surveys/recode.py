@@ -10,7 +10,7 @@ means::
     [tables.survey.recode.respondent_type]
     "企业（含个体工商户）" = "enterprise"     # several values may give one
     "个体户" = "enterprise"
-    [tables.survey.recode.q_overall]
+    [tables.survey.recode."总体满意度"]     # a column by the file's header
     "很满意" = 5                            # a scale code ...
     "说不清" = "na"                         # ... or "na": not applicable
     [tables.callback_attempts.recode.outcome]
