@@ -25,7 +25,7 @@ from .comments import comment_themes
 from .coverage import channel_coverage, checks, collected_channels
 from .gates import apply_gates
 from .index import aggregate, effective_weights, variance_shares
-from .indicators import estimate_indicators
+from .indicators import design_summary, estimate_indicators
 from .quality import quality_table
 from .ranking import rank_uncertainty
 from .result import (DEPARTMENT_COLUMNS, Comments, Coverage, EvaluationResult, Provenance, Ranking, Weighting,
@@ -163,7 +163,9 @@ def evaluate(data: ChannelData, framework: Framework, *, seed: int, level: float
                   "robustness": robustness, "sensitivity_draws": sensitivity_draws if robustness else None,
                   "adjustments": adjustments is not None and len(adjustments) > 0},
         methods={"variance": "taylor_linearisation" if variance == "linearisation" else "bootstrap_rao_wu",
-                 "rank": "simulation_normal_independent", "rank_simultaneous": "max_t_stepdown_romano_wolf",
+                 "rank": "simulation_t_design_df_independent",
+                 "rank_simultaneous": "max_t_stepdown_romano_wolf", "share_interval": framework.share_interval,
+                 "gate_rule": framework.gate_rule,
                  "weights": framework.weighting.method},
         weights=tuple(record.to_dict(orient="records")))
     result = EvaluationResult(
@@ -171,7 +173,8 @@ def evaluate(data: ChannelData, framework: Framework, *, seed: int, level: float
         dimensions=dims, indicators=est.frame, quality=quality, ranking=Ranking(rank_uncertainty=ranks),
         weighting=Weighting(effective=effective_weights(est.frame, framework),
                             variance_shares=variance_shares(est.frame, index, framework), record=record),
-        coverage=Coverage(channels=channel_coverage(data, framework), checks=checks(data, framework)),
+        coverage=Coverage(channels=channel_coverage(data, framework), checks=checks(data, framework),
+                          designs=design_summary(data)),
         provenance=prov, variance_components=agg.variance_components,
         comments=Comments(themes=comment_themes(data, framework)))
     if not robustness:

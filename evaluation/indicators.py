@@ -88,7 +88,7 @@ import pandas as pd
 from surveys.aggregate import N_SUFFIX, department_sums
 from surveys.errors import DataValidationError, MethodologyError, Problem
 from surveys.framework import Framework, Indicator
-from surveys.schema import TABLES, ChannelData
+from surveys.schema import SAMPLED_CHANNELS, TABLES, ChannelData
 
 from .calibration import Calibrated, calibrate_linear, poststratify, rake
 from .design import Design, design_mean, proportion_interval
@@ -211,6 +211,37 @@ def table_design(data: ChannelData, table: str, rows: pd.DataFrame) -> Design:
     # a department with a single visit (or respondent) cannot estimate its own variance: R's
     # "adjust" rule centres it at the grand mean instead of dropping its variance
     return Design(weights=weights, strata=strata, cluster=cluster, fpc=fpc, lonely_psu="adjust")
+
+
+#: columns of :func:`design_summary`
+DESIGN_COLUMNS = ["table", "channel", "rows", "weights", "strata", "clusters", "fpc", "sampling", "lonely_psu",
+                  "calibration"]
+
+
+def design_summary(data: ChannelData) -> pd.DataFrame:
+    """The sampling design each sampled table of the year is estimated with, as :func:`table_design` resolves it.
+
+    One row per sampled table with rows (DESIGN_COLUMNS): the weight column
+    (``"1"`` when none), strata (``department_id`` by default), the clusters
+    of each stage (``;``-joined; ``"rows"`` when every row is its own PSU),
+    the fpc columns, ``sampling`` (``without replacement`` when an fpc is
+    given, else ``with replacement``), the lonely-PSU rule and the
+    calibration method (empty when the weights are not calibrated).
+    """
+    out = []
+    for table, df in data.tables.items():
+        if df is None or not len(df) or TABLES[table].channel not in SAMPLED_CHANNELS:
+            continue
+        rows = with_frame_sizes(data, table, _visit_rows(df) if table == "visits" else df)
+        d = table_design(data, table, rows)
+        calibrate = data.designs.get(table, {}).get("calibrate")
+        out.append({"table": table, "channel": TABLES[table].channel, "rows": len(df),
+                    "weights": d.weights or "1", "strata": d.strata or "",
+                    "clusters": ";".join(d.clusters) if d.cluster else "rows",
+                    "fpc": ";".join(d.fpcs) if d.fpc else "",
+                    "sampling": "without replacement" if d.fpc else "with replacement", "lonely_psu": d.lonely_psu,
+                    "calibration": getattr(calibrate, "method", "") if calibrate else ""})
+    return pd.DataFrame(out, columns=DESIGN_COLUMNS)
 
 
 def _visit_rows(df: pd.DataFrame) -> pd.DataFrame:

@@ -3,7 +3,9 @@
 Marginal rank intervals (:func:`rank_intervals`)
     By simulation from the estimated sampling distribution (Goldstein &
     Spiegelhalter 1996): the departments' indices are estimated from
-    independent samples, so draws ``I_d* ~ N(I_d, se_d^2)`` are taken
+    independent samples, so draws ``I_d* = I_d + se_d T_d`` are taken
+    (``T_d`` Student t on the department's design df, as its published
+    interval is, normal when the df is infinite)
     independently, every draw is ranked (1 = best), and the interval of a
     department's rank is the ``(1 - level) / 2`` and ``(1 + level) / 2``
     quantiles of its simulated ranks.  The same draws give the probabilities
@@ -59,6 +61,23 @@ RANK_UNCERTAINTY_COLUMNS = [
 ]
 
 
+def _errors(rng: np.random.Generator, n: int, df: np.ndarray) -> np.ndarray:
+    """``n`` draws per department of a standard error unit: Student t on the department's design df, normal
+    where the df is infinite or unknown (so the simulated ranks agree with the published t intervals)."""
+    df = np.asarray(df, dtype=float)
+    z = rng.standard_normal((n, len(df)))
+    finite = np.isfinite(df) & (df > 0)
+    if finite.any():
+        # t = Z / sqrt(chi2_df / df), with Z the normal draw already made, so infinite df stays normal
+        chi = rng.chisquare(np.where(finite, df, 1.0), size=(n, len(df)))
+        z = np.where(finite[None, :], z / np.sqrt(chi / np.where(finite, df, 1.0)[None, :]), z)
+    return z
+
+
+def _df_of(frame: pd.DataFrame, df: str | None) -> np.ndarray:
+    return frame[df].to_numpy(float) if df is not None and df in frame else np.full(len(frame), np.inf)
+
+
 def _ranks(values: np.ndarray) -> np.ndarray:
     """Rank each row of a (draws x departments) array, 1 = highest."""
     order = np.argsort(-values, axis=1, kind="stable")
@@ -78,7 +97,8 @@ def _check_level(level: float) -> None:
 
 
 def rank_intervals(frame: pd.DataFrame, *, level: float, n_draws: int, seed: int | np.random.Generator,
-                   estimate: str = "index", se: str = "se", group: str | None = None, k: int = 3) -> pd.DataFrame:
+                   estimate: str = "index", se: str = "se", group: str | None = None, k: int = 3,
+                   df: str | None = "df") -> pd.DataFrame:
     """Point rank, marginal rank interval and top/bottom-k probabilities.
 
     Parameters
@@ -89,6 +109,9 @@ def rank_intervals(frame: pd.DataFrame, *, level: float, n_draws: int, seed: int
     seed : seed or generator of the draws
     group : optional column (e.g. ``category``): ranks are computed within each group
     k : size of the top and bottom sets
+    df : column of the estimates' degrees of freedom (when present, draws are
+        ``estimate + se * T(df)``, normal for infinite df, as the published t
+        intervals are; without it, normal)
 
     Returns
     -------
@@ -104,7 +127,7 @@ def rank_intervals(frame: pd.DataFrame, *, level: float, n_draws: int, seed: int
         est = sub[estimate].to_numpy(float)
         s = np.nan_to_num(sub[se].to_numpy(float))
         m = len(sub)
-        draws = est[None, :] + s[None, :] * rng.standard_normal((n_draws, m))
+        draws = est[None, :] + s[None, :] * _errors(rng, n_draws, _df_of(sub, df))
         ranks = _ranks(draws)
         lo = np.quantile(ranks, (1 - level) / 2, axis=0, method="inverted_cdf")
         hi = np.quantile(ranks, (1 + level) / 2, axis=0, method="inverted_cdf")
@@ -119,20 +142,22 @@ def rank_intervals(frame: pd.DataFrame, *, level: float, n_draws: int, seed: int
 
 
 def _max_t_quantile(se: np.ndarray, active: np.ndarray, level: float, n_sim: int,
-                    rng: np.random.Generator, chunk: int = 1000) -> float:
-    """``level`` quantile of max over active ordered pairs (j, k) of (Z_j - Z_k) / s_jk, Z_j ~ N(0, se_j^2)."""
+                    rng: np.random.Generator, chunk: int = 1000, df: np.ndarray | None = None) -> float:
+    """``level`` quantile of max over active ordered pairs (j, k) of (Z_j - Z_k) / s_jk, Z_j ~ se_j T(df_j)
+    (normal where df is infinite)."""
+    df = np.full(len(se), np.inf) if df is None else df
     rows, cols = np.nonzero(active)
     s = np.sqrt(se[rows] ** 2 + se[cols] ** 2)
     maxima = np.empty(n_sim)
     for start in range(0, n_sim, chunk):
         stop = min(start + chunk, n_sim)
-        z = rng.standard_normal((stop - start, len(se))) * se[None, :]
+        z = _errors(rng, stop - start, df) * se[None, :]
         maxima[start:stop] = ((z[:, rows] - z[:, cols]) / s[None, :]).max(axis=1)
     return float(np.quantile(maxima, level, method="inverted_cdf"))
 
 
 def pairwise_separation(estimates, se, *, level: float, n_sim: int, seed: int | np.random.Generator,
-                        stepdown: bool = True) -> np.ndarray:
+                        stepdown: bool = True, df=None) -> np.ndarray:
     """Which departments are surely better than which, simultaneously over all pairs.
 
     Parameters
@@ -142,6 +167,8 @@ def pairwise_separation(estimates, se, *, level: float, n_sim: int, seed: int | 
     n_sim : draws used to simulate the max-t critical value
     seed : seed or generator of those draws
     stepdown : Romano–Wolf step-down (True) or the single-step max-t test
+    df : optional degrees of freedom of the estimates: the null draws are
+        ``se_j T(df_j)`` (normal where infinite), as the published intervals are
 
     Returns
     -------
@@ -181,7 +208,7 @@ def pairwise_separation(estimates, se, *, level: float, n_sim: int, seed: int | 
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(active, diff / np.where(spair > 0, spair, 1.0), -np.inf)
     while active.any():
-        c = _max_t_quantile(s, active, level, n_sim, rng)
+        c = _max_t_quantile(s, active, level, n_sim, rng, df=None if df is None else np.asarray(df, float))
         new = active & (t > c)
         if not new.any():
             break
@@ -209,7 +236,7 @@ def _tie_groups(order: np.ndarray, separated: np.ndarray) -> np.ndarray:
 
 def simultaneous_rank_intervals(frame: pd.DataFrame, *, level: float, n_sim: int, seed: int | np.random.Generator,
                                 estimate: str = "index", se: str = "se", group: str | None = None,
-                                stepdown: bool = True) -> pd.DataFrame:
+                                stepdown: bool = True, df: str | None = "df") -> pd.DataFrame:
     """Rank intervals valid for all departments at once, and tie groups.
 
     Parameters
@@ -242,7 +269,7 @@ def simultaneous_rank_intervals(frame: pd.DataFrame, *, level: float, n_sim: int
         sub = sub.reset_index(drop=True)
         est = sub[estimate].to_numpy(float)
         sep = pairwise_separation(est, sub[se].to_numpy(float), level=level, n_sim=n_sim, seed=rng,
-                                  stepdown=stepdown)
+                                  df=_df_of(sub, df), stepdown=stepdown)
         m = len(sub)
         order = np.argsort(-est, kind="stable")
         tie = _tie_groups(order, sep)

@@ -14,7 +14,7 @@ Inter-rater agreement (:func:`interrater_table`)
     Visits rated by two or more raters (same ``visit_id``, different
     ``rater``): Krippendorff's alpha per checklist item (``checklist``: the
     framework's checklist items) at the ordinal level
-    (codes 0 / 0.5 / 1), on ``checklist_score`` and ``wait_minutes`` at the
+    (codes 0 / 0.5 / 1), on ``checklist_score`` and the visits' number items (timed waits) at the
     interval level, and the intraclass correlation of ``checklist_score`` on
     the visits with the most common number of raters (a balanced
     visits x rater-slot matrix).  Raters differ from visit to visit, so the
@@ -125,13 +125,14 @@ def reliability_table(survey: pd.DataFrame, framework: Framework, *, weights: st
     return pd.DataFrame(rows, columns=RELIABILITY_COLUMNS)
 
 
-def interrater_table(visits: pd.DataFrame | None, checklist: tuple[str, ...] = ()) -> pd.DataFrame:
+def interrater_table(visits: pd.DataFrame | None, checklist: tuple[str, ...] = (),
+                     numbers: tuple[str, ...] = ()) -> pd.DataFrame:
     """Agreement between raters of the same site visit (see the module notes).
 
     Returns
     -------
     DataFrame with INTERRATER_COLUMNS: one row per checklist item (ordinal),
-    ``checklist_score`` and ``wait_minutes`` (interval): ``alpha``,
+    ``checklist_score`` and each number item (``numbers``, interval): ``alpha``,
     ``n_units`` (double-rated visits with a pairable value), ``n_values``,
     ``n_raters``; for ``checklist_score`` also ``icc`` (ICC(1,1)), ``icc_k``
     (ICC(1,k)) and ``n_icc_units``; ``n_double_rated`` (visits with two or
@@ -146,7 +147,7 @@ def interrater_table(visits: pd.DataFrame | None, checklist: tuple[str, ...] = (
         return pd.DataFrame(columns=INTERRATER_COLUMNS)
     v = v[v["visit_id"].isin(double)]
     measures = [(c, "ordinal") for c in checklist if c in v]
-    measures += [(c, "interval") for c in ("checklist_score", "wait_minutes") if c in v]
+    measures += [(c, "interval") for c in ("checklist_score", *numbers) if c in v]
     rows = []
     for col, level in measures:
         matrix = v.pivot_table(index="rater", columns="visit_id", values=col, aggfunc="first")

@@ -46,7 +46,7 @@ from .comments import COMMENT_THEME_COLUMNS
 from .coverage import CHANNEL_COLUMNS, CHECK_COLUMNS
 from .drivers import DRIVER_COLUMNS, PRIORITY_COLUMNS
 from .index import DIMENSION_COLUMNS, VARIANCE_COMPONENT_COLUMNS
-from .indicators import INDICATOR_COLUMNS
+from .indicators import DESIGN_COLUMNS, INDICATOR_COLUMNS
 from .ranking import RANK_UNCERTAINTY_COLUMNS
 from .reliability_tables import AGREEMENT_COLUMNS, AGREEMENT_POINT_COLUMNS, INTERRATER_COLUMNS, RELIABILITY_COLUMNS
 from .sensitivity import INDICES_COLUMNS, SENSITIVITY_COLUMNS, SENSITIVITY_SUMMARY_COLUMNS
@@ -91,12 +91,16 @@ class Coverage(TableGroup):
 
     ``channels``: every channel of the framework, collected this year or not,
     with its tables, rows, indicators and nominal weight; ``checks``: every
-    gate and role-based analysis, made or not, with the reason.
+    gate and role-based analysis, made or not, with the reason; ``designs``:
+    the sampling design each sampled table was estimated with
+    (:func:`evaluation.indicators.design_summary`).
     """
 
     channels: pd.DataFrame
     checks: pd.DataFrame
-    CONTRACT = {"channels": ("channels", CHANNEL_COLUMNS), "checks": ("checks", CHECK_COLUMNS)}
+    designs: pd.DataFrame
+    CONTRACT = {"channels": ("channels", CHANNEL_COLUMNS), "checks": ("checks", CHECK_COLUMNS),
+                "designs": ("designs", DESIGN_COLUMNS)}
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,8 @@ def robustness_tables(result: EvaluationResult, data: ChannelData, *, rng: np.ra
         summaries.append(s)
         points.append(p)
     reliability = Reliability(
-        scales=scales, interrater=interrater_table(data.tables.get("visits"), fw.item_ids("visits", kind="checklist")),
+        scales=scales, interrater=interrater_table(data.tables.get("visits"), fw.item_ids("visits", kind="checklist"),
+                                    tuple(i.id for i in fw.items if i.table == "visits" and i.kind == "number")),
         agreement=pd.concat(summaries, ignore_index=True) if summaries else pd.DataFrame(columns=AGREEMENT_COLUMNS),
         agreement_points=(pd.concat(points, ignore_index=True) if points
                           else pd.DataFrame(columns=AGREEMENT_POINT_COLUMNS)))

@@ -15,6 +15,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from evaluation.indicators import design_summary
 from minping import __version__
 from minping.messages import cli_lang, error_text, say, show_warning
 from minping.outputs import default_out
@@ -91,6 +92,10 @@ def cmd_validate(args) -> int:
             continue
         print(say("rows_per_table", year=year))
         print(counts_table(run).to_string())
+        designs = design_summary(run.input.data)
+        if len(designs):
+            print(say("design", year=year))
+            print(designs.set_index("table").drop(columns=["channel"]).to_string())
         flags = run.input.ledger.flags_frame()
         if len(flags):
             summary = flags.groupby("flag").agg(departments=("department_id", "nunique"), rows=("n", "sum"))

@@ -153,6 +153,7 @@ def _manifest(project: Project, run: YearRun, result: EvaluationResult, inputs: 
                       "nominal_weights": fw.nominal_weights()},
         "seed": prov.seed, "confidence_level": result.level, "settings": prov.settings, "methods": prov.methods,
         "channels": result.coverage.channels.to_dict(orient="records"),
+        "designs": result.coverage.designs.to_dict(orient="records"),
         "checks_not_made": result.coverage.checks.loc[~result.coverage.checks["assessed"].astype(bool),
                                                       ["check", "reason_code", "reason_en"]].to_dict(orient="records"),
         "inputs": [{"path": p, "sha256": h} for p, h in inputs.items()],

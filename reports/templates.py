@@ -116,8 +116,8 @@ def write_templates(framework: Framework, out_dir: str | Path, *, year: int | No
         Offer only the departments that exist in ``year`` in the department
         drop-down; every department of the register when None.
     tables : tuple of str, optional
-        Canonical tables to write; all of ``framework.tables`` when
-        None.
+        Canonical tables to write; when None, the tables the framework's
+        indicators need (``framework.tables_read()``).
 
     Returns
     -------
@@ -138,7 +138,7 @@ def write_templates(framework: Framework, out_dir: str | Path, *, year: int | No
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name in tables or tuple(framework.tables):
+    for name in tables or framework.tables_read():
         spec = framework.tables[name]
         columns = template_columns(framework, name, year=year)
         book = Workbook()

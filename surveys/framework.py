@@ -449,6 +449,14 @@ class Framework:
         return tuple(i.id for i in self.items if i.table == table
                      and (kind is None or (i.scale is not None and self.scales[i.scale].kind == kind)))
 
+    def tables_read(self) -> tuple[str, ...]:
+        """The canonical tables this framework's indicators need, in table order: the tables they read, and
+        the call records behind callback interviews (dispositions, G1, G3)."""
+        read = {i.table for i in self.indicators}
+        if "callback_interviews" in read:
+            read.add("callback_attempts")
+        return tuple(name for name in self.tables if name in read)
+
     @property
     def lineage(self) -> frozenset[str]:
         """The framework ids whose years may be compared with this framework's: its own and ``comparable_with``."""

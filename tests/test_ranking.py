@@ -136,3 +136,19 @@ def test_bad_input_is_refused():
         pairwise_separation([1.0, 2.0], [1.0, -1.0], level=0.95, n_sim=5000, seed=0)
     with pytest.raises(MethodologyError):
         simultaneous_rank_intervals(frame([1, 2], [1, 1]), level=95, n_sim=5000, seed=0)
+
+
+def test_rank_draws_follow_the_published_t_intervals():
+    """With few design df the simulated ranks spread as the t interval does (heavier tails than the normal)."""
+    est = [80.0, 79.0, 78.0, 77.0, 76.0, 75.0]
+    f = frame(est, [1.0] * 6)
+    normal = rank_intervals(f.assign(df=np.inf), level=0.95, n_draws=20000, seed=3).set_index("department_id")
+    few = rank_intervals(f.assign(df=2.0), level=0.95, n_draws=20000, seed=3).set_index("department_id")
+    assert ((few["rank_high"] - few["rank_low"]) >= (normal["rank_high"] - normal["rank_low"])).all()
+    assert ((few["rank_high"] - few["rank_low"]) > (normal["rank_high"] - normal["rank_low"])).any()
+    # two departments: P(first ranks first) = P(T1 - T2 > -1 / se_pair) by the t draws' symmetry
+    two = rank_intervals(frame([1.0, 0.0], [1.0, 1.0]).assign(df=np.inf), level=0.95, n_draws=200000, seed=1,
+                         k=1).set_index("department_id")
+    from scipy import stats
+
+    assert two["p_top"].iloc[0] == pytest.approx(stats.norm.cdf(1 / np.sqrt(2)), abs=0.005)

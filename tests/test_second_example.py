@@ -51,6 +51,9 @@ def test_run_results_are_the_countys(ran):
     assert set(inds["indicator_id"]) == {"MY-1", "MY-2", "XL-1", "XL-2", "XL-3", "GF-1"}
     manifest = json.loads((ran / "2025" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["confidence_level"] == 0.9 and manifest["framework"]["id"] == "county-eval"
+    designs = {d["table"]: d for d in manifest["designs"]}  # the design actually used, declared once per table
+    assert (designs["survey"]["weights"], designs["survey"]["clusters"]) == ("weight", "cluster")
+    assert designs["visits"]["clusters"] == "rows" and designs["visits"]["weights"] == "1"
     checks = read(ran / "2025" / "results" / "checks.csv").set_index("check")
     assert not checks.loc["G1_authenticity", "assessed"]
     assert checks.loc["G1_authenticity", "reason_code"] == "channel_not_collected"
@@ -115,3 +118,8 @@ def test_a_questionnaire_only_city_gets_no_flags_it_did_not_earn(questionnaire_o
     assert total.round(9).eq(1.0).all()  # renormalised over the questionnaire's indicators, and said so
     checks = read(questionnaire_only / "checks.csv").set_index("check")
     assert checks.loc[["G1_authenticity", "G2_inflation", "G3_callback_quality"], "assessed"].eq(False).all()
+
+
+def test_templates_only_for_the_tables_the_framework_reads(second_project, tmp_path):
+    assert main(["template", str(second_project.parent), "--out", str(tmp_path)]) == 0
+    assert sorted(p.name.split("_")[0] for p in tmp_path.glob("*.xlsx")) == ["survey", "visits"]
