@@ -268,29 +268,30 @@ def _survey_frame(s: pd.DataFrame, names: pd.Series, year: int, rng: np.random.G
     n_range = max(1, round(0.003 * n))
     picks = rng.choice(n, n_range + 5, replace=False)
     take = np.split(picks, np.cumsum([n_range, 2, 2, 1]))
-    # An answer outside its scale, in place: reading clears that cell and keeps the respondent's other answers.
-    bad = take[0]
+    bad = f.iloc[take[0]].copy()
+    bad["response_id"] = bad["response_id"] + "B"
     items = list(SURVEY_ITEMS)
-    for r, col in zip(bad, rng.integers(0, len(items), len(bad))):
-        f.iat[r, f.columns.get_loc(items[col])] = "6"
-    bad_ids = f.iloc[bad]["response_id"]
+    for r, col in zip(range(len(bad)), rng.integers(0, len(items), len(bad))):
+        bad.iat[r, bad.columns.get_loc(items[col])] = "6"
+    # A copy with a day that never was costs the whole row (the interview date is required); an answer outside
+    # its scale alone would only cost its cell. The originals' time taken, written unreadably, costs one cell.
+    bad["interview_date"] = f"{year}-02-30"
+    f.iloc[take[0], f.columns.get_loc("duration_sec")] = "约两分钟"
     dup = f.iloc[take[1]].copy()
     late = f.iloc[take[2]].copy()
     late["response_id"] = late["response_id"] + "C"
     late["interview_date"] = [f"{year - 1}-12-{d}" for d in rng.integers(18, 31, len(late))]
     f.iloc[take[3], f.columns.get_loc("comment")] = FORMULA
     # Planted rows sit at random places; a duplicate always after its original, so "first kept" keeps it.
-    # (The places once drawn for copies of the bad answers are drawn still: every later draw stays the same.)
-    rng.uniform(0, n, len(bad))
-    key = np.concatenate([np.arange(n, dtype=float), take[1] + rng.uniform(0.5, 1.0, len(dup)) * (n - take[1]),
-                          rng.uniform(0, n, len(late))])
-    out = pd.concat([f, dup, late], ignore_index=True).iloc[np.argsort(key, kind="stable")]
+    key = np.concatenate([np.arange(n, dtype=float), rng.uniform(0, n, len(bad)),
+                          take[1] + rng.uniform(0.5, 1.0, len(dup)) * (n - take[1]), rng.uniform(0, n, len(late))])
+    out = pd.concat([f, bad, dup, late], ignore_index=True).iloc[np.argsort(key, kind="stable")]
     injected = pd.DataFrame({
         "year": year, "table": "survey",
-        "issue": ["code_out_of_range", "duplicate_id", "outside_period", "formula_text"],
-        "action": ["clear_cell", "quarantine", "quarantine", "keep"],
-        "n_rows": [len(bad), len(dup), len(late), 1],
-        "ids": [";".join(bad_ids)] + [";".join(x["response_id"]) for x in (dup, late)]
+        "issue": ["bad_date", "bad_duration", "duplicate_id", "outside_period", "formula_text"],
+        "action": ["quarantine", "clear_cell", "quarantine", "quarantine", "keep"],
+        "n_rows": [len(bad), len(bad), len(dup), len(late), 1],
+        "ids": [";".join(x["response_id"]) for x in (bad, f.iloc[take[0]], dup, late)]
                + [f.iloc[take[3][0]]["response_id"]],
     })
     return _renamed(out, SURVEY_COLUMNS), injected
