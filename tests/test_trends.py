@@ -96,7 +96,7 @@ def test_first_year_rows_carry_estimates_only(hand):
     first = hand["trends"][hand["trends"]["year"] == 2023]
     assert set(first["department_id"]) == {"A01", "A02", "X01", "B91", "B92", "D92"}
     assert first["change"].isna().all() and first["previous_year"].isna().all()
-    assert set(first["measure"]) == {"index", "D1", "D2"}
+    assert set(first["measure"]) == {"index", "index_raw", "D1", "D2"}
 
 
 def test_rename_compares_with_the_predecessor(hand):
