@@ -551,7 +551,10 @@ def common_problems(problems: pd.DataFrame, year: int) -> pd.DataFrame:
     kind has none), ``n_beyond_noise`` counts the departments whose gap
     exceeds sampling noise, ``points_at_stake`` is the sum over departments;
     ``departments`` lists the ids ";"-joined, most points at stake first.
-    Sorted by the number of departments, then the count.
+    Sorted by the index points at stake summed over the departments (what
+    the finding costs the city; gate deductions included), then by the
+    number of departments; findings without points (flags, comment
+    themes) follow by the number of departments.
     """
     if not len(problems):
         return pd.DataFrame(columns=COMMON_PROBLEM_COLUMNS)
@@ -568,7 +571,7 @@ def common_problems(problems: pd.DataFrame, year: int) -> pd.DataFrame:
                      "points_at_stake": g["points_at_stake"].sum(min_count=1)})
     out = pd.DataFrame(rows, columns=COMMON_PROBLEM_COLUMNS)
     out["_kind"] = out["kind"].map({k: i for i, k in enumerate(KINDS)})
-    out = out.sort_values(["n_departments", "count", "_kind", "key"], ascending=[False, False, True, True],
+    out = out.sort_values(["points_at_stake", "n_departments", "_kind", "key"], ascending=[False, False, True, True],
                           na_position="last", kind="mergesort")
     return out.drop(columns="_kind").reset_index(drop=True)
 
