@@ -100,7 +100,7 @@ from scipy import stats
 
 from surveys.aggregate import department_sums
 from surveys.framework import Framework, Indicator
-from surveys.schema import CHECKLIST_ITEMS, SAMPLED_CHANNELS, ChannelData
+from surveys.schema import SAMPLED_CHANNELS, ChannelData
 
 from .transforms import score as transform_score
 
@@ -134,12 +134,18 @@ _EMPTY_KEYS = ["department_id", "key"]
 
 
 def checklist_labels(framework: Framework) -> dict[str, tuple[str, str]]:
-    """Checklist criterion code -> (Chinese, English) text as the framework declares it.
+    """Checklist criterion id -> (Chinese, English) text as the framework declares it (``[[items]]``).
 
-    The shipped frameworks declare no texts for the criteria ``c01 … c25``;
-    the documents then show the code.  Texts are never invented.
+    A criterion the framework names without a text of its own (its name is
+    its id) gets none: the documents then show the id.  Texts are never
+    invented.
     """
-    return {}
+    out = {}
+    for item_id in framework.item_ids("visits", kind="checklist"):
+        item = framework.item("visits", item_id)
+        names = (item.name if item.name != item_id else "", item.name_en if item.name_en != item_id else "")
+        out[item_id] = names
+    return out
 
 
 def quadrant_rows(drivers: pd.DataFrame | None, department_id: str, category: str | None) -> tuple[pd.DataFrame,
@@ -346,7 +352,7 @@ def _checklist_rows(table: pd.DataFrame | None, spec: Indicator, own: pd.DataFra
     """Checklist criteria not (fully) met at site visits, per department and criterion."""
     if table is None or table.empty:
         return [], _checked_empty()
-    items = [c for c in CHECKLIST_ITEMS if c in table.columns]
+    items = [c for c in framework.item_ids("visits", kind="checklist") if c in table.columns]
     df = table[table["department_id"].isin(ids)]
     if not items or df.empty:
         return [], _checked_empty()

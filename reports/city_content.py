@@ -142,7 +142,7 @@ def _cover(result: EvaluationResult, lang: str) -> list[Fact]:
     ctx = result.context
 
     def stated(value: str, key: str) -> str:
-        return value if value else label("cover_not_stated", lang, key=key)
+        return value if value else label("cover_not_stated", lang, name=key)
 
     city = stated((ctx.city if lang == "zh" else ctx.city_en) if ctx else "", "city" if lang == "zh" else "city_en")
     evaluator = stated((ctx.evaluator if lang == "zh" else ctx.evaluator_en) if ctx else "",
@@ -151,9 +151,9 @@ def _cover(result: EvaluationResult, lang: str) -> list[Fact]:
         start, end = findings.date_text(ctx.period_start, lang), findings.date_text(ctx.period_end, lang)
         period = label("period_range" if ctx.period_declared else "cover_period_default", lang, start=start, end=end)
     else:
-        period = label("cover_not_stated", lang, key="[periods]")
+        period = label("cover_not_stated", lang, name="[periods]")
     report_date = (findings.date_text(ctx.report_date, lang) if ctx is not None and ctx.report_date is not None
-                   else label("cover_not_stated", lang, key="report_dates"))
+                   else label("cover_not_stated", lang, name="report_dates"))
     return [Fact(label("cover_city", lang), city, "text"), Fact(label("cover_evaluator", lang), evaluator, "text"),
             Fact(label("cover_period", lang), period, "text"), Fact(label("cover_report_date", lang), report_date,
                                                                     "text"),
@@ -259,6 +259,9 @@ def _grades(result: EvaluationResult, lang: str) -> list[Block]:
 def _gates_text(result: EvaluationResult, lang: str) -> str:
     g = result.framework.gates
     deps = result.departments[result.departments["index"].notna()]
+    q = result.quality
+    if "g1_authenticity" not in q or not q["g1_authenticity"].notna().any():
+        return label("s1_no_g1", lang)
     deducted = deps[deps["g1_deduction"].fillna(0) > 0]
     if not len(deducted):
         return label("s1_no_gates", lang, thr=f"{g.g1_threshold:g}")

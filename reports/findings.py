@@ -50,7 +50,7 @@ def listing(parts, lang: str) -> str:
 def date_text(date: dt.date | None, lang: str) -> str:
     if date is None:
         return DASH
-    return label("date_fmt", lang, y=date.year, m=date.month, d=date.day, mon=MONTHS[date.month - 1])
+    return label("date_fmt", lang, y=date.year, m=date.month if lang == "zh" else MONTHS[date.month - 1], d=date.day)
 
 
 def count_text(value) -> str:
@@ -93,7 +93,9 @@ UNITS = {"checklist": "unit_visits", "gate_g1": "unit_contacts", "never_handled"
 
 def unit_text(kind: str, item: str, lang: str) -> str:
     key = UNITS.get(item) if kind in ("share", "census_share") else UNITS.get(kind)
-    return label(key, lang) if key and lang == "zh" else ""
+    if key:
+        return label(key, lang)
+    return "" if lang == "zh" else label("unit_records", lang)
 
 
 def probability_text(p: float) -> str:

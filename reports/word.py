@@ -208,7 +208,15 @@ def footer(doc, text: str) -> None:
 
 
 def save_document(doc, path: Path) -> Path:
-    """Save with fixed ZIP timestamps, so that equal content gives equal bytes."""
+    """Save with fixed ZIP timestamps, so that equal content gives equal bytes.
+
+    The template's thumbnail (a picture of an empty page) is left out: Word
+    and file browsers would show it for the document.
+    """
+    package = doc.part.package
+    for rid, rel in list(package.rels.items()):
+        if rel.reltype.endswith("/thumbnail"):
+            del package.rels[rid]
     raw = io.BytesIO()
     doc.save(raw)
     path.write_bytes(fixed_zip(raw.getvalue()))
