@@ -16,6 +16,7 @@ framework with other indicators still gets correct sentences.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,7 @@ MINUTE_FIELDS = ("wait_minutes",)
 SHARE_MEAN_FIELDS = ("checklist_score",)
 #: how many example ids a printed cell shows
 EXAMPLES_SHOWN = 3
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
 # ---------------------------------------------------------------------------
@@ -207,6 +209,9 @@ def _examples(row, lang: str, limit: int | None = EXAMPLES_SHOWN) -> str:
     ids = [x for x in str(row["examples"] or "").split(";") if x]
     if not ids:
         return label("examples_none", lang)
+    if lang == "en" and limit is not None and any(_CJK.search(x) for x in ids):
+        # an evaluator's ids in Chinese stay out of English prose; the workbook lists them as recorded
+        return label("examples_in_workbook", lang)
     shown = ids if limit is None else ids[:limit]
     return listing(shown, lang) + (label("and_more", lang) if limit is not None and len(ids) > limit else "")
 

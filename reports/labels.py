@@ -606,6 +606,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "pt_comment_theme": ("群众意见：{label}", "Comments: {label}"),
     "pe_comment_theme": ("意见建议中{count}条涉及此问题{examples}", "{count} comments raise it{examples}"),
     "examples_none": ("—", "—"),
+    "examples_in_workbook": ("编号见整改台账", "ids in the rectification workbook"),
     # --- follow-up of last year's problems ------------------------------------------------------------------
     "sec_follow_up": ("上年整改复核", "Follow-up of last year's problems"),
     "verdict": ("复核结论", "Verdict"),

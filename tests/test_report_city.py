@@ -257,3 +257,80 @@ def test_long_rankings_continue_over_several_charts():
     assert len(parts) == 6 and all(len(p) <= ROWS_PER_CHART for p in parts)
     assert pd.concat(parts)["x"].tolist() == list(range(300))
     assert len(_chunks(frame.iloc[:0])) == 1
+
+
+def test_cover_states_the_project_facts(result, files):
+    text = pdf_text(files["zh"][0]).replace("\n", "")
+    assert "演示市2025年度政务服务第三方评估总报告" in text
+    for fact in ("演示大学第三方评估研究院", "2025年1月1日至2025年12月31日", "2026年3月20日"):
+        assert fact in text, fact
+    en = pdf_text(files["en"][0]).replace("\n", " ")
+    assert "Demo City" in en and "20 Mar 2026" in en
+
+
+def test_overall_section_tells_index_change_and_gates(result, files):
+    text = pdf_text(files["zh"][0]).replace("\n", "")
+    city = result.findings.city.set_index("measure").loc["index"]
+    assert f"全市综合指数为{city['estimate']:.1f}（95%置信区间{city['ci_low']:.1f}–{city['ci_high']:.1f}）" in text
+    change = result.trends.city.set_index("measure").loc["index"]
+    assert f"较上年{change['change']:+.1f}（Holm法校正95%区间" in text
+    deducted = result.departments[result.departments["g1_deduction"] > 0]
+    assert f"{len(deducted)}个部门因办件记录真实率低于95%被扣分，合计{deducted['g1_deduction'].sum():.1f}分" in text
+    missing = result.departments[result.departments["index"].isna()].iloc[0]
+    assert f"未能评估的部门：{missing['department']}（各数据来源均无本部门记录）" in text
+
+
+def test_bottom_three_with_probability_in_words(result, files):
+    text = pdf_text(files["zh"][0]).replace("\n", "")
+    ranked = result.departments.dropna(subset=["index"]).sort_values("rank")
+    for r in ranked.tail(3).itertuples():
+        p = r.p_bottom3
+        shown = ">99.9%" if p > 0.999 else f"{100 * p:.1f}%"
+        assert f"{r.department}（第{int(r.rank)}名，指数{r.index:.1f}，位列后三的概率{shown}" in text
+    assert "几乎确定" in text or "很可能" in text
+    en = pdf_text(files["en"][0]).replace("\n", " ")
+    assert "probability of being in the bottom three" in en
+    assert "the 8 departments ranked 1–8 are tied" in en or "are tied" in en
+
+
+def test_main_problems_come_from_the_problem_lists(result, files):
+    common = result.findings.common
+    shared = common[common["n_departments"] >= 2]
+    text = pdf_text(files["zh"][0]).replace("\n", "")
+    assert f"涉及{int(shared.iloc[0]['n_departments'])}个部门" in text
+    assert "（一）核实办件记录的真实性" in text  # the first recommendation: the gates cost points already
+    assert "2026年4月20日前报送整改情况" in text
+
+
+def test_city_report_as_word(result, tmp_path):
+    from docx import Document
+
+    from reports.city_docx import render_city_docx
+
+    path = render_city_docx(city_content(result, "zh"), tmp_path / "city.docx")
+    doc = Document(str(path))
+    headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+    for h in ("一、总体情况", "二、排名与等次", "三、存在的主要问题", "四、整改建议", "附录：方法说明与稳健性"):
+        assert h in headings, h
+    assert len(doc.tables) >= 15 and len(doc.inline_shapes) >= 6  # real tables, charts as pictures
+    # header rows repeat on every page
+    assert all(t.rows[0]._tr.trPr is not None for t in doc.tables[2:5])
+
+
+def test_second_project_documents(second_project, tmp_path_factory):
+    """The county: no callbacks, its own items; every page builds, problems listed where evidence exists."""
+    from minping.pipeline import run_project
+
+    out = tmp_path_factory.mktemp("county_docs")
+    runs = run_project(second_project, out=out, langs=("zh", "en"), log=lambda m: None)
+    result = runs[-1].result
+    problems = result.findings.problems
+    assert len(problems) and set(problems["kind"]) <= {"checklist", "share", "indicator", "survey_item"}
+    assert not problems["indicator_id"].isin(result.framework.roles.outcomes).any()
+    with_visits = set(result.departments.loc[result.departments["n_visit"] > 0, "department_id"])
+    assert with_visits & set(problems["department_id"])
+    zh = pdf_text(out / "2025" / "report" / "zh" / "city_report.pdf").replace("\n", "")
+    assert "三、存在的主要问题" in zh and "未评估办件记录真实率" in zh and "未注明" in zh
+    dep = problems["department_id"].iloc[0]
+    sc = pdf_text(out / "2025" / "report" / "en" / "departments" / f"{dep}.pdf")
+    assert "Problem list and required rectification" in sc and not has_cjk(sc)
