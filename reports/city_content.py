@@ -399,8 +399,11 @@ def problems(result: EvaluationResult, lang: str) -> list[Block]:
     out = [H(label("s3", lang)), P(label("s3_intro", lang)), H(label("s3_common", lang), 2)]
     items = findings.common_items(result, lang, top=COMMON_SHOWN)
     out += [Block("item", text=f"{k}. {t}" if lang == "en" else f"{k}．{t}") for k, t in enumerate(items, start=1)]
-    out += T(findings.common_table(result, lang, top=12), widths=(0.24, 0.07, 0.09, 0.1, 0.08, 0.09, 0.33))
-    out += [H(label("s3_own", lang), 2)] + T(findings.own_problems_table(result, lang), widths=(0.2, 0.72, 0.08))
+    # English heads wrap only between words: their columns are as wide as their longest word
+    common = (0.24, 0.07, 0.09, 0.1, 0.08, 0.09, 0.33) if lang == "zh" else (0.2, 0.11, 0.08, 0.09, 0.08, 0.1, 0.34)
+    out += T(findings.common_table(result, lang, top=12), widths=common)
+    own = (0.2, 0.72, 0.08) if lang == "zh" else (0.2, 0.7, 0.1)
+    out += [H(label("s3_own", lang), 2)] + T(findings.own_problems_table(result, lang), widths=own)
     return out
 
 

@@ -651,19 +651,18 @@ LABELS: dict[str, tuple[str, str]] = {
                               "excludes 0); \"before gates\" is the change of the index before gate deductions; renamed "
                               "and merged departments are compared with their predecessors."),
     "unit_note": ("原始值：量表题为0—100分的平均题目得分；比例以百分数表示；其余注明单位。计分规则：",
-                  "Raw values: Likert items are mean item scores on 0–100; shares in percent; other units as "
-                  "shown. Scoring rules: "),
+                  "Raw values: Likert items are mean item scores (0–100), shares in percent. Scoring: "),
     "rule": ("计分规则", "Scoring"),
     "rule_likert": ("量表①", "Likert ①"),
     "rule_percent": ("比例②", "Share ②"),
     "rule_dtf": ("前沿③ {worst}→{frontier}", "DTF ③ {worst}→{frontier}"),
     "rule_identity": ("原值④", "As is ④"),
     "rule_note_likert": ("①量表题：各选项按{preset}赋分后取平均，原始值即得分；",
-                         "① Likert: answers scored {preset} and averaged; the raw value is the score; "),
+                         "① Likert: answers scored {preset}, averaged (raw = score); "),
     "rule_note_percent": ("②比例：得分=比例×100；", "② Share: score = share × 100; "),
     "rule_note_dtf": ("③前沿法：得分=100×(原始值−最差值)/(前沿值−最差值)，截断于0—100，最差值与前沿值（箭头两端）按框架固定，"
-                      "可逐年比较；", "③ Distance to frontier: score = 100 × (raw − worst)/(frontier − worst), cut to "
-                      "0–100; worst and frontier (either side of the arrow) fixed by the framework, so years compare; "),
+                      "可逐年比较；", "③ Distance to frontier: 100 × (raw − worst)/(frontier − worst), cut to 0–100; worst→frontier "
+                      "fixed by the framework, so years compare; "),
     "rule_note_identity": ("④原值即得分；", "④ the raw value is the score; "),
     "unit_minutes": ("分钟", "min"),
     "unit_points": ("分", "pts"),
@@ -682,7 +681,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "note": ("说明", "Note"),
     "unit_shown": ("原始值（含单位）", "Raw value (as shown)"),
     "no_se_text": ("无标准误，无法检验", "no standard error: not testable"),
-    "adjusted_interval": ("校正区间", "adjusted interval"),
+    "adjusted_interval": ("校正区间", "Adjusted interval"),
     # --- the city report's structure -----------------------------------------------------------------------
     "city_title_city": ("{city}{year}年度政务服务第三方评估总报告",
                         "{city}: {year} third-party evaluation of government services, city report"),

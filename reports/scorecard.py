@@ -44,7 +44,7 @@ HAOCHA_FIELDS = [("haocha_n", "int"), ("haocha_good_rate", "share"), ("haocha_ac
                  ("rectified_on_time_rate", "share"), ("rectification_callback_rate", "share"),
                  ("rectification_satisfaction", "share")]
 #: rows of the problem list printed on page 2 (all of them are in the workbooks)
-PRINTED_PROBLEMS = 12
+PRINTED_PROBLEMS = 10
 #: a gate effect on the change smaller than this (index points) is not worth a sentence
 GATE_EFFECT_SHOWN = 0.05
 

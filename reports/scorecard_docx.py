@@ -81,7 +81,6 @@ def render_scorecard_docx(c: ScorecardContent, path: str | Path, *, pictures: di
     word.table(doc, c.indicator_table, size=7, flexible=(1, 4), lang=lang)
     word.paragraph(doc, c.rule_note, "small")
 
-    word.page_break(doc)
     word.heading(doc, label("sec_problems", lang), 1)
     word.paragraph(doc, label("deadline_line", lang, deadline=c.deadline))
     if c.problems.rows:

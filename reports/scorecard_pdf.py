@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reportlab.lib import colors
-from reportlab.platypus import CondPageBreak, Spacer, Table, TableStyle
+from reportlab.platypus import CondPageBreak, KeepTogether, Spacer, Table, TableStyle
 
 from reports import pdf
 from reports.drawings import profile_drawing, quadrant_drawing, sparkline_drawing
@@ -100,7 +100,7 @@ def _problem_block(c: ScorecardContent, styles, width) -> list:
     story = [pdf.P(label("deadline_line", c.lang, deadline=c.deadline), s["body"]), Spacer(1, 2)]
     if c.problems.rows:
         spec = c.problems
-        widths = [width * f for f in (0.04, 0.67, 0.09, 0.09, 0.11)]
+        widths = [width * f for f in (0.04, 0.64, 0.09, 0.12, 0.11)]
         story.append(pdf.pdf_table(spec, s, widths, size=7.0))
         if c.problems_more:
             story.append(pdf.P(label("problems_more", c.lang, n=c.problems_more), s["note"]))
@@ -109,7 +109,7 @@ def _problem_block(c: ScorecardContent, styles, width) -> list:
     story.append(pdf.P(c.problems_note, s["small"]))
     if c.quadrant.attrs.get("basis") == "drivers":
         left_w = width * 0.5
-        chart = quadrant_drawing(c.quadrant, left_w, 165, lang=c.lang)
+        chart = quadrant_drawing(c.quadrant, left_w, 148, lang=c.lang)
         notes = [pdf.P(label("quadrant_title", c.lang), s["h2"])] + [pdf.P(t, s["small"]) for t in c.quadrant_notes]
         block = Table([[chart, notes]], colWidths=[left_w + 8, width - left_w - 8])
         block.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), s["body"].fontName),
@@ -172,17 +172,20 @@ def render_scorecard_pdf(c: ScorecardContent, path: str | Path) -> Path:
               CondPageBreak(320), pdf.P(label("sec_problems", lang), s["h1"])]
     story += _problem_block(c, s, width)
     story += _follow_up_block(c, s, width)
-    story += [CondPageBreak(330), pdf.P(label("sec_quality", lang), s["h1"])]
-    story += [pdf.P(t, s["body"]) for t in c.quality_text]
+    # data quality and method stay together: on page 2 when they fit, else all on a page of their own
+    # (never a last page holding two stray lines)
+    tail = [pdf.P(label("sec_quality", lang), s["h1"])]
+    tail += [pdf.P(t, s["body"]) for t in c.quality_text]
     facts = _quality_facts(c)
     if facts:
-        story += [Spacer(1, 3), pdf.fact_table(facts, s, width, columns=2)]
+        tail += [Spacer(1, 3), pdf.fact_table(facts, s, width, columns=2)]
     for key, facts in (("sec_haocha", c.haocha), ("sec_reform", c.reform)):
         if facts:
-            story += [pdf.P(label(key, lang), s["h2"]), pdf.fact_table(facts, s, width, columns=2)]
-    story.append(pdf.P(label("sec_method", lang), s["h1"]))
-    story += [pdf.P(text, s["small"]) for text in c.notes]
-    story += [Spacer(1, 3), pdf.fact_table(c.manifest[:1], s, width, columns=1),
-              pdf.fact_table(c.manifest[1:], s, width, columns=2)]
+            tail += [pdf.P(label(key, lang), s["h2"]), pdf.fact_table(facts, s, width, columns=2)]
+    tail.append(pdf.P(label("sec_method", lang), s["h1"]))
+    tail += [pdf.P(text, s["small"]) for text in c.notes]
+    tail += [Spacer(1, 3), pdf.fact_table(c.manifest[:1], s, width, columns=1),
+             pdf.fact_table(c.manifest[1:], s, width, columns=2)]
+    story.append(KeepTogether(tail))
     return pdf.build_pdf(Path(path), story, title=f"{c.name} {c.year}",
                          subject=label("scorecard_title", lang, year=c.year), footer=c.footer, lang=lang)

@@ -317,6 +317,7 @@ def test_city_report_as_word(result, tmp_path):
     assert all(t.rows[0]._tr.trPr is not None for t in doc.tables[2:5])
 
 
+@pytest.mark.filterwarnings("ignore::surveys.errors.MinpingWarning")
 def test_second_project_documents(second_project, tmp_path_factory):
     """The county: no callbacks, its own items; every page builds, problems listed where evidence exists."""
     from minping.pipeline import run_project
