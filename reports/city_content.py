@@ -501,8 +501,14 @@ def appendix(result: EvaluationResult, lang: str) -> list[Block]:
             out += [H(label("sec_shrinkage", lang), 3), P(label("shrink_note", lang), "note")] + T(shrink)
 
     heat = dimension_table(result, lang)
+    legend = []
+    if lang == "en":
+        # English dimension names do not fit a narrow column without breaking words: ids above, names below
+        ids = [h.split(" ", 1)[0] for h in heat.headers[3:]]
+        legend = [P(findings.sep(lang).join(heat.headers[3:]), "note")]
+        heat = TableSpec(heat.headers[:3] + ids, heat.kinds, heat.rows)
     out += [PAGE, H(label("app_heatmap", lang), 2)] + T(heat, widths=_heat_widths(heat),
-                                                        options={"fills": _heat_fills(heat)})
+                                                        options={"fills": _heat_fills(heat)}) + legend
 
     if result.trends is not None:
         out += [PAGE, H(label("app_trends", lang), 2)]
