@@ -514,6 +514,7 @@ def appendix(result: EvaluationResult, lang: str) -> list[Block]:
         out += [PAGE, H(label("app_trends", lang), 2)]
         years = sorted(int(y) for y in result.trends.series["year"].unique())
         out += [P(label("history_years", lang, years=", ".join(map(str, years))))]
+        out += [P(t) for t in _mapping_notes(result, lang)]
         out += F(sections.change_facts(result, lang))
         for which, key in (("improved", "most_improved"), ("declined", "most_declined")):
             spec = sections.movers_table(result, lang, which)
@@ -543,6 +544,32 @@ def appendix(result: EvaluationResult, lang: str) -> list[Block]:
     out += [PAGE, H(label("app_results", lang), 2)] + T(app, flexible=(app.headers.index(label("department", lang)),))
     out += [P(f"{label('category', lang)}: {legend}", "note")]
     out += [H(label("app_manifest", lang), 2)] + F(manifest_facts(result, lang), columns=1)
+    return out
+
+
+def _mapping_notes(result: EvaluationResult, lang: str) -> list[str]:
+    """Departments compared with predecessors, new ones and those not evaluated last year, in words."""
+    changes = result.trends.changes
+    rows = changes[changes["measure"] == "index"]
+    names = findings.department_names(result, lang)
+    out = []
+    for r in rows.itertuples(index=False):
+        preds = [names.get(x, x) for x in str(r.predecessors or "").split(";") if x]
+        flags = str(r.flags or "").split(";")
+        name = names.get(r.department_id, r.department_id)
+        if r.mapping == "new":
+            dep = {d.id: d for d in result.framework.departments}.get(r.department_id)
+            text = (label("change_new_since", lang, year=dep.first_year) if dep is not None and dep.first_year
+                    else label("change_new", lang))
+        elif "previous_not_evaluated" in flags:
+            text = label("change_previous_missing", lang, year=int(result.trends.previous_year))
+        elif r.mapping == "merge" and preds:
+            text = label("change_merged", lang, names=findings.listing(preds, lang))
+        elif r.mapping == "rename" and preds:
+            text = label("change_renamed", lang, names=preds[0])
+        else:
+            continue
+        out.append(f"{name}：{text}。" if lang == "zh" else f"{name}: {text}.")
     return out
 
 

@@ -344,7 +344,8 @@ def follow_up_table(result: EvaluationResult, department_id: str, lang: str) -> 
                   else label("status_blank", lang))
         now = (f"{count_text(r['count'])}/{count_text(r['base'])}" if not missing(r["count"])
                else (DASH if r["verdict"] != "fixed" else "0"))
-        rows.append([r["previous_problem_no"], title, f"{count_text(r['previous_count'])}/{count_text(r['previous_base'])}",
+        before = f"{count_text(r['previous_count'])}/{count_text(r['previous_base'])}"
+        rows.append([r["previous_problem_no"], title, before,
                      status, now, label(f"verdict_{r['verdict']}", lang)])
     return TableSpec(heads, ["int", "text", "text", "text", "text", "text"], rows)
 

@@ -73,7 +73,8 @@ def render_scorecard_xlsx(c: ScorecardContent, path: str | Path) -> Path:
     heads = [label(k, lang) for _, k, _ in cols]
     for j, (col, _, _) in enumerate(cols):
         if col in ("change_adj_ci_low", "change_adj_ci_high"):
-            heads[j] = f"{label('adjusted_interval', lang)} · {label('ci_low' if col.endswith('low') else 'ci_high', lang)}"
+            end = label("ci_low" if col.endswith("low") else "ci_high", lang)
+            heads[j] = f"{label('adjusted_interval', lang)} · {end}"
     rows = []
     for _, r in p.iterrows():
         rows.append([r.get(col) if col in p.columns else own[col].get(r["dimension_id"]) for col, _, _ in cols])

@@ -416,3 +416,22 @@ def test_gate_effects_are_separated(demo_result):
         previous = ch.loc[(dep, "index"), "previous_estimate"] - ch.loc[(dep, "index_raw"), "previous_estimate"]
         now = deps.loc[dep, "index"] - deps.loc[dep, "index_raw"]
         assert gate_effect == pytest.approx(now - previous)
+
+
+def test_a_year_not_evaluated_is_said_so(demo_runs):
+    """A department without an index the year before (not evaluated) gets no change, and the reason."""
+    import dataclasses
+
+    from evaluation.trends import history_frames, year_trends
+    from reports.scorecard import scorecard_content
+
+    first, second = demo_runs[0].result, demo_runs[1].result
+    deps = first.departments.copy()
+    dep = second.departments.dropna(subset=["index"])["department_id"].iloc[-1]
+    deps.loc[deps.department_id == dep, ["index", "index_raw", "se", "ci_low", "ci_high"]] = np.nan
+    history = history_frames([dataclasses.replace(first, departments=deps), second])
+    tr = year_trends(history, second.year, level=second.level, seed=1)
+    row = tr.changes[(tr.changes.department_id == dep) & (tr.changes.measure == "index")].iloc[0]
+    assert np.isnan(row["change"]) and "previous_not_evaluated" in row["flags"]
+    c = scorecard_content(second.with_trends(tr), dep)
+    assert c.change_lines == [f"{first.year}年未评估，无上年数据"]
