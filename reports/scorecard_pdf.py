@@ -127,7 +127,7 @@ def _follow_up_block(c: ScorecardContent, styles, width) -> list:
     story = [pdf.P(label("sec_follow_up", c.lang), styles["h2"])]
     if c.follow_up_text:
         story.append(pdf.P(c.follow_up_text, styles["body"]))
-    story.append(pdf.pdf_table(c.follow_up, styles, [width * f for f in (0.05, 0.43, 0.12, 0.13, 0.1, 0.17)],
+    story.append(pdf.pdf_table(c.follow_up, styles, [width * f for f in (0.05, 0.37, 0.14, 0.13, 0.14, 0.17)],
                                size=7.0))
     return story
 
