@@ -52,10 +52,12 @@ Whether the gap exceeds sampling noise (``beyond_noise``)
     reference (``ci_high < reference``), a one-sided test at ``(1 - level) /
     2``; for a census (administrative data, 好差评) there is no sampling
     error and any score below the reference counts.  Rows of a checklist
-    criterion carry the verdict of the checklist indicator.  For ``gate_g1``
-    the reference is the gate threshold and the interval the Wilson score
-    interval of the authenticity proportion (Wilson 1927) over the contacts
-    reached.  Gate flags and comment themes carry no verdict (NA).
+    criterion carry the verdict of the checklist indicator.  Gate rows take
+    the evidence the quality table holds beside each gated rate
+    (:data:`evaluation.quality.GATE_EVIDENCE_COLUMNS`: Wilson intervals for
+    G1 and G3, the gap's interval for G2): beyond noise when the interval
+    lies wholly on the wrong side of the gate's threshold.  Comment themes
+    carry no verdict (NA).
 
 Agreement with the quadrant chart
     ``survey_item`` rows are exactly the department's quadrant rows in
@@ -96,7 +98,6 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from surveys.aggregate import department_sums
 from surveys.framework import Framework, Indicator
@@ -210,7 +211,7 @@ def build_problems(data: ChannelData, framework: Framework, departments: pd.Data
     rows: list[dict] = []
     checked: list[pd.DataFrame] = []
 
-    g_rows, g_checked = _gate_rows(scored, quality, framework, level)
+    g_rows, g_checked = _gate_rows(scored, quality, framework)
     rows += g_rows
     checked.append(g_checked)
 
@@ -444,11 +445,10 @@ def _bottom_box(survey: pd.DataFrame | None, spec: Indicator, dep: str, framewor
     return float(answers[valid].isin(scale.bottom_box).sum()), float(valid.sum())
 
 
-def _gate_rows(scored: pd.DataFrame, quality: pd.DataFrame, framework: Framework, level: float):
+def _gate_rows(scored: pd.DataFrame, quality: pd.DataFrame, framework: Framework):
     """Gate deductions and flags with their evidence (callback dispositions, G2 gap)."""
     g = framework.gates
     q = quality.set_index("department_id")
-    z = stats.norm.ppf(0.5 + level / 2)
     rows, checked = [], []
     empty = {"indicator_id": "", "dimension_id": "", "channel": "C", "item": "", "item_label": "",
              "item_label_en": "", "examples": "", "raw_value": np.nan, "reference_raw": np.nan, "quadrant": "",
@@ -468,30 +468,38 @@ def _gate_rows(scored: pd.DataFrame, quality: pd.DataFrame, framework: Framework
             g1 = _num(qr, "g1_authenticity")
             deduction = _num(row, "g1_deduction")
             if never > 0 and np.isfinite(g1) and reached > 0:
-                low, high = _wilson(reached - never, reached, z)
+                high = _num(qr, "g1_ci_high")
                 gated = np.isfinite(deduction) and deduction > 0
                 rows.append({**empty, "department_id": dep, "kind": "gate_g1" if gated else "never_handled",
                              "key": "gate.G1" if gated else "callback.never_handled", "count": float(never),
-                             "base": float(reached), "rate": never / reached, "score": g1, "ci_low": 100 * low,
-                             "ci_high": 100 * high, "reference": g.g1_threshold, "gap": g.g1_threshold - g1,
-                             "beyond_noise": bool(100 * high < g.g1_threshold),
+                             "base": float(reached), "rate": never / reached, "score": g1,
+                             "ci_low": _num(qr, "g1_ci_low"), "ci_high": high, "reference": g.g1_threshold,
+                             "gap": g.g1_threshold - g1,
+                             "beyond_noise": bool(high < g.g1_threshold) if np.isfinite(high) else pd.NA,
                              "points_at_stake": float(deduction) if gated else np.nan,
                              "points_basis": "deduction" if gated else "flag"})
             wrong = round(_num(qr, "wrong_number_rate") * drawn)
             if "G3_wrong_number" in flags and wrong > 0:
+                low = 100.0 * _num(qr, "g3_wrong_number_ci_low")
                 rows.append({**empty, "department_id": dep, "kind": "gate_g3", "key": "gate.G3_wrong_number",
                              "count": float(wrong), "base": float(drawn), "rate": wrong / drawn,
-                             "score": 100.0 * wrong / drawn, "ci_low": np.nan, "ci_high": np.nan,
-                             "reference": 100.0 * g.g3_max_wrong_number, "gap": np.nan, "beyond_noise": pd.NA,
+                             "score": 100.0 * wrong / drawn, "ci_low": low,
+                             "ci_high": 100.0 * _num(qr, "g3_wrong_number_ci_high"),
+                             "reference": 100.0 * g.g3_max_wrong_number,
+                             "gap": 100.0 * (wrong / drawn - g.g3_max_wrong_number),
+                             "beyond_noise": bool(low > 100.0 * g.g3_max_wrong_number) if np.isfinite(low) else pd.NA,
                              "points_at_stake": np.nan, "points_basis": "flag"})
         gap = _num(qr, "g2_gap")
         if np.isfinite(gap):
             checked.append({"department_id": dep, "key": "gate.G2", "base": np.nan})
             if "G2_inflation" in flags:
+                low = _num(qr, "g2_ci_low")
                 rows.append({**empty, "channel": "H", "department_id": dep, "kind": "gate_g2", "key": "gate.G2",
-                             "count": np.nan, "base": np.nan, "rate": np.nan, "score": gap, "ci_low": np.nan,
-                             "ci_high": np.nan, "reference": g.g2_threshold, "gap": gap - g.g2_threshold,
-                             "beyond_noise": pd.NA, "points_at_stake": np.nan, "points_basis": "flag"})
+                             "count": np.nan, "base": np.nan, "rate": np.nan, "score": gap, "ci_low": low,
+                             "ci_high": _num(qr, "g2_ci_high"), "reference": g.g2_threshold,
+                             "gap": gap - g.g2_threshold,
+                             "beyond_noise": bool(low > g.g2_threshold) if np.isfinite(low) else pd.NA,
+                             "points_at_stake": np.nan, "points_basis": "flag"})
     return rows, pd.DataFrame(checked, columns=["department_id", "key", "base"])
 
 
@@ -535,15 +543,6 @@ def _num(row: pd.Series, col: str) -> float:
     if col not in row.index or pd.isna(row[col]):
         return float("nan")
     return float(row[col])
-
-
-def _wilson(successes: float, n: float, z: float) -> tuple[float, float]:
-    """Wilson score interval of a proportion (Wilson 1927)."""
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z / denom * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 # ---------------------------------------------------------------------------

@@ -385,7 +385,7 @@ def load_project(path: str | Path = "project.toml") -> Project:
             continue
         inputs.append(InputSpec(year, table, root / rel, columns, merged.get("encoding"), merged.get("sheet"),
                                 header_rows, merged.get("delimiter"), design))
-    texts, report_dates, months, rectifications = _document_facts(data, head, root, problem)
+    texts, report_dates, months, rectifications = _document_facts(data, head, years, root, problem)
     if problems:
         raise FrameworkError(f"The project file {path} is invalid", problems)
     return Project(path=path, name=head.get("name", root.name), name_en=head.get("name_en", head.get("name", root.name)),
@@ -396,10 +396,8 @@ def load_project(path: str | Path = "project.toml") -> Project:
                    report_dates=report_dates, rectification_months=months, rectifications=rectifications)
 
 
-def _document_facts(data: dict, head: dict, root: Path, problem):
+def _document_facts(data: dict, head: dict, years: tuple[int, ...], root: Path, problem):
     """The optional facts the documents state, and the returned 整改 workbooks, each checked."""
-    years = tuple(y for y in (_whole(v, "[project] years", lambda *a: None) for v in _listed(head.get("years", ())))
-                  if y is not None)
     texts = {}
     for key in TEXT_KEYS:
         value = head.get(key, "")

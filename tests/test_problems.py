@@ -81,7 +81,8 @@ def fixture():
     quality = pd.DataFrame({"department_id": ["A01", "A02"], "n_callback_drawn": [50, 50],
                             "n_callback_complete": [40, 45], "never_handled_rate": [0.1, 0.0],
                             "wrong_number_rate": [0.0, 0.0], "g1_authenticity": [100 * 40 / 45, 100.0],
-                            "g2_gap": [np.nan, np.nan]})
+                            # the Wilson interval of 40 of 45 at 90%, as evaluation.quality gives it beside G1
+                            "g1_ci_low": [78.9, 93.9], "g1_ci_high": [94.5, 100.0], "g2_gap": [np.nan, np.nan]})
     return data, deps, indicators, effective, quality
 
 
