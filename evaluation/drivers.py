@@ -33,7 +33,9 @@ Importance–performance analysis (the GB/T 19038-2009 four-quadrant chart)
     importance and high performance: ``possible_overkill`` (过度投入区).
 
 Improvement priorities
-    For every indicator of a department (all channels), the *gap* is the
+    For every indicator of a department (all channels) that is not an
+    outcome (``[roles] outcomes``: what the actions should achieve, never an
+    action), the *gap* is the
     number of index points lost against a perfect score,
     ``gap = w_index (100 - score)`` with ``w_index`` the indicator's effective
     share of the department's index (:func:`evaluation.index.effective_weights`,
@@ -280,6 +282,8 @@ def improvement_priorities(indicators: pd.DataFrame, departments: pd.DataFrame, 
     """
     scored = indicators[indicators["score"].notna() & indicators["department_id"].isin(departments["department_id"])]
     ew = effective_weights(scored, framework)
+    # outcomes ([roles] outcomes) measure what improvements should achieve: never a priority to act on
+    scored = scored[~scored["indicator_id"].isin(framework.roles.outcomes)]
     t = scored.merge(ew[["department_id", "indicator_id", "w_index"]], on=["department_id", "indicator_id"])
     info = departments.set_index("department_id")
     t["category"] = t["department_id"].map(info["category"])

@@ -21,15 +21,17 @@ from surveys.framework import Framework
 from surveys.schema import ChannelData
 
 from .bootstrap import bootstrap_index
+from .citywide import city_table
 from .comments import comment_themes
 from .coverage import channel_coverage, checks, collected_channels
 from .gates import apply_gates
 from .index import aggregate, effective_weights, variance_shares
 from .indicators import design_summary, estimate_indicators
 from .quality import quality_table
+from .problems import build_problems, common_problems, follow_up
 from .ranking import rank_uncertainty
-from .result import (DEPARTMENT_COLUMNS, Comments, Coverage, EvaluationResult, Provenance, Ranking, Weighting,
-                     toolkit_version)
+from .result import (DEPARTMENT_COLUMNS, Comments, Coverage, EvaluationResult, Findings, Provenance, Ranking,
+                     Weighting, toolkit_version)
 from .robustness import robustness_tables
 from .seeds import stream
 from .weighting import apply_framework_weighting
@@ -84,7 +86,8 @@ def _check_settings(variance: str, n_replicates: int, n_draws: int, sensitivity_
 def evaluate(data: ChannelData, framework: Framework, *, seed: int, level: float | None = None,
              preset: str | None = None, n_draws: int = 2000, n_sim: int = 5000,
              adjustments: pd.DataFrame | None = None, variance: str = "linearisation", n_replicates: int = 500,
-             robustness: bool = True, sensitivity_draws: int = 500) -> EvaluationResult:
+             robustness: bool = True, sensitivity_draws: int = 500,
+             rectification: pd.DataFrame | None = None) -> EvaluationResult:
     """Evaluate one year of validated channel data under ``framework``.
 
     Parameters
@@ -104,6 +107,9 @@ def evaluate(data: ChannelData, framework: Framework, *, seed: int, level: float
     robustness : also compute the robustness, reliability and priority tables
         (:func:`evaluation.robustness.robustness_tables`)
     sensitivity_draws : N of the sensitivity design
+    rectification : last year's problems as the departments returned them in the 整改 workbook
+        (``surveys.rectification.read_rectification``); judged again from this year's evidence
+        (:func:`evaluation.problems.follow_up`)
 
     Returns
     -------
@@ -177,11 +183,26 @@ def evaluate(data: ChannelData, framework: Framework, *, seed: int, level: float
                           designs=design_summary(data)),
         provenance=prov, variance_components=agg.variance_components,
         comments=Comments(themes=comment_themes(data, framework)))
-    if not robustness:
-        return result
-    rob, rel, pri = robustness_tables(result, data, rng=stream(seed, "sensitivity", year),
-                                      sensitivity_draws=sensitivity_draws)
-    return replace(result, robustness=rob, reliability=rel, priorities=pri)
+    if robustness:
+        rob, rel, pri = robustness_tables(result, data, rng=stream(seed, "sensitivity", year),
+                                          sensitivity_draws=sensitivity_draws)
+        result = replace(result, robustness=rob, reliability=rel, priorities=pri)
+    return replace(result, findings=findings(result, data, rectification))
+
+
+def findings(result: EvaluationResult, data: ChannelData, rectification: pd.DataFrame | None) -> Findings:
+    """The citywide figures, the problem lists and last year's follow-up of an evaluated year."""
+    fw = result.framework
+    drivers = result.priorities.drivers if result.priorities is not None else None
+    problems, checked = build_problems(data, fw, result.departments, result.indicators, result.weighting.effective,
+                                       result.quality, level=result.level, drivers=drivers,
+                                       comment_themes=result.comments.themes)
+    successors = {p: e.successor for e in fw.crosswalk if e.year == result.year for p in e.predecessors}
+    return Findings(
+        city=city_table(result.year, result.departments, result.dimensions, result.quality, fw.roles.reform_figures,
+                        level=result.level),
+        problems=problems, common=common_problems(problems, result.year),
+        follow_up=follow_up(rectification, problems, checked, year=result.year, successors=successors))
 
 
 def _enough_weight(index: pd.DataFrame, indicators: pd.DataFrame, data: ChannelData,

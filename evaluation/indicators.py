@@ -85,7 +85,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from surveys.aggregate import N_SUFFIX, department_sums
+from surveys.aggregate import N_SUFFIX, department_sums, is_aggregated
 from surveys.errors import DataValidationError, MethodologyError, Problem
 from surveys.framework import Framework, Indicator
 from surveys.schema import SAMPLED_CHANNELS, TABLES, ChannelData
@@ -612,10 +612,13 @@ def _finish(frame: pd.DataFrame, ind: Indicator, nominal, level: float, framewor
 def _census(df: pd.DataFrame, inds: list[Indicator], nominal) -> pd.DataFrame:
     """Census indicators per department from the records or their sufficient statistics.
 
-    A ratio is Σ field / Σ denominator (``n`` = records with a denominator),
-    a mean Σ field / records with the field; :func:`surveys.aggregate.department_sums`
-    gives the sums from either form, so both give the same values.  No
-    sampling error: ``se`` 0, the interval the point, ``df`` infinite.
+    A ratio is Σ field / Σ denominator (``n`` = the records the rate is over:
+    those with a positive denominator; for a derived 0/1 flag such as
+    ``is_bad`` that is its sum, which the sufficient statistics of an
+    aggregated table carry too), a mean Σ field / records with the field;
+    :func:`surveys.aggregate.department_sums` gives the sums from either
+    form, so both give the same values.  No sampling error: ``se`` 0, the
+    interval the point, ``df`` infinite.
     """
     out = []
     fields = list(dict.fromkeys(f for ind in inds for f in (ind.field, ind.denominator)
@@ -625,7 +628,11 @@ def _census(df: pd.DataFrame, inds: list[Indicator], nominal) -> pd.DataFrame:
         if ind.measure == "ratio":
             den = s[ind.denominator]
             raw = s[ind.field] / den.where(den > 0)
-            n = s[ind.denominator + N_SUFFIX]
+            if is_aggregated(df):
+                # only derived 0/1 flags are denominators of aggregated (好差评) tables: the sum counts them
+                n = den.fillna(0.0).round().astype("int64")
+            else:
+                n = (df[ind.denominator] > 0).groupby(df["department_id"]).sum().reindex(den.index)
         else:
             n = s[ind.field + N_SUFFIX]
             raw = s[ind.field] / n.where(n > 0)

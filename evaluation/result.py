@@ -21,20 +21,28 @@ robustness.*            ``evaluation.shrinkage`` / ``sensitivity`` constants  sh
 reliability.*           ``evaluation.robustness`` constants     scale reliability, inter-rater, agreement
 priorities.*            ``evaluation.drivers`` constants        importance–performance and priorities
 comments.themes         ``evaluation.comments.COMMENT_THEME_COLUMNS``  open comments counted by complaint theme
+findings.city           ``evaluation.citywide.CITY_COLUMNS``    citywide index, dimensions, reform figures
+findings.problems       ``evaluation.problems`` constants       evidence-based problem list per department
+findings.common         (same)                                  each finding across departments
+findings.follow_up      (same)                                  last year's problems judged again
 trends                  ``evaluation.trends`` constants         change since the previous recorded year
 ======================  =====================================  ==============================================
 
 ``robustness``, ``reliability`` and ``priorities`` are None when the
 evaluation was asked not to compute them; ``trends`` is None until the
 earlier years are attached (:func:`evaluation.trends.year_trends`,
-:meth:`EvaluationResult.with_trends`).  :meth:`EvaluationResult.tables`
+:meth:`EvaluationResult.with_trends`); ``context`` (city, evaluator,
+period, report date) is None until the pipeline attaches the project's
+(:meth:`EvaluationResult.with_context`).  :meth:`EvaluationResult.tables`
 gives every table under its file name of the output contract
 (``results/<name>.csv``).
 """
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
+import datetime as dt
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 
@@ -42,11 +50,13 @@ import pandas as pd
 
 from surveys.framework import Framework
 
+from .citywide import CITY_COLUMNS
 from .comments import COMMENT_THEME_COLUMNS
 from .coverage import CHANNEL_COLUMNS, CHECK_COLUMNS
 from .drivers import DRIVER_COLUMNS, PRIORITY_COLUMNS
 from .index import DIMENSION_COLUMNS, VARIANCE_COMPONENT_COLUMNS
 from .indicators import DESIGN_COLUMNS, INDICATOR_COLUMNS
+from .problems import COMMON_PROBLEM_COLUMNS, FOLLOW_UP_COLUMNS, PROBLEM_COLUMNS
 from .ranking import RANK_UNCERTAINTY_COLUMNS
 from .reliability_tables import AGREEMENT_COLUMNS, AGREEMENT_POINT_COLUMNS, INTERRATER_COLUMNS, RELIABILITY_COLUMNS
 from .sensitivity import INDICES_COLUMNS, SENSITIVITY_COLUMNS, SENSITIVITY_SUMMARY_COLUMNS
@@ -172,6 +182,77 @@ class Comments(TableGroup):
 
 
 @dataclass(frozen=True)
+class Findings(TableGroup):
+    """What the evaluation found: the city as a whole, each department's problems, last year's follow-up.
+
+    ``city``: the citywide index, index before gates, dimension means with
+    intervals and the reform figures (:func:`evaluation.citywide.city_table`);
+    ``problems``: the evidence-based problem list of every evaluated
+    department (:func:`evaluation.problems.build_problems`); ``common``: each
+    finding with the departments showing it
+    (:func:`evaluation.problems.common_problems`); ``follow_up``: last year's
+    problems, as the departments returned them, judged from this year's
+    evidence (:func:`evaluation.problems.follow_up`; empty without a returned
+    整改 workbook).
+    """
+
+    city: pd.DataFrame
+    problems: pd.DataFrame
+    common: pd.DataFrame
+    follow_up: pd.DataFrame
+    CONTRACT = {"city": ("city", CITY_COLUMNS), "problems": ("problems", PROBLEM_COLUMNS),
+                "common": ("common_problems", COMMON_PROBLEM_COLUMNS),
+                "follow_up": ("follow_up", FOLLOW_UP_COLUMNS)}
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """Facts about the evaluation that the documents state and the numbers do not need.
+
+    From the project file (``[project]`` keys ``city``, ``evaluator``,
+    ``report_dates``, ``rectification_months``; ``[periods]``), attached by
+    the pipeline.  Empty strings and None mean "not declared": the
+    documents say so instead of inventing a value.
+
+    Attributes
+    ----------
+    project, project_en : the project's name
+    city, city_en : the city evaluated
+    evaluator, evaluator_en : the independent evaluator
+    period_start, period_end : the evaluation period of the year
+    period_declared : False when the period is the calendar-year default
+    report_date : the date of the year's report (None: not declared)
+    rectification_months : months after the report date by which problems are rectified
+    """
+
+    project: str = ""
+    project_en: str = ""
+    city: str = ""
+    city_en: str = ""
+    evaluator: str = ""
+    evaluator_en: str = ""
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None
+    period_declared: bool = False
+    report_date: dt.date | None = None
+    rectification_months: int = 1
+
+    @property
+    def deadline(self) -> dt.date | None:
+        """The rectification deadline: ``rectification_months`` calendar months after the report date.
+
+        A day that the target month lacks (31 January + 1 month) becomes that
+        month's last day.  None without a report date.
+        """
+        if self.report_date is None:
+            return None
+        months = self.report_date.month - 1 + int(self.rectification_months)
+        year, month = self.report_date.year + months // 12, months % 12 + 1
+        day = min(self.report_date.day, calendar.monthrange(year, month)[1])
+        return dt.date(year, month, day)
+
+
+@dataclass(frozen=True)
 class Provenance:
     """Everything that, with the inputs, reproduces the numbers: versions, hashes and every setting.
 
@@ -227,7 +308,9 @@ class EvaluationResult:
     comments : open comments counted by complaint theme (:class:`Comments`); None only for a result
         built without them
     robustness, reliability, priorities : None when not asked for
+    findings : :class:`Findings` (citywide figures, problem lists, follow-up)
     trends : None until earlier years are attached
+    context : :class:`ReportContext`, None until the pipeline attaches the project's
     provenance : :class:`Provenance`
     variance_components : per department and sampled table, its contribution to the index
         variance with the units, PSUs and df behind it (:data:`evaluation.index.VARIANCE_COMPONENT_COLUMNS`;
@@ -248,9 +331,11 @@ class EvaluationResult:
     robustness: Robustness | None = None
     reliability: Reliability | None = None
     priorities: Priorities | None = None
+    findings: Findings | None = None
     trends: Trends | None = None
     variance_components: pd.DataFrame | None = None
     comments: Comments | None = None
+    context: ReportContext | None = None
 
     def __post_init__(self):
         check_table(self, "departments", self.departments, DEPARTMENT_COLUMNS)
@@ -278,6 +363,10 @@ class EvaluationResult:
             raise ValueError(f"trends of {trends.year} attached to the result of {self.year}")
         return dataclasses.replace(self, trends=trends)
 
+    def with_context(self, context: ReportContext | None) -> EvaluationResult:
+        """The same result with the project's facts (city, evaluator, period, report date) attached."""
+        return dataclasses.replace(self, context=context)
+
     def with_manifest(self, manifest_sha256: str) -> EvaluationResult:
         """The same result with the run's manifest hash (printed on every document) in its provenance."""
         return dataclasses.replace(self, provenance=dataclasses.replace(self.provenance,
@@ -296,7 +385,7 @@ class EvaluationResult:
         if self.variance_components is not None:
             out["variance_components"] = self.variance_components
         for group in (self.ranking, self.weighting, self.coverage, self.robustness, self.reliability,
-                      self.priorities, self.comments):
+                      self.priorities, self.comments, self.findings):
             if group is not None:
                 out.update(group.tables())
         return out

@@ -16,7 +16,37 @@ Multiplicity
     there.  Holm (family-wise error) or Benjamini–Hochberg (false discovery
     rate) (:func:`adjust_pvalues`, equal to statsmodels' ``multipletests``), named in
     ``p_adjust_method``; ``significant`` is ``p_adjusted < 1 - level``.
-    Intervals stay marginal (one department at a time).
+    ``change_ci_low/high`` are marginal (one department at a time).
+
+Adjusted intervals (what the documents print beside the verdict)
+    ``change_adj_ci_low/high`` are the marginal intervals at the critical
+    level ``c`` of the family's adjusted test, ``change +/- z_{1 - c/2}
+    change_se`` (``adjusted_level = 1 - c``), with ``alpha = 1 - level``,
+    ``m`` the tests of the family and ``R`` the rejections:
+
+    - Holm: ``c = alpha / max(m - R, 1)``.  For the departments Holm does
+      not reject these are the compatible simultaneous intervals of
+      Strassburger & Bretz (2008, Statistics in Medicine 27:4914–4927: the
+      Bonferroni level over the hypotheses not rejected); for the rejected
+      ones the same level gives an interval on the side of zero the test
+      decided.
+    - Benjamini–Hochberg: ``c = max(R, 1) alpha / m``, the false-coverage-rate
+      adjusted intervals of Benjamini & Yekutieli (2005, JASA 100:71–81),
+      whose false coverage rate over the selected departments is at most
+      ``alpha``.
+
+    Either way an adjusted interval excludes zero exactly when the adjusted
+    test rejects (Holm: every rejected ``p_(i) < alpha / (m - i + 1) <=
+    alpha / (m - R + 1)``, the first kept ``p_(R+1) >= alpha / (m - R)``;
+    BH: rejected ``p <= p_(R) < R alpha / m``, kept ``p_(j) >= j alpha / m >
+    R alpha / m``), so interval and verdict always agree.  The comparable
+    change has its own family and its own ``comparable_change_adj_ci_low/high``.
+
+Gates
+    ``index_raw`` (the index before gate deductions and bonuses) is a measure
+    of its own beside ``index``: its change is the like-for-like change of
+    what was measured, and ``change(index) - change(index_raw)`` is the
+    effect of the gates.
 
 Crosswalk
     The predecessors of ``d`` in year ``s`` follow the crosswalk entries with
@@ -70,6 +100,7 @@ from scipy import stats
 
 from surveys.errors import InsufficientDataError, MethodologyError, MinpingWarning, Problem
 
+from .citywide import city_means
 from .index import effective_weights
 from .ranking import point_ranks
 from .seeds import stream
@@ -94,11 +125,15 @@ HISTORY_COLUMNS = {
 TREND_COLUMNS = [
     "year", "previous_year", "department_id", "department", "category", "measure", "mapping", "predecessors",
     "estimate", "se", "ci_low", "ci_high", "previous_estimate", "previous_se", "change", "change_se",
-    "change_ci_low", "change_ci_high", "p_value", "p_adjusted", "p_adjust_method", "significant", "comparable",
+    "change_ci_low", "change_ci_high", "p_value", "p_adjusted", "p_adjust_method", "significant",
+    "adjusted_level", "change_adj_ci_low", "change_adj_ci_high", "comparable",
     "comparable_change", "comparable_change_se", "comparable_change_ci_low", "comparable_change_ci_high",
-    "comparable_p_value", "comparable_p_adjusted", "n_indicators", "n_comparable_indicators",
+    "comparable_p_value", "comparable_p_adjusted", "comparable_significant", "comparable_adjusted_level",
+    "comparable_change_adj_ci_low", "comparable_change_adj_ci_high", "n_indicators", "n_comparable_indicators",
     "changed_indicators", "level", "flags", "note",
 ]
+#: the measures of every department besides its dimensions, in the order they are listed
+INDEX_MEASURES = ("index", "index_raw")
 RANK_CHANGE_COLUMNS = [
     "year", "previous_year", "department_id", "department", "category", "mapping", "predecessors", "n_compared",
     "rank", "previous_rank", "rank_change", "rank_change_low", "rank_change_high", "p_rank_up", "rank_published",
@@ -108,7 +143,13 @@ RANK_CHANGE_COLUMNS = [
 #: the index of each department of a year in every recorded year up to it, mapped through the crosswalk
 SERIES_COLUMNS = ["department_id", "year", "estimate", "se", "mapping"]
 MOVER_COLUMNS = ["year", "previous_year", "list", "position", "department_id", "department", "change",
-                 "change_ci_low", "change_ci_high", "p_adjusted", "significant", "basis"]
+                 "change_ci_low", "change_ci_high", "change_adj_ci_low", "change_adj_ci_high", "p_adjusted",
+                 "significant", "basis"]
+#: the change of the city mean (:func:`evaluation.citywide.city_means`) since the previous year
+CITY_CHANGE_COLUMNS = ["year", "previous_year", "measure", "estimate", "se", "n_departments", "previous_estimate",
+                       "previous_se", "previous_n_departments", "change", "change_se", "p_value", "p_adjusted",
+                       "p_adjust_method", "significant", "adjusted_level", "change_adj_ci_low", "change_adj_ci_high",
+                       "level"]
 
 P_ADJUST = ("holm", "bh")
 
@@ -125,6 +166,7 @@ NOTES = {
                            "ranking: definitions cannot be checked",
     "no_se": "无标准误，无法检验 / no standard error: change not testable",
     "not_evaluated": "本年未评估 / not evaluated this year",
+    "previous_not_evaluated": "上年未评估，无上年数据 / not evaluated in the previous year: no previous figure",
 }
 
 
@@ -133,10 +175,12 @@ class Trends(TableGroup):
     """The change since the previous recorded year, as :func:`evaluation.trends.year_trends` computes it.
 
     ``changes``: the rows of ``year`` of :func:`evaluation.trends.trends`
-    (index and dimensions; crosswalk, adjusted tests, comparability);
-    ``rank_changes`` and ``movers`` for the same pair of years; ``series``:
-    the index of every department of ``year`` in each recorded year up to
-    ``year``, mapped through the crosswalk (for trend lines).
+    (index, index before gates and dimensions; crosswalk, adjusted tests
+    and intervals, comparability); ``rank_changes`` and ``movers`` for the
+    same pair of years; ``series``: the index of every department of
+    ``year`` in each recorded year up to ``year``, mapped through the
+    crosswalk (for trend lines); ``city``: the change of the city means
+    (:func:`city_changes`).
     """
 
     year: int
@@ -146,8 +190,10 @@ class Trends(TableGroup):
     rank_changes: pd.DataFrame
     movers: pd.DataFrame
     series: pd.DataFrame
+    city: pd.DataFrame
     CONTRACT = {"changes": ("trends", TREND_COLUMNS), "rank_changes": ("rank_changes", RANK_CHANGE_COLUMNS),
-                "movers": ("movers", MOVER_COLUMNS), "series": ("trend_series", SERIES_COLUMNS)}
+                "movers": ("movers", MOVER_COLUMNS), "series": ("trend_series", SERIES_COLUMNS),
+                "city": ("city_changes", CITY_CHANGE_COLUMNS)}
 
 
 @dataclass(frozen=True)
@@ -287,15 +333,20 @@ def trends(history: Mapping[str, pd.DataFrame], years=None, *, level: float, see
     -------
     dict of DataFrame
         ``trends`` (:data:`TREND_COLUMNS`): one row per year, department and
-        measure (``index``, then the dimension ids); the first year carries
-        estimates only.  ``estimate, se, ci_low, ci_high`` (normal interval at
-        ``level``), ``previous_estimate, previous_se`` (predecessors combined
-        per the crosswalk), ``change, change_se, change_ci_low,
-        change_ci_high, p_value, p_adjusted, p_adjust_method, significant``
+        measure (``index``, ``index_raw`` before gates, then the dimension
+        ids); the first year carries estimates only.  ``estimate, se, ci_low,
+        ci_high`` (normal interval at ``level``), ``previous_estimate,
+        previous_se`` (predecessors combined per the crosswalk), ``change,
+        change_se, change_ci_low, change_ci_high`` (marginal interval),
+        ``p_value, p_adjusted, p_adjust_method, significant``,
+        ``adjusted_level, change_adj_ci_low, change_adj_ci_high`` (the
+        interval that agrees with ``significant``, see the module notes)
         (test columns empty where not comparable or without standard error),
         ``comparable`` (NA when the previous year's definitions are unknown),
         ``comparable_change`` and its ``_se``, ``_ci_low``, ``_ci_high``,
-        ``comparable_p_value``, ``comparable_p_adjusted``, ``n_indicators``
+        ``comparable_p_value``, ``comparable_p_adjusted``,
+        ``comparable_significant``, ``comparable_adjusted_level``,
+        ``comparable_change_adj_ci_low/high``, ``n_indicators``
         (with a score this year), ``n_comparable_indicators``, ``mapping``
         (same, rename, merge, new), ``predecessors`` (";"-joined),
         ``changed_indicators`` (";"-joined ids whose definition changed), ``flags``
@@ -409,7 +460,73 @@ def year_trends(history: Mapping[str, pd.DataFrame], year: int, *, level: float,
     changes = tables["trends"][tables["trends"]["year"] == year].reset_index(drop=True)
     return Trends(year=year, previous_year=earlier[-1], p_adjust=p_adjust, changes=changes,
                   rank_changes=tables["rank_changes"], movers=tables["movers"],
-                  series=_series(history, year, earlier))
+                  series=_series(history, year, earlier),
+                  city=city_changes(history, year, earlier[-1], level=level, p_adjust=p_adjust))
+
+
+def city_changes(history: Mapping[str, pd.DataFrame], year: int, previous_year: int, *, level: float,
+                 p_adjust: str = "holm") -> pd.DataFrame:
+    """The change of the city means since ``previous_year`` (:data:`CITY_CHANGE_COLUMNS`).
+
+    Each year's means are :func:`evaluation.citywide.city_means` over the
+    departments evaluated that year (the published city average, no
+    crosswalk: the city is the same city).  ``change_se`` treats the years
+    as independent samples.  The measures (index, index before gates,
+    dimensions) are one family, adjusted by ``p_adjust`` with the adjusted
+    intervals of the module notes.
+    """
+    h = {key: history.get(key, pd.DataFrame(columns=cols)) for key, cols in HISTORY_COLUMNS.items()}
+    deps = h["departments"].astype({"year": int})
+    dims = h["dimensions"]
+    dims = dims[dims["year"].astype(int).isin([year, previous_year])] if len(dims) else dims
+
+    def means(y):
+        d = deps[deps["year"] == y].astype({"index": float, "se": float, "index_raw": float})
+        sub = dims[dims["year"].astype(int) == y].astype({"estimate": float, "se": float}) if len(dims) else None
+        return city_means(d, sub).set_index("measure")
+
+    now, then = means(year), means(previous_year)
+    out = now.merge(then, left_index=True, right_index=True, suffixes=("", "_prev")).reset_index()
+    out = pd.DataFrame({"year": year, "previous_year": previous_year, "measure": out["measure"],
+                        "estimate": out["estimate"], "se": out["se"], "n_departments": out["n_departments"],
+                        "previous_estimate": out["estimate_prev"], "previous_se": out["se_prev"],
+                        "previous_n_departments": out["n_departments_prev"]})
+    out["change"] = out["estimate"] - out["previous_estimate"]
+    out["change_se"] = np.sqrt(out["se"] ** 2 + out["previous_se"] ** 2)
+    out["p_value"] = _two_sided(out["change"], out["change_se"])
+    tested = out["p_value"].notna()
+    out["p_adjusted"] = np.nan
+    out.loc[tested, "p_adjusted"] = adjust_pvalues(out.loc[tested, "p_value"].to_numpy(float), p_adjust)
+    out["p_adjust_method"] = np.where(tested, p_adjust, "")
+    out["significant"] = pd.array(np.where(tested, out["p_adjusted"] < 1 - level, False), dtype="boolean")
+    out.loc[~tested, "significant"] = pd.NA
+    c = critical_level(out.loc[tested, "p_adjusted"].to_numpy(float), 1 - level, p_adjust)
+    out["adjusted_level"] = np.where(tested, 1 - c, np.nan)
+    half = stats.norm.ppf(1 - c / 2) * out["change_se"]
+    out["change_adj_ci_low"] = (out["change"] - half).where(tested)
+    out["change_adj_ci_high"] = (out["change"] + half).where(tested)
+    out["level"] = level
+    order = {m: i for i, m in enumerate([*INDEX_MEASURES, *sorted(set(out["measure"]) - set(INDEX_MEASURES))])}
+    out = out.sort_values("measure", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+    return out[CITY_CHANGE_COLUMNS]
+
+
+def critical_level(p_adjusted, alpha: float, method: str) -> float:
+    """The critical p-value ``c`` of a family's adjusted test: ``p < c`` exactly when it rejects.
+
+    Holm ``c = alpha / max(m - R, 1)``, Benjamini–Hochberg ``c = max(R, 1)
+    alpha / m``, with ``m`` tests and ``R = #{p_adjusted < alpha}`` (see the
+    module notes for why each reproduces the test's decisions and the
+    references).  ``alpha`` for an empty family.
+    """
+    p_adjusted = np.asarray(p_adjusted, float)
+    m = len(p_adjusted)
+    if m == 0:
+        return alpha
+    rejected = int((p_adjusted < alpha).sum())
+    if method == "holm":
+        return alpha / max(m - rejected, 1)
+    return max(rejected, 1) * alpha / m
 
 
 def _series(history: Mapping[str, pd.DataFrame], year: int, earlier: list[int]) -> pd.DataFrame:
@@ -441,7 +558,10 @@ def _series(history: Mapping[str, pd.DataFrame], year: int, earlier: list[int]) 
 def _measures(h, year: int) -> pd.DataFrame:
     deps = h["departments"][h["departments"]["year"] == year]
     dims = h["dimensions"][h["dimensions"]["year"].astype(int) == year] if len(h["dimensions"]) else h["dimensions"]
-    out = [deps[["department_id", "index", "se"]].rename(columns={"index": "estimate"}).assign(measure="index")]
+    out = [deps[["department_id", "index", "se"]].rename(columns={"index": "estimate"}).assign(measure="index"),
+           # the gates shift the estimate, not its sampling error
+           deps[["department_id", "index_raw", "se"]].rename(columns={"index_raw": "estimate"})
+           .assign(measure="index_raw")]
     if len(dims):
         out.append(dims[["department_id", "dimension_id", "estimate", "se"]]
                    .rename(columns={"dimension_id": "measure"}))
@@ -548,13 +668,17 @@ def _pair(h, s: int, t: int, mapping: pd.DataFrame, kappa: dict) -> pd.DataFrame
         out["comparable"] = pd.NA
         out["changed_indicators"] = ""
     else:
-        out["comparable"] = [not (changed["all"] if m == "index" else m in changed["dims"]) for m in out["measure"]]
-        out["changed_indicators"] = [";".join(sorted(i for i, d in changed["by_id"].items() if m in ("index", d)))
-                                     for m in out["measure"]]
+        out["comparable"] = [not (changed["all"] if m in INDEX_MEASURES else m in changed["dims"])
+                             for m in out["measure"]]
+        out["changed_indicators"] = [";".join(sorted(i for i, d in changed["by_id"].items()
+                                                     if m in INDEX_MEASURES or m == d)) for m in out["measure"]]
     continuing = (out["mapping"] != "new").to_numpy()
+    gone = (continuing & out["previous_estimate"].isna() & out["estimate"].notna()).to_numpy()
     extra = []
     for k, (own, dep) in enumerate(zip(out["flags"], out["dep_flags"])):
         f = [x for x in (own, dep) if isinstance(x, str) and x]
+        if gone[k]:
+            f.append("previous_not_evaluated")
         if continuing[k] and imported:
             f.append("definitions_unknown")
         elif continuing[k] and not out["comparable"].iloc[k]:
@@ -666,19 +790,41 @@ def _finish(out: pd.DataFrame, z: float, level: float, p_adjust: str) -> pd.Data
             if len(p):
                 out.loc[p.index, adj] = adjust_pvalues(p.to_numpy(float), p_adjust)
     out["p_adjust_method"] = np.where(out["p_value"].notna() | out["comparable_p_value"].notna(), p_adjust, "")
-    out["significant"] = pd.array(np.where(out["p_adjusted"].notna(), out["p_adjusted"] < 1 - level, False),
-                                  dtype="boolean")
-    out.loc[out["p_adjusted"].isna(), "significant"] = pd.NA
+    for adj, sig in (("p_adjusted", "significant"), ("comparable_p_adjusted", "comparable_significant")):
+        out[sig] = pd.array(np.where(out[adj].notna(), out[adj] < 1 - level, False), dtype="boolean")
+        out.loc[out[adj].isna(), sig] = pd.NA
+    _adjusted_intervals(out, level, p_adjust)
     flags = out["flags"].fillna("").astype(str)
     flags = [";".join(x for x in (f, "no_se" if n else "") if x) for f, n in zip(flags, no_se)]
     out["flags"] = flags
     out["note"] = [("; ".join(NOTES[c] for c in f.split(";") if c in NOTES)) for f in flags]
     out["level"] = level
-    order = {m: i for i, m in enumerate(["index", *sorted(set(out["measure"]) - {"index"})])}
+    order = {m: i for i, m in enumerate([*INDEX_MEASURES, *sorted(set(out["measure"]) - set(INDEX_MEASURES))])}
     out = out.sort_values(["year", "department_id", "measure"], key=lambda s: s.map(order) if s.name == "measure"
                           else s, kind="stable").reset_index(drop=True)
     out["previous_year"] = out["previous_year"].astype("Int64")
     return out[TREND_COLUMNS]
+
+
+def _adjusted_intervals(out: pd.DataFrame, level: float, p_adjust: str) -> None:
+    """The adjusted intervals of every family (see the module notes), in place."""
+    for prefix in ("", "comparable_"):
+        adj, est, se = f"{prefix}p_adjusted", f"{prefix}change", f"{prefix}change_se"
+        lvl, low, high = f"{prefix}adjusted_level", f"{prefix}change_adj_ci_low", f"{prefix}change_adj_ci_high"
+        out[lvl] = np.nan
+        out[low] = np.nan
+        out[high] = np.nan
+        for idx in out.groupby(["year", "measure"]).groups.values():
+            family = out.loc[idx, adj]
+            family = family[family.notna()]
+            if not len(family):
+                continue
+            c = critical_level(family.to_numpy(float), 1 - level, p_adjust)
+            centre = out.loc[family.index, est].to_numpy(float)
+            half = stats.norm.ppf(1 - c / 2) * out.loc[family.index, se].to_numpy(float)
+            out.loc[family.index, lvl] = 1 - c
+            out.loc[family.index, low] = centre - half
+            out.loc[family.index, high] = centre + half
 
 
 def adjust_pvalues(p, method: str = "holm") -> np.ndarray:
@@ -774,7 +920,9 @@ def _movers(out: pd.DataFrame, k: int) -> pd.DataFrame:
     idx["basis"] = np.where(published, "published", "comparable_indicators")
     lfl = {}
     for col, comp in (("change", "comparable_change"), ("change_ci_low", "comparable_change_ci_low"),
-                      ("change_ci_high", "comparable_change_ci_high"), ("p_adjusted", "comparable_p_adjusted")):
+                      ("change_ci_high", "comparable_change_ci_high"),
+                      ("change_adj_ci_low", "comparable_change_adj_ci_low"),
+                      ("change_adj_ci_high", "comparable_change_adj_ci_high"), ("p_adjusted", "comparable_p_adjusted")):
         lfl[col] = np.where(published, idx[col], idx[comp])
     idx = idx.assign(**lfl)
     idx["significant"] = np.where(idx["p_adjusted"].notna(), idx["p_adjusted"] < 1 - idx["level"], False)

@@ -30,7 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 from evaluation.evaluate import evaluate
-from evaluation.result import EvaluationResult
+from evaluation.result import EvaluationResult, ReportContext
 from evaluation.trends import trends, year_trends
 from minping.messages import say
 from minping.history import case_volumes, history_path, load_history_or_empty, merged_history, record_result
@@ -39,6 +39,7 @@ from reports.render import render_reports
 from surveys.framework import Framework
 from surveys.ingest import YearInput, load_year
 from surveys.project import Project, load_project
+from surveys.rectification import read_rectification
 
 #: files of the project-level year-over-year tables, in ``OUT``
 TREND_FILES = ("trends", "rank_changes", "movers")
@@ -127,17 +128,34 @@ def evaluate_loaded(project: Project, framework: Framework, loaded: YearInput, *
     The project's seed and the framework's level; the input files' hashes in
     the provenance; the earlier years from the project's history (with this
     year's result in place of any recorded copy of it), mapped through the
-    crosswalk (:func:`evaluation.trends.year_trends`).  Nothing is written.
+    crosswalk (:func:`evaluation.trends.year_trends`); the returned 整改
+    workbook of ``[rectification]`` judged again (:func:`evaluation.problems.follow_up`);
+    the project's facts for the documents (:func:`report_context`).  Nothing is written.
     """
     year = loaded.data.year
-    result = evaluate(loaded.data, framework, seed=project.seed, variance=variance, n_replicates=n_replicates)
+    returned = project.rectifications.get(year)
+    rectification = (read_rectification(returned, department_ids={d.id for d in framework.departments})
+                     if returned is not None else None)
+    result = evaluate(loaded.data, framework, seed=project.seed, variance=variance, n_replicates=n_replicates,
+                      rectification=rectification)
     inputs = {project.label(s.path): sha256_file(s.path) for s in project.inputs_for(year)}
     result = replace(result, provenance=replace(result.provenance, project_sha256=project.sha256,
                                                 input_sha256=inputs))
     history = merged_history(load_history_or_empty(history_path(project.root)), result,
                              case_volumes(loaded.tables))
+    result = result.with_context(report_context(project, year))
     return result.with_trends(year_trends(history, year, level=result.level, seed=project.seed,
                                           frameworks=framework.lineage))
+
+
+def report_context(project: Project, year: int) -> ReportContext:
+    """The project's facts the documents of ``year`` state (city, evaluator, period, report date)."""
+    start, end = project.periods[year]
+    return ReportContext(project=project.name, project_en=project.name_en, city=project.city,
+                         city_en=project.city_en, evaluator=project.evaluator, evaluator_en=project.evaluator_en,
+                         period_start=start, period_end=end, period_declared=year in project.periods_declared,
+                         report_date=project.report_dates.get(year),
+                         rectification_months=project.rectification_months)
 
 
 def _manifest(project: Project, run: YearRun, result: EvaluationResult, inputs: dict) -> dict:
@@ -234,5 +252,5 @@ def counts_table(run: YearRun) -> pd.DataFrame:
     return c.groupby("table", sort=True)[["rows_in", "rows_used", "rows_quarantined", "blank_rows"]].sum()
 
 
-__all__ = ["YearRun", "counts_table", "evaluate_loaded", "run_project", "run_year", "summary_lines", "validate_year",
-           "write_project_trends", "write_trend_tables"]
+__all__ = ["YearRun", "counts_table", "evaluate_loaded", "report_context", "run_project", "run_year", "summary_lines",
+           "validate_year", "write_project_trends", "write_trend_tables"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from evaluation.problems import quadrant_rows
 from reports.format import natural_key
 from reports.labels import name_column
 
@@ -36,6 +37,15 @@ SERIES_COLORS = {"department": "#0072B2", "city_average": "#999999", "category_b
 QUADRANT_COLORS = {"concentrate_here": "#D55E00", "keep_up": "#009E73", "low_priority": "#999999",
                    "possible_overkill": "#56B4E9"}
 QUADRANTS = tuple(QUADRANT_COLORS)
+
+
+def heat_hex(value: float, lo: float, hi: float) -> str:
+    """Light sequential fill (white to blue) of a heatmap cell between ``lo`` and ``hi``; text stays readable."""
+    if value is None or not np.isfinite(value):
+        return "#FFFFFF"
+    t = 0.0 if hi <= lo else min(1.0, max(0.0, (value - lo) / (hi - lo)))
+    start, end = (0.97, 0.98, 1.0), (0.42, 0.68, 0.84)
+    return "#{:02X}{:02X}{:02X}".format(*(int(round(255 * (a + (b - a) * t))) for a, b in zip(start, end)))
 
 
 def has_values(frame: pd.DataFrame, *columns: str) -> bool:
@@ -154,14 +164,16 @@ def quadrant_data(indicators: pd.DataFrame, department_id: str, *, lang: str = "
                   drivers: pd.DataFrame | None = None, category: str | None = None) -> pd.DataFrame:
     """Importance–performance quadrants of one department (GB/T 19038-2009 four-quadrant chart).
 
-    With ``drivers`` (``result.extra["drivers"]``, :func:`evaluation.drivers.importance_performance`)
+    With ``drivers`` (``result.priorities.drivers``, :func:`evaluation.drivers.importance_performance`)
     the chart shows the survey items: importance is the item's LMG share of
     the overall-satisfaction variance (in percent), performance its score,
-    and quadrants and reference lines are the evaluation's.  The department's
-    own rows are used; without them the category's (``category``), else the
-    city's (their performance is then a mean over departments).  Without
-    ``drivers``, every indicator of the department is shown with its index
-    weight (percent) as importance and the means as reference lines.
+    and quadrants and reference lines are the evaluation's.  The rows are
+    those :func:`evaluation.problems.quadrant_rows` chooses (the
+    department's own, else its category's, else the city's), the rows the
+    problem list reads.  Without ``drivers`` (a notebook sketch only; the
+    documents then draw no quadrant chart), every indicator of the
+    department is shown with its index weight (percent) as importance and
+    the means as reference lines.
 
     Returns
     -------
@@ -175,35 +187,21 @@ def quadrant_data(indicators: pd.DataFrame, department_id: str, *, lang: str = "
         ``category``, ``city`` or ``weights``) and ``model`` (the scope of the
         regression, ``city`` or ``category``).
     """
-    if drivers is not None and len(drivers) and "scope" in drivers:
-        rows, scope = None, None
-        scope_ids = drivers["scope_id"].fillna("").astype(str)
-        for scope, key in (("department", department_id), ("category", category), ("city", "")):
-            if key is None:
-                continue
-            found = drivers[(drivers["scope"] == scope) & (scope_ids == str(key))]
-            found = found[found["importance"].notna() & found["performance"].notna()]
-            if len(found):
-                rows = found
-                break
-        if rows is not None:
+    if drivers is not None and len(drivers):
+        # the same rows the evaluation's problem list reads (one rule for the chart and the list)
+        rows, scope = quadrant_rows(drivers, department_id, category)
+        if scope is not None:
             rows = rows.iloc[sorted(range(len(rows)), key=lambda i: natural_key(rows["indicator_id"].iloc[i]))]
             out = pd.DataFrame({
                 "indicator_id": rows["indicator_id"].astype(str).to_numpy(),
                 "name": rows[name_column("indicator", lang)].astype(str).to_numpy(),
                 "importance": rows["importance"].astype(float).to_numpy() * 100.0,
                 "performance": rows["performance"].astype(float).to_numpy(),
+                "quadrant": rows["quadrant"].astype(str).to_numpy(),
             })
-            imp_ref = float(rows["importance_split"].iloc[0]) * 100.0 if "importance_split" in rows else \
-                float(out["importance"].mean())
-            perf_ref = float(rows["performance_split"].iloc[0]) if "performance_split" in rows else \
-                float(out["performance"].mean())
-            given = rows["quadrant"].astype(str).to_numpy() if "quadrant" in rows else None
-            computed = _quadrants(out["importance"], out["performance"], imp_ref, perf_ref)
-            out["quadrant"] = [g if g in QUADRANT_COLORS else c for g, c in
-                               zip(given if given is not None else computed, computed)]
-            source = str(rows["importance_source"].iloc[0]) if "importance_source" in rows else "city"
-            out.attrs.update(importance_ref=imp_ref, performance_ref=perf_ref, basis="drivers", scope=scope,
+            source = str(rows["importance_source"].iloc[0])
+            out.attrs.update(importance_ref=float(rows["importance_split"].iloc[0]) * 100.0,
+                             performance_ref=float(rows["performance_split"].iloc[0]), basis="drivers", scope=scope,
                              model="category" if source.startswith("category") else "city")
             return out
     own = indicators[(indicators["department_id"] == department_id) & indicators["score"].notna()]

@@ -63,7 +63,7 @@ def ranking_table(result: EvaluationResult, lang: str) -> TableSpec:
         (label("rank", lang), "int", d.get("rank")),
         (f"{label('rank_interval', lang)} · {label('ci_low', lang)}", "int", d.get("rank_low")),
         (f"{label('rank_interval', lang)} · {label('ci_high', lang)}", "int", d.get("rank_high")),
-        ("ID", "text", d.index.to_series()),
+        (label("id", lang), "text", d.index.to_series()),
         (label("department", lang), "text", names_of(d, "department", lang)),
         (label("category", lang), "text", names_of(d, "category_name", lang)),
         (label("index", lang), "score", d["index"]),
@@ -116,9 +116,10 @@ def appendix_table(result: EvaluationResult, lang: str) -> TableSpec:
             return None
         return [DASH if missing(g) else label("group_short", lang, n=int(g)) for g in d[col]]
 
-    grade = [f"{g} {n}" + (f" · {label('borderline', lang)}" if bool(b) else "")
-             for g, n, b in zip(d["grade"], d[name_column("grade_name", lang)],
-                                d["borderline"] if "borderline" in d else [False] * len(d))]
+    grade = [label("not_evaluated_row", lang, reason=label(f"reason_{r}", lang)) if missing(i) else
+             f"{g} {n}" + (f" · {label('borderline', lang)}" if bool(b) else "")
+             for g, n, b, i, r in zip(d["grade"], d[name_column("grade_name", lang)], d["borderline"], d["index"],
+                                      d["not_evaluated_reason"])]
     level = level_text(result.level)
     change = _change_column(result, d.index)
     cols = [

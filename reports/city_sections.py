@@ -445,16 +445,17 @@ def movers_table(result: EvaluationResult, lang: str, which: str) -> TableSpec |
     changes = index_changes(result)
     names = _dep_names(result, lang)
     heads = [label("department", lang), label("previous_index", lang), label("index", lang), label("change", lang),
-             label("change_interval", lang, level=level_text(result.level), interval="").strip(),
-             label("significance", lang)]
+             label("change_verdict_adj", lang, method=adjustment_label(result, lang), level=level_text(result.level),
+                   interval="").strip(), label("significance", lang)]
     rows = []
     for r in picked.sort_values("position").itertuples(index=False):
         c = changes.loc[r.department_id]
         verdict = label("significant" if bool(r.significant) else "not_significant", lang)
         if r.basis == "comparable_indicators":
             verdict += " · " + label("basis_comparable", lang)
+        # the interval of the same adjusted test as the verdict, so that the two cannot disagree
         rows.append([names.get(r.department_id, r.department_id), c["previous_estimate"], c["estimate"], r.change,
-                     fmt_change_interval(r.change_ci_low, r.change_ci_high), verdict])
+                     fmt_change_interval(r.change_adj_ci_low, r.change_adj_ci_high), verdict])
     return TableSpec(heads, ["text", "score", "score", "points", "text", "text"], rows)
 
 
@@ -470,8 +471,8 @@ def change_chart_data(result: EvaluationResult, lang: str) -> pd.DataFrame | Non
                         "name": data["department_id"].map(_dep_names(result, lang)).to_numpy(),
                         "category": data["category"].astype(str).to_numpy(),
                         "index": data["change"].astype(float).to_numpy(),
-                        "ci_low": data["change_ci_low"].astype(float).to_numpy(),
-                        "ci_high": data["change_ci_high"].astype(float).to_numpy()})
+                        "ci_low": data["change_adj_ci_low"].astype(float).to_numpy(),
+                        "ci_high": data["change_adj_ci_high"].astype(float).to_numpy()})
     out["group"] = out["category"]
     out["tie_group"] = np.nan
     out = out.sort_values(["index", "department_id"], ascending=[False, True], kind="mergesort")
@@ -492,7 +493,7 @@ def change_facts(result: EvaluationResult, lang: str) -> list[Fact]:
 
 
 def trends_note(result: EvaluationResult, lang: str) -> str:
-    return label("trends_note_adjusted", lang, level=level_text(result.level), method=adjustment_label(result, lang))
+    return label("trends_note_adjusted2", lang, method=adjustment_label(result, lang))
 
 
 def trends_table(result: EvaluationResult, lang: str) -> TableSpec | None:
@@ -501,13 +502,17 @@ def trends_table(result: EvaluationResult, lang: str) -> TableSpec | None:
     if changes is None:
         return None
     series = result.trends.series
+    ch = result.trends.changes
+    raw = ch[ch["measure"] == "index_raw"].set_index("department_id")["change"]
     years = sorted(int(y) for y in series["year"].unique() if int(y) < result.year)
     wide = series.pivot_table(index="department_id", columns="year", values="estimate", aggfunc="first")
     deps = result.departments.sort_values(["department_id"], key=lambda s: s.map(natural_key), kind="mergesort")
     names = _dep_names(result, lang)
-    heads = ["ID", label("department", lang)] + [str(y) for y in years] + [
-        str(result.year), label("change", lang), label("ci_low", lang), label("ci_high", lang),
-        label("significance", lang), label("comparable", lang)]
+    adj = label("adjusted_interval", lang)
+    heads = [label("id", lang), label("department", lang)] + [str(y) for y in years] + [
+        str(result.year), label("change", lang), f"{adj} · {label('ci_low', lang)}",
+        f"{adj} · {label('ci_high', lang)}", label("significance", lang), label("comparable", lang),
+        label("change_raw", lang), label("note", lang)]
     rows = []
     for r in deps.itertuples(index=False):
         dep = str(r.department_id)
@@ -516,13 +521,35 @@ def trends_table(result: EvaluationResult, lang: str) -> TableSpec | None:
         if dep in changes.index:
             c = changes.loc[dep]
             comparable = None if missing(c["comparable"]) else label("yes" if bool(c["comparable"]) else "no", lang)
-            line += [r.index, c["change"], c["change_ci_low"], c["change_ci_high"], _significance(c, lang),
-                     comparable]
+            line += [r.index, c["change"], c["change_adj_ci_low"], c["change_adj_ci_high"], _significance(c, lang),
+                     comparable, raw.get(dep), _change_note(result, c, lang)]
         else:
-            line += [r.index, None, None, None, DASH, None]
+            line += [r.index, None, None, None, DASH, None, None, _not_evaluated_note(result, r, lang)]
         rows.append(line)
-    kinds = ["text", "text"] + ["score"] * len(years) + ["score", "points", "points", "points", "text", "text"]
+    kinds = ["text", "text"] + ["score"] * len(years) + ["score", "points", "points", "points", "text", "text",
+                                                         "points", "text"]
     return TableSpec(heads, kinds, rows)
+
+
+def _change_note(result: EvaluationResult, c: pd.Series, lang: str) -> str:
+    """Why a change is missing or how it was mapped: new, not evaluated last year, renamed, merged."""
+    flags = str(c["flags"] or "").split(";")
+    names = {d.id: (d.name if lang == "zh" else d.name_en) for d in result.framework.departments}
+    preds = [names.get(p, p) for p in str(c["predecessors"] or "").split(";") if p]
+    if c["mapping"] == "new":
+        return label("change_new", lang)
+    if "previous_not_evaluated" in flags:
+        return label("change_previous_missing", lang, year=int(result.trends.previous_year))
+    if c["mapping"] == "merge" and preds:
+        return label("change_merged", lang, names=("、" if lang == "zh" else ", ").join(preds))
+    if c["mapping"] == "rename" and preds:
+        return label("change_renamed", lang, names=preds[0])
+    return ""
+
+
+def _not_evaluated_note(result: EvaluationResult, r, lang: str) -> str:
+    reason = r.not_evaluated_reason if isinstance(r.not_evaluated_reason, str) else ""
+    return label("not_evaluated_row", lang, reason=label(f"reason_{reason}", lang)) if reason else ""
 
 
 # ---------------------------------------------------------------------------

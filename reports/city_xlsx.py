@@ -14,16 +14,24 @@ from reports import workbook
 from reports.chart_data import GRADE_COLORS, ranking_data
 from reports.city import (dimension_table, names_of, flag_summary, method_facts, ranking_table,
                           weights_table)
-from reports.facts import channel_name, manifest_facts, provenance_items
-from reports.format import Fact, natural_key
+from reports import findings
+from reports.city_content import CityContent
+from reports.facts import adjustment_label, channel_name, manifest_facts, provenance_facts
+from reports.format import TableSpec, missing, natural_key
 from reports.labels import check_lang, label, name_column
 from reports.safety import set_cell, sheet_title
 
 
-def render_city_xlsx(result: EvaluationResult, path: str | Path, *, lang: str = "zh") -> Path:
+def render_city_xlsx(result: EvaluationResult, content: CityContent, path: str | Path) -> Path:
     """Write the city workbook; return the path (byte-identical for equal input).
 
-    Sheets: ranking (tie groups, marginal and simultaneous rank intervals,
+    ``content`` is the city report's (:func:`reports.city_content.city_content`)
+    for the cover facts, so that the two documents state the same.
+
+    Sheets: overview (cover facts, the citywide figures with intervals, the
+    change of the city means with adjusted intervals), common problems (every
+    finding across departments), last year's follow-up (when a returned
+    整改 workbook was read), ranking (tie groups, marginal and simultaneous rank intervals,
     frozen header and name columns, colour scale on the index, grade fills),
     dimensions (colour scale), indicators (long format: one row per
     department and indicator), quality, small samples and funnel (when the
@@ -32,6 +40,7 @@ def render_city_xlsx(result: EvaluationResult, path: str | Path, *, lang: str = 
     variance-share weights), reliability (idem), manifest.  Numbers are
     stored as numbers with number formats; no cell holds a formula.
     """
+    lang = content.lang
     check_lang(lang)
     year = result.year
     wb = workbook.new_workbook(label("city_title", lang, year=year))
@@ -41,6 +50,25 @@ def render_city_xlsx(result: EvaluationResult, path: str | Path, *, lang: str = 
         ws = wb.create_sheet(sheet_title(label(key, lang), taken=taken))
         taken.add(ws.title)
         return ws
+
+    ws = sheet("sheet_overview")
+    row = workbook.write_facts(ws, list(content.cover) + list(content.summary),
+                               header=(label("item", lang), label("value", lang))) + 1
+    row = _stack(ws, [(label("s1", lang), _city_figures(result, lang)),
+                      (label("sec_trends", lang), _city_change_table(result, lang))],
+                 start_row=row, widths=[30, 12, 12, 12, 12, 12, 12, 14, 14, 16])
+    ws.freeze_panes = "A2"
+
+    common = findings.common_table(result, lang)
+    if common is not None:
+        ws = sheet("sheet_common")
+        workbook.xlsx_table(ws, common, widths=[36, 9, 11, 11, 11, 12, 80])
+        workbook.write_note(ws, len(common.rows) + 3, label("s3_intro", lang), columns=7)
+    if result.findings is not None and len(result.findings.follow_up):
+        ws = sheet("sheet_follow_up")
+        spec = _follow_up_all(result, lang)
+        workbook.xlsx_table(ws, spec, widths=[24, 6, 40, 14, 14, 16, 14, 24])
+        workbook.write_note(ws, len(spec.rows) + 3, findings.follow_up_summary(result, lang) or "", columns=8)
 
     ws = sheet("sheet_ranking")
     spec = ranking_table(result, lang)
@@ -82,15 +110,26 @@ def render_city_xlsx(result: EvaluationResult, path: str | Path, *, lang: str = 
              ("weight", "weight", "weight"), ("n", "n", "int"), ("top2", "top2", "share"),
              ("bottom2", "bottom2", "share")]
     icols = [c for c in icols if c[0] in inds.columns]
-    headers = ["ID", label("department", lang), label("id", lang), label("indicator", lang), label("dimension", lang),
-               label("channel", lang)] + [label(k, lang) for _, k, _ in icols]
+    headers = [label("department_id_head", lang), label("department", lang), label("indicator_id_head", lang),
+               label("indicator", lang), label("dimension", lang), label("channel", lang)]
+    headers += [label(k, lang) for _, k, _ in icols] + [label("rule", lang)]
     name_col = name_column("indicator", lang)
+    specs = findings.indicator_specs(result)
     rows = [[r["department_id"], names.get(str(r["department_id"]), ""), r["indicator_id"], r[name_col],
-             r["dimension_id"], channel_name(r["channel"], lang)] + [r[c] for c, _, _ in icols] for _, r in inds.iterrows()]
-    workbook.write_table(ws, headers, rows, ["text"] * 6 + [k for _, _, k in icols],
-                       widths=[7, workbook.fit_width(names.values(), minimum=16), 7,
-                               workbook.fit_width([r[3] for r in rows], minimum=16), 8, 9] + [10] * len(icols),
-                       freeze="E2")
+             r["dimension_id"], channel_name(r["channel"], lang)] + [r[c] for c, _, _ in icols]
+            + [findings.rule_text(specs[r["indicator_id"]], lang) if r["indicator_id"] in specs else ""]
+            for _, r in inds.iterrows()]
+    workbook.write_table(ws, headers, rows, ["text"] * 6 + [k for _, _, k in icols] + ["text"],
+                         widths=[9, workbook.fit_width(names.values(), minimum=16), 9,
+                                 workbook.fit_width([r[3] for r in rows], minimum=16), 8, 9] + [10] * len(icols)
+                         + [18], freeze="E2")
+    # each raw value in its unit's format: shares and rates as percentages, Likert means and minutes with a decimal
+    raw_cols = [6 + k + 1 for k, (c, _, _) in enumerate(icols) if c in ("raw_value", "raw_se")]
+    for i, r in enumerate(rows, start=2):
+        spec_ = specs.get(str(r[2]))
+        share = spec_ is not None and findings.raw_text(spec_, 0.5, lang).endswith("%")
+        for col in raw_cols:
+            ws.cell(row=i, column=col).number_format = workbook.XLSX_FORMATS["share" if share else "score"]
     ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
 
     ws = sheet("sheet_quality")
@@ -156,12 +195,8 @@ def render_city_xlsx(result: EvaluationResult, path: str | Path, *, lang: str = 
                 row = workbook.write_facts(ws, facts, start_row=row, header=(title, label("value", lang))) + 1
 
     ws = sheet("sheet_manifest")
-    facts = manifest_facts(result, lang)
-    facts += [Fact(str(k), v if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v),
-                   "raw" if isinstance(v, float) else ("int" if isinstance(v, int) and not isinstance(v, bool)
-                                                       else "text"))
-              for k, v in provenance_items(result)]
-    workbook.write_facts(ws, facts, header=(label("key", lang), label("value", lang)))
+    facts = manifest_facts(result, lang) + provenance_facts(result, lang)
+    workbook.write_facts(ws, facts, header=(label("key_label", lang), label("value", lang)))
     ws.freeze_panes = "A2"
     ws.column_dimensions["A"].width = 50
     ws.column_dimensions["B"].width = 70
@@ -183,3 +218,56 @@ def _stack(ws, parts, *, notes=(), start_row: int = 1, widths=None) -> int:
     for text in notes:
         row = workbook.write_note(ws, row, text, columns=max(2, min(8, len(widths or []))))
     return row + 1
+
+
+def _city_figures(result: EvaluationResult, lang: str) -> TableSpec | None:
+    """The citywide figures: index, index before gates and dimensions with intervals, reform figures (numbers)."""
+    if result.findings is None:
+        return None
+    city = result.findings.city
+    names = dict(zip(result.dimensions["dimension_id"], result.dimensions[name_column("dimension", lang)]))
+    specs = findings.indicator_specs(result)
+    rows = []
+    for _, r in city.iterrows():
+        if r["kind"] == "reform":
+            spec = specs.get(result.framework.roles.reform_figures.get(r["measure"], ""))
+            name = (spec.name if lang == "zh" else spec.name_en) if spec is not None else r["measure"]
+        elif r["kind"] == "index":
+            name = label(r["measure"], lang)
+        else:
+            name = f"{r['measure']} {names.get(r['measure'], '')}"
+        rows.append([name, r["estimate"], r["se"], r["ci_low"], r["ci_high"], r["minimum"], r["maximum"],
+                     int(r["n_departments"])])
+    heads = [label("item", lang), label("estimate", lang), label("se", lang), label("ci_low", lang),
+             label("ci_high", lang), label("minimum", lang), label("maximum", lang), label("count", lang)]
+    return TableSpec(heads, ["text", "raw", "raw", "raw", "raw", "raw", "raw", "int"], rows)
+
+
+def _city_change_table(result: EvaluationResult, lang: str) -> TableSpec | None:
+    if result.trends is None or not len(result.trends.city):
+        return None
+    names = dict(zip(result.dimensions["dimension_id"], result.dimensions[name_column("dimension", lang)]))
+    adj = f"{adjustment_label(result, lang)} {label('adjusted_interval', lang)}"
+    rows = []
+    for _, r in result.trends.city.iterrows():
+        name = label(r["measure"], lang) if r["measure"] in ("index", "index_raw") else \
+            f"{r['measure']} {names.get(r['measure'], '')}"
+        verdict = "—" if missing(r["significant"]) else label(
+            "significant" if bool(r["significant"]) else "not_significant", lang)
+        rows.append([name, r["previous_estimate"], r["estimate"], r["change"], r["change_adj_ci_low"],
+                     r["change_adj_ci_high"], r["p_adjusted"], verdict])
+    heads = [label("item", lang), label("previous_index", lang), str(result.year), label("change", lang),
+             f"{adj} · {label('ci_low', lang)}", f"{adj} · {label('ci_high', lang)}", label("p_adjusted", lang),
+             label("significance", lang)]
+    return TableSpec(heads, ["text", "score", "score", "points", "points", "points", "coef", "text"], rows)
+
+
+def _follow_up_all(result: EvaluationResult, lang: str) -> TableSpec:
+    """Every department's follow-up rows, department first."""
+    names = findings.department_names(result, lang)
+    rows = []
+    for dep in result.findings.follow_up["department_id"].drop_duplicates():
+        spec = findings.follow_up_table(result, dep, lang)
+        rows += [[names.get(dep, dep)] + line for line in spec.rows]
+    heads = [label("department", lang)] + spec.headers
+    return TableSpec(heads, ["text"] + spec.kinds, rows)

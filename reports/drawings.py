@@ -18,7 +18,8 @@ from reportlab.graphics.shapes import Circle, Drawing, Group, Line, PolyLine, Re
 from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from reports.chart_data import GRADE_COLORS, PALETTE, QUADRANT_COLORS, SERIES_COLORS, group_colors, tie_bands
+from reports.chart_data import (GRADE_COLORS, PALETTE, QUADRANT_COLORS, SERIES_COLORS, group_colors, heat_hex,
+                                tie_bands)
 from reports.fonts import register_reportlab
 from reports.labels import label
 
@@ -195,20 +196,22 @@ def ranking_drawing(data: pd.DataFrame, width: float, *, lang: str = "zh", group
 
 
 def profile_drawing(data: pd.DataFrame, width: float, *, lang: str = "zh"):
-    """Grouped bars per dimension: this department, city average, category best."""
+    """Grouped bars per dimension: this department, city average, category best.
+
+    Bars start at 0 on a fixed 0–100 axis, the same for every department, so
+    that a bar's length is its score and two scorecards compare at a glance.
+    """
     size = 7.0
     series = [("estimate", "this_department", SERIES_COLORS["department"]),
               ("city_average", "city_average", SERIES_COLORS["city_average"]),
               ("category_best", "category_best", SERIES_COLORS["category_best"])]
-    bar, gap = 4.4, 4.5
+    bar, gap = 3.8, 4.0
     group_h = 3 * bar + gap
     label_w = min(width * 0.34, max([text_width(t, size) for t in data["name"]] + [20]) + 6)
     x0, x1 = label_w + 4, width - 30
     bottom = 30
     height = bottom + len(data) * group_h + 4
-    values = data[["estimate", "city_average", "category_best"]].to_numpy(dtype=float)
-    low = np.nanmin(values) if np.isfinite(values).any() else 0.0
-    lo, hi = max(0.0, math.floor(low / 10) * 10 - 10), 100.0
+    lo, hi = 0.0, 100.0
     scale = (x1 - x0) / (hi - lo)
     drawing = _new_drawing(width, height)
     for i, row in enumerate(data.itertuples(index=False)):
@@ -224,6 +227,10 @@ def profile_drawing(data: pd.DataFrame, width: float, *, lang: str = "zh"):
             if k == 0:
                 drawing.add(_string(x0 + (float(value) - lo) * scale + 2, y + 0.6, f"{value:.1f}", 5.8, "start",
                                     "#333333"))
+    for t in _ticks(lo, hi, 5):
+        if lo < t < hi:
+            drawing.add(Line(x0 + (t - lo) * scale, bottom, x0 + (t - lo) * scale, height - 4,
+                             strokeColor=_color("#E4E4E4"), strokeWidth=0.4))
     _x_axis(drawing, x0, x1, bottom, lo, hi, _ticks(lo, hi, 5))
     _legend(drawing, x0, 2, [(label(key, lang), color) for _, key, color in series])
     return drawing
@@ -263,8 +270,14 @@ def quadrant_drawing(data: pd.DataFrame, width: float, height: float, *, lang: s
     for i in order:
         row = data.iloc[i]
         x, y = px(row["importance"]), py(row["performance"])
-        drawing.add(Circle(x, y, 2.2, fillColor=_color(QUADRANT_COLORS[row["quadrant"]]), strokeColor=None))
+        color = _color(QUADRANT_COLORS[row["quadrant"]])
+        outcome = bool(row["outcome"]) if "outcome" in data else False
+        # an outcome is hollow: it shows where satisfaction stands, it is never an action of the list
+        drawing.add(Circle(x, y, 2.2, fillColor=_color("#FFFFFF") if outcome else color,
+                           strokeColor=color if outcome else None, strokeWidth=0.8))
         text = row["indicator_id"]
+        if "problem_no" in data and pd.notna(row["problem_no"]):
+            text += f" ({int(row['problem_no'])})"
         w = text_width(text, 5.5)
         for dx, dy in ((3, 1), (3, -6.5), (-3 - w, 1), (-3 - w, -6.5), (3, 7), (3, -13)):
             box = (x + dx, y + dy, x + dx + w, y + dy + 5.5)
@@ -344,12 +357,35 @@ def sparkline_drawing(series: pd.Series, width: float = 90, height: float = 26):
 
 
 def heat_color(value: float, lo: float, hi: float):
-    """Light sequential fill (white to blue) for a heatmap cell; text stays black and readable."""
-    if value is None or not np.isfinite(value):
-        return colors.white
-    t = 0.0 if hi <= lo else min(1.0, max(0.0, (value - lo) / (hi - lo)))
-    start, end = (0.97, 0.98, 1.0), (0.42, 0.68, 0.84)
-    return colors.Color(*(s + (e - s) * t for s, e in zip(start, end)))
+    """Light sequential fill (white to blue) for a heatmap cell (:func:`reports.chart_data.heat_hex`)."""
+    return colors.HexColor(heat_hex(value, lo, hi))
+
+
+def chart_drawing(chart: str, data, width: float, *, lang: str = "zh", **options):
+    """The drawing of a named chart of a document's content (:class:`reports.city_content.Block`).
+
+    ``chart`` is ``ranking`` (also the change chart), ``grades``, ``funnel``
+    or ``rank_band``; ``options`` are the content's.  One dispatch for the
+    PDF, the Word document and the PNG/SVG files, so all three show the same
+    drawing.
+    """
+    if chart == "ranking":
+        names = list(data["name"])
+        label_width = min(width * 0.36, max([text_width(str(n), 7.0) for n in names] + [20]) + 22)
+        kw = {k: options[k] for k in ("row_height", "x_range", "rank_column", "edges", "reference", "signed")
+              if k in options}
+        return ranking_drawing(data, width, lang=lang, group_names=options.get("group_names"),
+                               label_width=label_width, **kw)
+    if chart == "grades":
+        return grade_drawing(data, width * options.get("scale", 1.0), options.get("height", 170), lang=lang,
+                             group_names=options.get("group_names"))
+    if chart == "funnel":
+        return funnel_drawing(data, options.get("limits"), width, options.get("height", 300), lang=lang,
+                              names=options.get("names"))
+    if chart == "rank_band":
+        return rank_band_drawing(data, width, n_departments=options["n_departments"], lang=lang,
+                                 row_height=options.get("row_height", 10.5))
+    raise ValueError(f"unknown chart {chart!r}")
 
 
 FUNNEL_COLORS = {"above_998": PALETTE["vermillion"], "below_998": PALETTE["vermillion"],

@@ -103,6 +103,26 @@ def provenance_items(result: EvaluationResult) -> list[tuple[str, object]]:
     return flatten(prov)
 
 
+def provenance_facts(result: EvaluationResult, lang: str) -> list[Fact]:
+    """The provenance as labelled facts: every key in words, nested settings as "group · key"."""
+    out = []
+    for key, value in provenance_items(result):
+        head, _, rest = key.partition(".")
+        name = label(f"prov_{head}", lang) if f"prov_{head}" in LABELS else head
+        name = f"{name} · {rest}" if rest else name
+        if value is None:
+            out.append(Fact(name, "—", "text"))
+        elif isinstance(value, bool):
+            out.append(Fact(name, label("yes" if value else "no", lang), "text"))
+        elif isinstance(value, int):
+            out.append(Fact(name, value, "int"))
+        elif isinstance(value, float):
+            out.append(Fact(name, value, "raw"))
+        else:
+            out.append(Fact(name, str(value), "text"))
+    return out
+
+
 def channel_name(code: object, lang: str) -> str:
     """The channel code (S, C, V, A, H) as a word in ``lang``."""
     key = f"channel_{code}"

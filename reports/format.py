@@ -57,6 +57,9 @@ def fmt(value: object, kind: str = "score", digits: int = 1) -> str:
         return f"{x:.3g}" if abs(x) < 1000 else f"{x:,.0f}"
     if kind == "coef":
         return f"{x:.{max(digits, 2)}f}"
+    if kind == "gain":
+        # index points at stake: two decimals, so that the small ones still differ
+        return f"{x:.2f}"
     return f"{x:.{digits}f}"
 
 

@@ -48,7 +48,10 @@ def pdf_styles(lang: str) -> dict:
         "cover_sub": make("cover_sub", fontSize=12, leading=18, alignment=TA_CENTER, textColor=grey),
         "h1": make("h1", fontName=bold, fontSize=11.5, leading=15, spaceBefore=8, spaceAfter=4,
                    textColor=colors.HexColor("#0B3C5D")),
-        "h2": make("h2", fontName=bold, fontSize=9.5, leading=13, spaceBefore=4, spaceAfter=2),
+        "h2": make("h2", fontName=bold, fontSize=10.5, leading=14, spaceBefore=6, spaceAfter=3,
+                   textColor=colors.HexColor("#0B3C5D")),
+        "h3": make("h3", fontName=bold, fontSize=9.5, leading=13, spaceBefore=4, spaceAfter=2),
+        "item": make("item", fontSize=8.5, leading=12, leftIndent=10, firstLineIndent=-10, spaceAfter=3),
         "cell": make("cell", fontSize=7.5, leading=9.5),
         "cell_bold": make("cell_bold", fontName=bold, fontSize=7.5, leading=9.5),
         "cell_r": make("cell_r", fontSize=7.5, leading=9.5, alignment=TA_RIGHT),
@@ -158,23 +161,33 @@ def pdf_table(spec: TableSpec, styles: dict, widths: list[float], *, extra: list
         return ParagraphStyle(f"{name}_{size:g}", parent=base, fontSize=size, leading=size + 2)
 
     head, cell, bold = sized("head"), sized("cell"), sized("cell_bold")
+    regular = register_reportlab()[0]
     rows = [[P(h, head) for h in spec.headers]]
     for i, row in enumerate(spec.rows):
         cells = []
-        for value, kind in zip(row, spec.kinds):
+        for j, (value, kind) in enumerate(zip(row, spec.kinds)):
+            text = fmt(value, kind)
             if kind != "text":
-                cells.append(fmt(value, kind))
+                cells.append(text)
                 continue
-            cells.append(P(fmt(value, kind), bold if bold_rows and i in bold_rows else cell))
+            strong = bold_rows and i in bold_rows
+            # a text that fits its column on one line is set as a plain string: a Paragraph per cell is the
+            # main cost of a page, and only wrapping needs one
+            if not strong and "\n" not in text and stringWidth(text, regular, size) <= widths[j] - 7:
+                cells.append(text)
+            else:
+                cells.append(P(text, bold if strong else cell))
         rows.append(cells)
-    return grid_table(rows, widths, extra=extra, size=size)
+    left = [("ALIGN", (j, 1), (j, -1), "LEFT") for j, kind in enumerate(spec.kinds) if kind == "text"]
+    return grid_table(rows, widths, extra=left + (extra or []), size=size)
 
 
 def fitted_table(spec: TableSpec, styles: dict, width: float, *, flexible: list[int], lang: str,
-                 sizes=(7.5, 6.8, 6.2)):
+                 sizes=(7.5, 6.8, 6.2), extra: list | None = None, bold_rows: set[int] | None = None):
     """:func:`pdf_table` with :func:`auto_widths`, in the largest of ``sizes`` at which every column fits."""
     size = next((x for x in sizes if natural_fits(spec, width, flexible=flexible, lang=lang, size=x)), sizes[-1])
-    return pdf_table(spec, styles, auto_widths(spec, width, flexible=flexible, lang=lang, size=size), size=size)
+    return pdf_table(spec, styles, auto_widths(spec, width, flexible=flexible, lang=lang, size=size), size=size,
+                     extra=extra, bold_rows=bold_rows)
 
 
 def auto_widths(spec: TableSpec, width: float, *, flexible: list[int], lang: str, size: float = 7.5) -> list[float]:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from reportlab.lib import colors
-from reportlab.platypus import CondPageBreak, Spacer, Table, TableStyle
+from reportlab.platypus import CondPageBreak, KeepTogether, Spacer, Table, TableStyle
 
 from reports import pdf
 from reports.drawings import profile_drawing, quadrant_drawing, sparkline_drawing
-from reports.facts import channel_name, sim_interval_text, tie_text
-from reports.format import TableSpec, fmt, fmt_change_interval, fmt_interval, fmt_rank, level_text, missing
+from reports.facts import sim_interval_text, tie_text
+from reports.format import fmt, fmt_interval, fmt_rank, level_text
 from reports.labels import label, name_column
-from reports.scorecard import ScorecardContent, quadrant_notes
+from reports.scorecard import ScorecardContent
 
 
 def _kpi_table(c: ScorecardContent, styles, width):
@@ -31,23 +31,16 @@ def _kpi_table(c: ScorecardContent, styles, width):
             lines.append(tie)
         return "<br/>".join(pdf.esc(t) for t in lines) or " "
 
-    ci = (f"{label('interval', lang, level=level)} {fmt_interval(row.get('ci_low'), row.get('ci_high'))}"
-          if "ci_low" in row.index else " ")
-    info = c.change_info
-    change_lines = []
-    if not missing(info.get("change_ci_low")):
-        change_lines.append(label("change_interval", lang, level=level, interval=fmt_change_interval(
-            info["change_ci_low"], info["change_ci_high"])))
-    if info.get("comparable") is False:
-        change_lines.append(label("not_comparable", lang))
-    elif info.get("significant") is not None:
-        change_lines.append(label("significant" if info["significant"] else "not_significant", lang))
+    ci = [f"{label('interval', lang, level=level)} {fmt_interval(row.get('ci_low'), row.get('ci_high'))}"]
+    if c.index_note:
+        ci.append(c.index_note)
+    change_lines = list(c.change_lines) + ([c.trend_note] if c.trend_note else [])
     change_cell = [pdf.P(label("change", lang), styles["kpi_label"]),
                    pdf.P(fmt(c.change, "points"), styles["kpi_value"])]
     if change_lines:
         change_cell.append(pdf.P("<br/>".join(pdf.esc(t) for t in change_lines), styles["kpi_sub"], raw=True))
     if len(c.trend.dropna()) >= 2:
-        change_cell.append(sparkline_drawing(c.trend, width / 5 - 12, 24))
+        change_cell.append(sparkline_drawing(c.trend, width * 0.24 - 12, 24))
     elif not change_lines:
         change_cell.append(pdf.P(" ", styles["kpi_sub"]))
 
@@ -55,16 +48,17 @@ def _kpi_table(c: ScorecardContent, styles, width):
         return [pdf.P(label(key, lang), styles["kpi_label"]), pdf.P(value, styles["kpi_value"]),
                 pdf.P(sub, styles["kpi_sub"], raw=raw)]
 
+    grade_sub = "<br/>".join(pdf.esc(t) for t in (c.grade_note, border) if t.strip()) or " "
     cells = [
-        cell("index", fmt(row["index"]), ci),
-        cell("grade", grade, border),
+        cell("index", fmt(row["index"]), "<br/>".join(pdf.esc(t) for t in ci), raw=True),
+        cell("grade", grade, grade_sub, raw=True),
         cell("rank_overall", label("of_n", lang, rank=fmt_rank(row.get("rank")), n=c.n_departments),
              rank_sub("rank", "overall"), raw=True),
         cell("rank_in_category", label("of_n", lang, rank=fmt_rank(row.get("rank_in_category")),
                                        n=c.n_in_category), rank_sub("rank_in_category", "category"), raw=True),
         change_cell,
     ]
-    table = Table([cells], colWidths=[width / 5] * 5)
+    table = Table([cells], colWidths=[width * f for f in (0.19, 0.19, 0.19, 0.19, 0.24)])
     table.setStyle(TableStyle([
         ("FONTNAME", (0, 0), (-1, -1), styles["body"].fontName),
         ("BOX", (0, 0), (-1, -1), 0.6, colors.HexColor("#0B3C5D")),
@@ -87,99 +81,55 @@ def _rank_note(c: ScorecardContent) -> str | None:
 
 
 def _dimension_table(c: ScorecardContent, styles, width):
-    lang, s = c.lang, styles
-    has_change = "change" in c.profile
-    head = ["dimension", "weight_pct", "score", "interval", "city_average", "category_best"]
-    heads = [label(k, lang, level=level_text(c.level)) if k == "interval" else label(k, lang) for k in head]
-    if has_change:
-        heads.append(label("change_short", lang))
-    rows = [[pdf.P(h, s["head"]) for h in heads]]
-    for r in c.profile.itertuples(index=False):
-        line = [pdf.P(f"{r.dimension_id} {r.name}", s["cell"]), fmt(r.weight, "int"), fmt(r.estimate),
-                fmt_interval(r.ci_low, r.ci_high), fmt(r.city_average), fmt(r.category_best)]
-        if has_change:
-            line.append(fmt(r.change, "points"))
-        rows.append(line)
-    fixed = [0.08, 0.09, 0.15, 0.12, 0.12] + ([0.09] if has_change else [])
-    widths = [width * (1 - sum(fixed))] + [width * f for f in fixed]
-    return pdf.grid_table(rows, widths)
-
-
-def comparable_text(value, lang: str) -> str:
-    if value is None or missing(value):
-        return "—"
-    return label("yes" if bool(value) else "no", lang)
+    spec = c.dimension_table
+    fixed = [0.07, 0.07, 0.13, 0.1, 0.1] + ([0.08, 0.12] if len(spec.headers) > 6 else [])
+    return pdf.pdf_table(spec, styles, [width * (1 - sum(fixed))] + [width * f for f in fixed])
 
 
 def _indicator_table(c: ScorecardContent, styles, width):
-    lang, s = c.lang, styles
-    inds = c.indicators
-    has_change = "change" in inds
-    has_ci = "ci_low" in inds and "ci_high" in inds
-    has_comparable = "comparable" in inds
-    heads = [label("id", lang), label("indicator", lang), label("channel", lang), label("raw_value", lang),
-             label("score", lang)]
-    if has_ci:
-        heads.append(label("interval", lang, level=level_text(c.level)))
-    heads += [label("weight", lang), label("n", lang), label("top2", lang), label("bottom2", lang)]
-    if has_change:
-        heads.append(label("change_short", lang))
-    if has_comparable:
-        heads.append(label("comparable", lang))
-    name_col = name_column("indicator", lang)
-    texts = []
-    for _, r in inds.iterrows():
-        line = [str(r["indicator_id"]), str(r[name_col]), channel_name(r["channel"], lang),
-                fmt(r.get("raw_value"), "raw"), fmt(r["score"])]
-        if has_ci:
-            line.append(fmt_interval(r["ci_low"], r["ci_high"]))
-        line += [fmt(r["weight"], "weight"), fmt(r.get("n"), "int"), fmt(r.get("top2"), "share"),
-                 fmt(r.get("bottom2"), "share")]
-        if has_change:
-            line.append(fmt(r["change"], "points"))
-        if has_comparable:
-            line.append(comparable_text(r["comparable"], lang))
-        texts.append(line)
-    # Numbers and short words get what they need; the indicator name takes the rest (one line where it can).
-    widths = pdf.auto_widths(TableSpec(heads, ["text"] * len(heads), texts), width, flexible=[1],
-                                lang=lang)
-    rows = [[pdf.P(h, s["head"]) for h in heads]]
-    for line in texts:
-        rows.append([pdf.P(line[0], s["cell"]), pdf.P(line[1], s["cell"]), pdf.P(line[2], s["cell_c"])]
-                    + line[3:])
-    return pdf.grid_table(rows, widths)
+    """The indicators as the content prints them (raw values in their units, scoring rules)."""
+    spec = c.indicator_table
+    # the name and the scoring rule take what the numbers leave, so that rows stay on one line
+    widths = pdf.auto_widths(spec, width, flexible=[1, 4], lang=c.lang, size=6.8)
+    return pdf.pdf_table(spec, styles, widths, size=6.8)
 
 
-def _priority_block(c: ScorecardContent, styles, width):
-    lang, s = c.lang, styles
-    left_w = width * 0.46
-    right_w = width - left_w - 8
-    chart = quadrant_drawing(c.quadrant, left_w, 172, lang=lang)
-    left = [chart] + [pdf.P(t, s["small"]) for t in quadrant_notes(c)]
-    if len(c.priorities):
-        has_best = c.priorities["category_best"].notna().any()
-        heads = ["#", label("indicator", lang), label("score", lang)]
-        heads += [label("category_best_score", lang)] if has_best else []
-        heads += [label("priority_gap" if has_best else "priority_gain", lang), label("due", lang)]
-        rows = [[pdf.P(h, s["head"]) for h in heads]]
-        for k, r in enumerate(c.priorities.itertuples(index=False), start=1):
-            text = f"{pdf.esc(r.indicator_id)} {pdf.esc(r.name)}"
-            if isinstance(r.quadrant, str) and r.quadrant:
-                text += (f"<br/><font size='6.5' color='#555555'>{pdf.esc(label(f'quad_{r.quadrant}', lang))}"
-                         "</font>")
-            line = [pdf.P(str(k), s["cell_c"]), pdf.P(text, s["cell"], raw=True), fmt(r.score)]
-            line += [fmt(r.category_best)] if has_best else []
-            line += [fmt(r.gain, "score", 2), pdf.P(label("due_text", lang), s["cell"])]
-            rows.append(line)
-        fractions = (0.06, 0.34, 0.1, 0.12, 0.12, 0.26) if has_best else (0.07, 0.37, 0.12, 0.14, 0.30)
-        table = pdf.grid_table(rows, [right_w * f for f in fractions])
+def _problem_block(c: ScorecardContent, styles, width) -> list:
+    """The problem list (整改清单) with its note, then the quadrant chart that shares its rows."""
+    s = styles
+    story = [pdf.P(label("deadline_line", c.lang, deadline=c.deadline), s["body"]), Spacer(1, 2)]
+    if c.problems.rows:
+        spec = c.problems
+        widths = [width * f for f in (0.04, 0.64, 0.09, 0.12, 0.11)]
+        story.append(pdf.pdf_table(spec, s, widths, size=7.0))
+        if c.problems_more:
+            story.append(pdf.P(label("problems_more", c.lang, n=c.problems_more), s["note"]))
     else:
-        table = pdf.P(label("no_priorities", lang), s["body"])
-    block = Table([[left, table]], colWidths=[left_w + 8, right_w])
-    block.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), s["body"].fontName),
-                               ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                               ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
-    return block
+        story.append(pdf.P(label("no_problems", c.lang), s["body"]))
+    story.append(pdf.P(c.problems_note, s["small"]))
+    if c.quadrant.attrs.get("basis") == "drivers":
+        left_w = width * 0.5
+        chart = quadrant_drawing(c.quadrant, left_w, 148, lang=c.lang)
+        notes = [pdf.P(label("quadrant_title", c.lang), s["h2"])] + [pdf.P(t, s["small"]) for t in c.quadrant_notes]
+        block = Table([[chart, notes]], colWidths=[left_w + 8, width - left_w - 8])
+        block.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), s["body"].fontName),
+                                   ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                   ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+        story += [Spacer(1, 3), block]
+    else:
+        story.append(pdf.P(c.quadrant_notes[0], s["note"]))
+    return story
+
+
+def _follow_up_block(c: ScorecardContent, styles, width) -> list:
+    if c.follow_up is None:
+        return []
+    story = [pdf.P(label("sec_follow_up", c.lang), styles["h2"])]
+    if c.follow_up_text:
+        story.append(pdf.P(c.follow_up_text, styles["body"]))
+    story.append(pdf.pdf_table(c.follow_up, styles, [width * f for f in (0.05, 0.37, 0.14, 0.13, 0.14, 0.17)],
+                               size=7.0))
+    return story
 
 
 def _quality_facts(c: ScorecardContent) -> list:
@@ -218,18 +168,24 @@ def render_scorecard_pdf(c: ScorecardContent, path: str | Path) -> Path:
     story += [pdf.P(label("sec_dimensions", lang), s["h1"]), profile_drawing(c.profile, width, lang=lang),
               Spacer(1, 4), _dimension_table(c, s, width),
               CondPageBreak(120), pdf.P(label("sec_indicators", lang), s["h1"]), _indicator_table(c, s, width),
-              CondPageBreak(240), pdf.P(label("sec_priorities", lang), s["h1"]), _priority_block(c, s, width)]
-    story += [pdf.P(label("sec_quality", lang), s["h1"])]
-    story += [pdf.P(t, s["body"]) for t in c.quality_text]
+              pdf.P(c.rule_note, s["small"]),
+              CondPageBreak(320), pdf.P(label("sec_problems", lang), s["h1"])]
+    story += _problem_block(c, s, width)
+    story += _follow_up_block(c, s, width)
+    # data quality and method stay together: on page 2 when they fit, else all on a page of their own
+    # (never a last page holding two stray lines)
+    tail = [pdf.P(label("sec_quality", lang), s["h1"])]
+    tail += [pdf.P(t, s["body"]) for t in c.quality_text]
     facts = _quality_facts(c)
     if facts:
-        story += [Spacer(1, 3), pdf.fact_table(facts, s, width, columns=2)]
+        tail += [Spacer(1, 3), pdf.fact_table(facts, s, width, columns=2)]
     for key, facts in (("sec_haocha", c.haocha), ("sec_reform", c.reform)):
         if facts:
-            story += [pdf.P(label(key, lang), s["h2"]), pdf.fact_table(facts, s, width, columns=2)]
-    story.append(pdf.P(label("sec_method", lang), s["h1"]))
-    story += [pdf.P(text, s["small"]) for text in c.notes]
-    story += [Spacer(1, 3), pdf.fact_table(c.manifest[:1], s, width, columns=1),
-              pdf.fact_table(c.manifest[1:], s, width, columns=2)]
+            tail += [pdf.P(label(key, lang), s["h2"]), pdf.fact_table(facts, s, width, columns=2)]
+    tail.append(pdf.P(label("sec_method", lang), s["h1"]))
+    tail += [pdf.P(text, s["small"]) for text in c.notes]
+    tail += [Spacer(1, 3), pdf.fact_table(c.manifest[:1], s, width, columns=1),
+             pdf.fact_table(c.manifest[1:], s, width, columns=2)]
+    story.append(KeepTogether(tail))
     return pdf.build_pdf(Path(path), story, title=f"{c.name} {c.year}",
                          subject=label("scorecard_title", lang, year=c.year), footer=c.footer, lang=lang)

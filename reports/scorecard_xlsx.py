@@ -12,16 +12,26 @@ from reports.facts import channel_name
 from reports.format import Fact, missing
 from reports.labels import label, name_column
 from reports.safety import set_cell, sheet_title
-from reports.scorecard import ScorecardContent, quadrant_notes
+from reports.scorecard import ScorecardContent
+
+
+def _raw_format(c: ScorecardContent, indicator_id: str) -> str:
+    """The number format of an indicator's raw value: percent for shares and rates, one decimal otherwise."""
+    unit = c.indicator_table.rows[[r[0] for r in c.indicator_table.rows].index(indicator_id)][3]
+    return workbook.XLSX_FORMATS["share"] if str(unit).endswith("%") else workbook.XLSX_FORMATS["score"]
 
 
 def render_scorecard_xlsx(c: ScorecardContent, path: str | Path) -> Path:
     """Write one department's scorecard as a workbook; numbers are stored as numbers.
 
-    Sheets (names in ``lang``): summary (headline figures and flags),
-    dimensions (with a native bar chart against the city average and the
-    category best), indicators, data quality, priorities, notes (method and
-    manifest).  Every text cell is inert (no formulas from input strings).
+    Sheets (names in ``lang``): summary (headline figures, the index before
+    gates, the change and its adjusted interval, flags), dimensions (with the
+    change and its verdict, and a native bar chart on a 0–100 axis against
+    the city average and the category best), indicators (raw values in their
+    units and scoring rules), data quality (every rate a fraction with a
+    percent format), the problem list with the quadrant chart's rows and last
+    year's follow-up, notes (method and manifest).  Every text cell is inert
+    (no formulas from input strings).
     """
     lang = c.lang
     wb = workbook.new_workbook(f"{c.name} {c.year}")
@@ -33,7 +43,7 @@ def render_scorecard_xlsx(c: ScorecardContent, path: str | Path) -> Path:
         return ws
 
     ws = sheet("sheet_summary")
-    facts = [Fact(label("department", lang), c.name, "text"), Fact("ID", c.department_id, "text"),
+    facts = [Fact(label("department", lang), c.name, "text"), Fact(label("id", lang), c.department_id, "text"),
              Fact(label("category", lang), c.category_name, "text"), Fact(label("year", lang), c.year, "int")]
     nxt = workbook.write_facts(ws, facts + c.headline, header=(label("item", lang), label("value", lang)))
     for text in c.flags:
@@ -46,23 +56,29 @@ def render_scorecard_xlsx(c: ScorecardContent, path: str | Path) -> Path:
                              start_row=nxt + 1, freeze=None)
     ws.freeze_panes = "A2"
     ws.column_dimensions["A"].width = 44
-    ws.column_dimensions["B"].width = 40
+    ws.column_dimensions["B"].width = 48
 
     ws = sheet("sheet_dimensions")
     p = c.profile
-    cols = [("dimension_id", "id", "text"), ("name", "dimension", "text"), ("weight", "weight", "int"),
+    cols = [("dimension_id", "id", "text"), ("name", "dimension", "text"), ("weight", "weight_pct", "int"),
             ("estimate", "score", "score"), ("ci_low", "ci_low", "score"), ("ci_high", "ci_high", "score"),
             ("city_average", "city_average", "score"), ("category_best", "category_best", "score")]
+    if "change" in p:
+        cols += [("change", "change_short", "points"), ("change_adj_ci_low", "adjusted_interval", "points"),
+                 ("change_adj_ci_high", "adjusted_interval", "points"), ("change_verdict", "change_test", "text")]
     own = c.dimensions.set_index("dimension_id")
     extra = [(col, col, kind) for col, kind in (("se", "score"), ("missing_weight_share", "share"), ("flag", "text"))
              if col in own.columns]
     cols += [(col, key, kind) for col, key, kind in extra]
+    heads = [label(k, lang) for _, k, _ in cols]
+    for j, (col, _, _) in enumerate(cols):
+        if col in ("change_adj_ci_low", "change_adj_ci_high"):
+            end = label("ci_low" if col.endswith("low") else "ci_high", lang)
+            heads[j] = f"{label('adjusted_interval', lang)} · {end}"
     rows = []
     for _, r in p.iterrows():
-        line = [r.get(col) if col in p.columns else own[col].get(r["dimension_id"]) for col, _, _ in cols]
-        rows.append(line)
-    workbook.write_table(ws, [label(k, lang) for _, k, _ in cols], rows, [k for _, _, k in cols],
-                       widths=[8, 30, 8, 9, 10, 10, 10, 10, 9, 12, 10])
+        rows.append([r.get(col) if col in p.columns else own[col].get(r["dimension_id"]) for col, _, _ in cols])
+    workbook.write_table(ws, heads, rows, [k for _, _, k in cols], widths=[8, 30, 8, 9, 10, 10, 10, 10] + [11] * 8)
     if len(rows):
         last = len(rows) + 1
         workbook.xlsx_bar_chart(
@@ -73,24 +89,27 @@ def render_scorecard_xlsx(c: ScorecardContent, path: str | Path) -> Path:
 
     ws = sheet("sheet_indicators")
     name_col = name_column("indicator", lang)
-    icols = [("indicator_id", "id", "text"), (name_col, "indicator", "text"), ("dimension_id", "dimension", "text"),
-             ("channel", "channel", "text"), ("raw_value", "raw_value", "raw"), ("raw_se", "raw_se", "raw"),
-             ("score", "score", "score"), ("se", "se", "score"), ("ci_low", "ci_low", "score"),
-             ("ci_high", "ci_high", "score"), ("weight", "weight", "weight"), ("n", "n", "int"),
-             ("top2", "top2", "share"), ("bottom2", "bottom2", "share"), ("change", "change_short", "points"),
-             ("comparable", "comparable", "text")]
-    icols = [t for t in icols if t[0] in c.indicators.columns]
-
-    def value(r, col):
-        if col == "comparable":
-            return None if missing(r[col]) else label("yes" if bool(r[col]) else "no", lang)
-        if col == "channel":
-            return channel_name(r[col], lang)
-        return r[col]
-
-    rows = [[value(r, col) for col, _, _ in icols] for _, r in c.indicators.iterrows()]
-    workbook.write_table(ws, [label(k, lang) for _, k, _ in icols], rows, [k for _, _, k in icols],
-                       widths=[7, 30, 8, 9, 10, 10, 8, 8, 10, 10, 8, 8, 9, 9, 9, 8], freeze="C2")
+    printed = {r[0]: r for r in c.indicator_table.rows}
+    heads = [label(k, lang) for k in ("id", "indicator", "dimension", "channel", "raw_value", "raw_se")]
+    heads += [label("unit_shown", lang), label("rule", lang)]
+    heads += [label(k, lang) for k in ("score", "se", "ci_low", "ci_high", "weight", "n", "top2", "bottom2")]
+    kinds = ["text"] * 4 + ["raw", "raw", "text", "text", "score", "score", "score", "score", "weight", "int", "share",
+                            "share"]
+    rows = []
+    for _, r in c.indicators.iterrows():
+        line = printed.get(str(r["indicator_id"]))
+        rows.append([r["indicator_id"], r[name_col], r["dimension_id"], channel_name(r["channel"], lang),
+                     r["raw_value"], r["raw_se"], line[3] if line else None, line[4] if line else None, r["score"],
+                     r["se"], r["ci_low"], r["ci_high"], r["weight"], r["n"], r["top2"], r["bottom2"]])
+    workbook.write_table(ws, heads, rows, kinds, widths=[7, 30, 8, 9, 10, 10, 12, 18, 8, 8, 10, 10, 8, 8, 9, 9],
+                         freeze="C2")
+    for i, r in enumerate(rows, start=2):
+        # each raw value in its own unit: a share as a percent, a Likert mean or a wait with one decimal
+        fmt_ = _raw_format(c, str(r[0]))
+        for col in (5, 6):
+            if not missing(ws.cell(row=i, column=col).value):
+                ws.cell(row=i, column=col).number_format = fmt_
+    workbook.write_note(ws, len(rows) + 3, c.rule_note, columns=8)
 
     ws = sheet("sheet_quality")
     nxt = 1
@@ -103,30 +122,35 @@ def render_scorecard_xlsx(c: ScorecardContent, path: str | Path) -> Path:
     for text in c.quality_text:
         nxt = workbook.write_note(ws, nxt, text, columns=2)
 
-    ws = sheet("sheet_priorities")
-    gain_key = "priority_gap" if c.priorities.attrs.get("basis") == "supplied" else "priority_gain"
-    pcols = [("indicator_id", "id", "text"), ("name", "indicator", "text"), ("score", "score", "score"),
-             ("weight", "weight", "weight"), ("category_best", "category_best_score", "score"),
-             ("gain", gain_key, "coef"), ("quadrant", "quadrant", "text")]
-
-    def quad(code):
-        return label(f"quad_{code}", lang) if isinstance(code, str) and code else None
-
-    rows = [[r["indicator_id"], r["name"], r["score"], r["weight"], r["category_best"], r["gain"],
-             quad(r["quadrant"]), label("due_text", lang)] for _, r in c.priorities.iterrows()]
-    workbook.write_table(ws, [label(k, lang) for _, k, _ in pcols] + [label("due", lang)], rows,
-                       [k for _, _, k in pcols] + ["text"], widths=[8, 30, 8, 8, 10, 12, 14, 24])
+    ws = sheet("sheet_problems")
+    spec = c.problems_all
+    workbook.xlsx_table(ws, spec, widths=[5, 14, 30, 60, 10, 10, 10, 12, 18])
+    row = len(spec.rows) + 3
+    row = workbook.write_note(ws, row, label("deadline_line", lang, deadline=c.deadline), columns=9)
+    row = workbook.write_note(ws, row, c.problems_note, columns=9) + 1
     q = c.quadrant
-    start = len(rows) + 3
-    set_cell(ws.cell(row=start, column=1), label("quadrant_title", lang))
-    workbook.write_table(ws, [label("id", lang), label("indicator", lang), label("importance_short", lang),
-                              label("performance", lang), label("quadrant", lang)],
-                         [[r.indicator_id, r.name, r.importance, r.performance, quad(r.quadrant)]
-                          for r in q.itertuples(index=False)], ["text", "text", "score", "score", "text"],
-                         start_row=start + 1, freeze=None)
-    row = start + len(q) + 3
-    for text in quadrant_notes(c):
+    if q.attrs.get("basis") == "drivers":
+        set_cell(ws.cell(row=row, column=1), label("quadrant_title", lang))
+
+        def quad(code):
+            return label(f"quad_{code}", lang) if isinstance(code, str) and code else None
+
+        workbook.write_table(ws, [label("id", lang), label("indicator", lang), label("importance_short", lang),
+                                  label("performance", lang), label("quadrant", lang), "#"],
+                             [[r.indicator_id, r.name, r.importance, r.performance,
+                               label("quad_outcome", lang) if r.outcome else quad(r.quadrant),
+                               None if missing(r.problem_no) else int(r.problem_no)]
+                              for r in q.itertuples(index=False)], ["text", "text", "score", "score", "text", "int"],
+                             start_row=row + 1, freeze=None)
+        row += len(q) + 3
+    for text in c.quadrant_notes:
         row = workbook.write_note(ws, row, text, columns=6)
+    if c.follow_up is not None:
+        row += 1
+        set_cell(ws.cell(row=row, column=1), label("sec_follow_up", lang))
+        if c.follow_up_text:
+            row = workbook.write_note(ws, row + 1, c.follow_up_text, columns=6) - 1
+        workbook.xlsx_table(ws, c.follow_up, start_row=row + 1, freeze=None)
 
     ws = sheet("sheet_notes")
     ws.column_dimensions["A"].width = 40

@@ -28,16 +28,20 @@ from reports.safety import set_cell
 #: every document property and ZIP entry carries this time, so equal input gives byte-identical files
 FIXED_TIME = _dt.datetime(2000, 1, 1, 0, 0, 0)
 
-# Excel number format per fact kind.
+# Excel number format per fact kind.  Every rate is stored as a fraction with a percent format: a "percent"
+# value (a figure the evaluation keeps in percentage points, such as G1) is divided by 100 when written
+# (:func:`cell_value`), so that all rates of a workbook compute alike.
 XLSX_FORMATS = {
     "score": "0.0",
     "share": "0.0%",
-    "percent": '0.0"%"',
+    "percent": "0.0%",
     "points": "+0.0;-0.0;0.0",
     "int": "0",
     "weight": "0.0%",
     "raw": "0.000",
     "coef": "0.000",
+    "gain": "0.00",
+    "date": "yyyy-mm-dd",
 }
 
 
@@ -63,6 +67,13 @@ def header_style(ws, ncols: int, row: int = 1) -> None:
         cell.alignment = Alignment(wrap_text=True, vertical="center")
 
 
+def cell_value(value, kind: str):
+    """The value stored for a fact of ``kind``: rates in percentage points become fractions."""
+    if kind == "percent" and isinstance(value, (int, float)) and not isinstance(value, bool) and not missing(value):
+        return float(value) / 100.0
+    return value
+
+
 def write_table(ws, header: list[str], rows: list[list], kinds: list[str], *, widths: list[float] | None = None,
                 start_row: int = 1, freeze: str | None = "A2") -> None:
     """A header row and typed rows; numbers keep their type and get the kind's number format."""
@@ -71,7 +82,7 @@ def write_table(ws, header: list[str], rows: list[list], kinds: list[str], *, wi
     header_style(ws, len(header), start_row)
     for i, row in enumerate(rows, start=start_row + 1):
         for j, (value, kind) in enumerate(zip(row, kinds), start=1):
-            set_cell(ws.cell(row=i, column=j), value, XLSX_FORMATS.get(kind))
+            set_cell(ws.cell(row=i, column=j), cell_value(value, kind), XLSX_FORMATS.get(kind))
     if freeze:
         ws.freeze_panes = freeze
     for j, width in enumerate(widths or [], start=1):
@@ -106,7 +117,7 @@ def write_facts(ws, facts: list[Fact], *, start_row: int = 1, header: tuple[str,
         value = fact.value
         if fact.kind != "text" and missing(value):
             value = None
-        set_cell(ws.cell(row=row, column=2), value, XLSX_FORMATS.get(fact.kind))
+        set_cell(ws.cell(row=row, column=2), cell_value(value, fact.kind), XLSX_FORMATS.get(fact.kind))
         row += 1
     return row
 
@@ -124,15 +135,20 @@ def save_workbook(wb, path: Path) -> Path:
     with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
         # ExcelWriter directly: save_workbook() would stamp the current time as "modified".
         ExcelWriter(wb, archive).save()
+    path.write_bytes(fixed_zip(raw.getvalue()))
+    return path
+
+
+def fixed_zip(data: bytes) -> bytes:
+    """An Office file (a ZIP) rewritten with fixed entry timestamps and permissions (equal input, equal bytes)."""
     out = io.BytesIO()
-    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o600 << 16
             dst.writestr(fixed, src.read(info.filename))
-    path.write_bytes(out.getvalue())
-    return path
+    return out.getvalue()
 
 
 def xlsx_table(ws, spec: TableSpec, *, widths: list[float] | None = None, freeze: str | None = "A2",

@@ -10,8 +10,17 @@ Format::
     seed = 20261125                     # seeds every random step (bootstrap, rank simulation)
     salt = "change-me"                  # for hashing phone numbers; MINPING_SALT overrides
 
+    # optional facts the documents state (absent: the documents say "not stated", nothing is invented)
+    city = "荆州市"                      # the city evaluated; city_en = "Jingzhou"
+    evaluator = "某大学第三方评估研究院"   # the independent evaluator; evaluator_en = "..."
+    report_dates = { 2023 = "2024-03-20" }   # date of each year's report: rectification deadlines count from it
+    rectification_months = 1            # problems are due this many calendar months after the report date
+
     [periods]                           # evaluation period per year (optional; default the calendar year)
     2023 = ["2023-01-01", "2023-12-31"]
+
+    [rectification]                     # optional: the 整改 workbook the departments returned, read by that
+    2024 = "feedback/rectification_2023.xlsx"   # year's run (the previous year's problems with their status)
 
     [[inputs]]
     year = 2023
@@ -97,7 +106,12 @@ suggestion, reported together with every other problem, as are a value of
 the wrong type, a period that ends before it starts
 and a year not in ``years``.  Input files are looked for when their year is
 loaded (:func:`surveys.ingest.load_year`), so a project can list a year whose
-files have not arrived yet.
+files have not arrived yet; so is a returned 整改 workbook.
+
+The 整改 workbook under ``[rectification]`` is the one minping writes with
+each year's documents (``report/<lang>/rectification.xlsx``), with the
+departments' statuses filled in; :func:`surveys.rectification.read_rectification`
+reads it back when its year is evaluated.
 """
 
 from __future__ import annotations
@@ -121,6 +135,8 @@ from .readers import read_table
 from .schema import TABLES
 
 SALT_ENV = "MINPING_SALT"
+#: optional [project] texts the documents print (cover, headers)
+TEXT_KEYS = ("city", "city_en", "evaluator", "evaluator_en")
 DESIGN_KEYS = ("weights", "strata", "cluster", "fpc", "population", "calibrate")
 CALIBRATION_METHODS = ("poststratify", "rake", "linear")
 ADMIN_MARGINS = ("cases_by_month",)
@@ -225,6 +241,16 @@ class Project:
     periods: dict[int, tuple[dt.date, dt.date]]
     inputs: tuple[InputSpec, ...]
     sha256: str = ""
+    city: str = ""
+    city_en: str = ""
+    evaluator: str = ""
+    evaluator_en: str = ""
+    #: years whose period the file declares (the others default to the calendar year)
+    periods_declared: frozenset[int] = frozenset()
+    report_dates: dict[int, dt.date] = field(default_factory=dict)
+    rectification_months: int = 1
+    #: year -> the returned 整改 workbook that year's run reads (last year's problems with their status)
+    rectifications: dict[int, Path] = field(default_factory=dict)
 
     @property
     def root(self) -> Path:
@@ -252,8 +278,11 @@ _INPUT_KEYS = {"encoding": LEAF, "sheet": LEAF, "header_rows": LEAF, "delimiter"
                "id_prefix": LEAF}
 #: every section and key a project file may have (:mod:`surveys.keys`); anything else is an error
 PROJECT_SHAPE = {
-    "project": {"name": LEAF, "name_en": LEAF, "framework": LEAF, "years": LEAF, "seed": LEAF, "salt": LEAF},
+    "project": {"name": LEAF, "name_en": LEAF, "framework": LEAF, "years": LEAF, "seed": LEAF, "salt": LEAF,
+                "city": LEAF, "city_en": LEAF, "evaluator": LEAF, "evaluator_en": LEAF, "report_dates": {"*": LEAF},
+                "rectification_months": LEAF},
     "periods": {"*": LEAF},
+    "rectification": {"*": LEAF},
     "tables": {"*": _INPUT_KEYS},
     "inputs": [{"year": LEAF, "table": LEAF, "path": LEAF, **_INPUT_KEYS}],
     "plan": ANY,  # the sampling plan's settings, checked key by key by minping.plan.load_plan_settings
@@ -392,6 +421,7 @@ def load_project(path: str | Path = "project.toml") -> Project:
         problem("no salt for hashing phone numbers", f"add salt = \"...\" under [project] or set {SALT_ENV}")
 
     periods: dict[int, tuple[dt.date, dt.date]] = {y: (dt.date(y, 1, 1), dt.date(y, 12, 31)) for y in years}
+    declared = set()
     for key, value in data.get("periods", {}).items():
         year = _whole(key, "[periods]", problem)
         try:
@@ -404,6 +434,7 @@ def load_project(path: str | Path = "project.toml") -> Project:
                     "write the start first: [\"YYYY-MM-DD\" (start), \"YYYY-MM-DD\" (end)]")
         elif year is not None:
             periods[year] = (start, end)
+            declared.add(year)
 
     defaults = {}
     for table, spec in data.get("tables", {}).items():
@@ -443,11 +474,54 @@ def load_project(path: str | Path = "project.toml") -> Project:
             continue
         inputs.append(InputSpec(year, table, root / rel, columns, merged.get("encoding"), merged.get("sheet"),
                                 header_rows, merged.get("delimiter"), design, **reading))
+    texts, report_dates, months, rectifications = _document_facts(data, head, years, root, problem)
     if problems:
         raise FrameworkError(f"The project file {path} is invalid", problems)
     return Project(path=path, name=head.get("name", root.name), name_en=head.get("name_en", head.get("name", root.name)),
                    framework_path=fw_path, years=years, seed=seed, salt=salt,
-                   periods=periods, inputs=tuple(inputs), sha256=hashlib.sha256(raw).hexdigest())
+                   periods=periods, inputs=tuple(inputs), sha256=hashlib.sha256(raw).hexdigest(),
+                   city=texts["city"], city_en=texts["city_en"], evaluator=texts["evaluator"],
+                   evaluator_en=texts["evaluator_en"], periods_declared=frozenset(declared),
+                   report_dates=report_dates, rectification_months=months, rectifications=rectifications)
+
+
+def _document_facts(data: dict, head: dict, years: tuple[int, ...], root: Path, problem):
+    """The optional facts the documents state, and the returned 整改 workbooks, each checked."""
+    texts = {}
+    for key in TEXT_KEYS:
+        value = head.get(key, "")
+        if not isinstance(value, str):
+            problem(f"[project] {key} = {value!r} is not text", f'write it in quotes: {key} = "..."')
+            value = ""
+        texts[key] = value.strip()
+    report_dates: dict[int, dt.date] = {}
+    for key, value in (head.get("report_dates") or {}).items():
+        year = _whole(key, "[project] report_dates", problem)
+        try:
+            date = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+        except (ValueError, TypeError):
+            problem(f"[project] report_dates: {key} = {value!r}", 'write the date as "YYYY-MM-DD"')
+            continue
+        if year is not None:
+            # a date for a year not (or no longer) listed is kept and never used: not an error
+            report_dates[year] = date
+    months = head.get("rectification_months", 1)
+    if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 24:
+        problem(f"[project] rectification_months = {months!r}", "use a whole number of months from 1 to 24")
+        months = 1
+    rectifications: dict[int, Path] = {}
+    for key, value in data.get("rectification", {}).items():
+        year = _whole(key, "[rectification]", problem)
+        if year is None:
+            continue
+        if year not in years:
+            problem(f"[rectification] {year} is not in [project] years", "add the year or correct it")
+        elif not isinstance(value, str) or not value:
+            problem(f"[rectification] {year} = {value!r}",
+                    'give the path of the returned workbook: 2025 = "feedback/x.xlsx"')
+        else:
+            rectifications[year] = root / value
+    return texts, report_dates, months, rectifications
 
 
 def _design(raw: dict, where: str, problem) -> dict:

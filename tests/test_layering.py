@@ -26,7 +26,8 @@ FORBIDDEN = {
 #: statistics belong to evaluation/: the documents format and lay out numbers, they never estimate
 STATISTICS = ("scipy.stats", "scipy.optimize", "statsmodels", "numpy.random")
 #: reports/ modules that decide what a document says: any renderer may read them
-CONTENT_MODULES = ("format", "facts", "labels", "chart_data", "scorecard", "city", "city_sections")
+CONTENT_MODULES = ("format", "facts", "labels", "chart_data", "scorecard", "city", "city_sections", "findings",
+                   "city_content")
 RENDERERS = ("reportlab", "openpyxl", "matplotlib", "docx")
 
 

@@ -75,10 +75,14 @@ def test_pdf_zh_content(demo_result, dep, files):
     assert row["department"] in text
     assert f"{row['index']:.1f}" in text
     assert f"{int(row['rank'])} / {len(demo_result.departments)}" in text
-    assert "维度得分" in text and "指标明细" in text and "改进重点" in text
+    assert "维度得分" in text and "指标明细" in text and "问题清单与整改要求" in text
     assert f"{row['ci_low']:.1f}–{row['ci_high']:.1f}" in text
     assert "办件记录真实率低于95%" in text  # G1_deduction explained in words
-    assert 1 <= pdf_pages(files["zh", "pdf"]) <= 2
+    flat = text.replace("\n", "")
+    # page 1 explains itself: the deduction and the index before it, units, the scoring rules
+    assert f"扣分前{row['index_raw']:.1f}" in flat and f"G1扣{row['g1_deduction']:.1f}分" in flat
+    assert "前沿③" in flat and "①量表题" in flat and "③前沿法" in flat
+    assert 1 <= pdf_pages(files["zh", "pdf"]) <= 3
 
 
 def test_pdf_shows_only_own_data(demo_result, dep, files):
@@ -93,7 +97,8 @@ def test_pdf_en_has_no_cjk(demo_result, dep, files):
     assert _row(demo_result, dep)["department_en"] in text
     assert "Dimension scores" in text
     assert not has_cjk(text), sorted({ch for ch in text if has_cjk(ch)})
-    assert 1 <= pdf_pages(files["en", "pdf"]) <= 2
+    assert "Problem list and required rectification" in text
+    assert 1 <= pdf_pages(files["en", "pdf"]) <= 3
 
 
 def test_pdf_fonts_embedded(files):
@@ -105,19 +110,26 @@ def test_pdf_fonts_embedded(files):
 
 def test_xlsx_sheets_types_and_formats(demo_result, dep, files):
     wb = openpyxl.load_workbook(files["zh", "xlsx"])
-    assert wb.sheetnames == ["概览", "维度", "指标", "数据质量", "改进重点", "说明"]
+    assert wb.sheetnames == ["概览", "维度", "指标", "数据质量", "整改清单", "说明"]
     ws = wb["指标"]
     assert ws.freeze_panes == "C2"
     heads = [c.value for c in ws[1]]
     score_col = heads.index("得分") + 1
     weight_col = heads.index("权重") + 1
     own = demo_result.indicators[demo_result.indicators.department_id == dep]
-    assert ws.max_row == len(own) + 1
-    for r in range(2, ws.max_row + 1):
+    assert [ws.cell(row=r, column=1).value for r in range(2, len(own) + 3)] == list(own["indicator_id"]) + [None]
+    for r in range(2, len(own) + 2):
         score = ws.cell(row=r, column=score_col)
         assert score.data_type == "n" and isinstance(score.value, (int, float))
         assert score.number_format == "0.0"
         assert ws.cell(row=r, column=weight_col).number_format == "0.0%"
+    # raw values in their unit's format: shares and rates as percentages, Likert means with one decimal
+    raw_col = heads.index("原始值") + 1
+    formats = {ws.cell(row=r, column=1).value: ws.cell(row=r, column=raw_col).number_format
+               for r in range(2, len(own) + 2)}
+    measures = {i.id: i.measure for i in demo_result.framework.indicators}
+    assert {formats[i] for i in formats if measures[i] in ("share", "ratio")} == {"0.0%"}
+    assert {formats[i] for i in formats if measures[i] == "likert"} == {"0.0"}
     first = own.iloc[0]
     assert ws.cell(row=2, column=1).value == first["indicator_id"]
     assert ws.cell(row=2, column=score_col).value == pytest.approx(first["score"])  # stored unrounded
@@ -129,7 +141,7 @@ def test_xlsx_sheets_types_and_formats(demo_result, dep, files):
 
 def test_xlsx_en_sheet_names_and_no_cjk(files):
     wb = openpyxl.load_workbook(files["en", "xlsx"])
-    assert wb.sheetnames == ["Summary", "Dimensions", "Indicators", "Quality", "Priorities", "Notes"]
+    assert wb.sheetnames == ["Summary", "Dimensions", "Indicators", "Quality", "Problem list", "Notes"]
     texts = [c.value for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert not [t for t in texts if has_cjk(t)]
 
@@ -153,20 +165,67 @@ def test_without_robustness_tables(demo_result, dep, tmp_path):
     text = pdf_text(_render(thin, dep, tmp_path / "thin.pdf"))
     assert _row(demo_result, dep)["department"] in text
     c = scorecard_content(thin, dep)
-    assert c.quadrant.attrs["basis"] == "weights" and c.priorities.attrs["basis"] == "headroom"
+    # without the importance analysis there is no quadrant chart (none drawn from weights instead), and
+    # the list keeps the problems the evidence shows
+    assert c.quadrant.attrs["basis"] == "none" and c.problems.rows
 
 
-def test_evaluation_priorities_shown_with_gap_and_quadrant(demo_result, dep, files):
-    given = demo_result.priorities.priorities
-    own = given[given.department_id == dep].sort_values("priority")
+def test_problem_list_is_the_evaluations(demo_result, dep, files):
+    """Page 2 lists the evaluation's problems, numbered as it numbered them, with points and noise verdicts."""
+    own = demo_result.findings.problems
+    own = own[own.department_id == dep].sort_values("problem_no")
+    assert len(own)  # a department with a G1 deduction has at least that problem
     c = scorecard_content(demo_result, dep)
-    assert list(c.priorities["indicator_id"]) == list(own["indicator_id"])
-    assert c.priorities["gain"].tolist() == pytest.approx(own["gap"].tolist())  # the evaluation's gap, not redone
-    assert c.priorities["category_best"].tolist() == pytest.approx(own["category_best_score"].tolist())
-    text = pdf_text(files["zh", "pdf"])
-    assert "类别最佳得分−本部门得分" in text  # the method note names the rule that was applied
-    for iid, gap in zip(own["indicator_id"], own["gap"]):
-        assert iid in text and f"{gap:.2f}" in text
+    assert [r[0] for r in c.problems.rows] == own["problem_no"].head(len(c.problems.rows)).tolist()
+    assert [r[2] for r in c.problems.rows] == pytest.approx(own["points_at_stake"].head(len(c.problems.rows))
+                                                            .tolist(), nan_ok=True)
+    assert len(c.problems_all.rows) == len(own)
+    gate = own[own["kind"] == "gate_g1"].iloc[0]  # the deduction is listed with the points it took
+    assert gate["points_at_stake"] == pytest.approx(_row(demo_result, dep)["g1_deduction"])
+    assert own["points_at_stake"].fillna(-1).is_monotonic_decreasing  # largest lever first
+    first = own.iloc[0]
+    text = pdf_text(files["zh", "pdf"]).replace("\n", "")
+    assert "办件记录不实（G1扣分）" in text and "否认办理该事项" in text
+    assert "2026年4月20日前" in text  # a dated deadline: the report date plus one month
+    wb = openpyxl.load_workbook(files["zh", "xlsx"])
+    ws = wb["整改清单"]
+    heads = [cell.value for cell in ws[1]]
+    assert heads[:4] == ["#", "问题类别", "问题", "证据"]
+    points = heads.index("可提升分值") + 1
+    assert ws.cell(row=2, column=points).value == pytest.approx(first["points_at_stake"])
+    assert ws.cell(row=2, column=points).number_format == "0.00"
+
+
+def test_no_outcome_is_ever_an_action(demo_result):
+    """Outcomes ([roles] outcomes) measure what the actions should achieve: never in a problem list."""
+    outcomes = set(demo_result.framework.roles.outcomes)
+    assert outcomes
+    problems = demo_result.findings.problems
+    assert not problems["indicator_id"].isin(outcomes).any()
+    for dep in problems["department_id"].unique()[:5]:
+        c = scorecard_content(demo_result, dep)
+        names = {demo_result.framework.indicator(i).name for i in outcomes}
+        assert not any(any(n in str(cell) for n in names) for row in c.problems_all.rows for cell in row[2:3])
+
+
+def test_list_agrees_with_the_quadrant(demo_result):
+    """Every survey item the chart puts in 重点改进区 (not an outcome) is on the list, numbered on the chart;
+    nothing from another quadrant is listed as a survey item."""
+    outcomes = set(demo_result.framework.roles.outcomes)
+    checked = 0
+    for dep in demo_result.departments.dropna(subset=["index"])["department_id"]:
+        c = scorecard_content(demo_result, dep)
+        q = c.quadrant
+        own = demo_result.findings.problems
+        listed = own[(own.department_id == dep) & (own.kind == "survey_item")]
+        expected = set(q[(q.quadrant == "concentrate_here") & ~q.indicator_id.isin(outcomes)]["indicator_id"])
+        assert set(listed["indicator_id"]) == expected, dep
+        numbered = q.dropna(subset=["problem_no"])
+        assert dict(zip(numbered["indicator_id"], numbered["problem_no"].astype(int))) == dict(
+            zip(listed["indicator_id"], listed["problem_no"]))
+        assert not q[q.outcome]["problem_no"].notna().any()  # outcomes are drawn, hollow, never numbered
+        checked += len(expected)
+    assert checked > 0  # the demo has items in 重点改进区
 
 
 def test_quadrant_from_drivers(demo_result, dep, files):
@@ -236,6 +295,9 @@ def test_quality_in_words(demo_result, dep, tmp_path):
     cells = {r[0].value: r[1].value for r in wb["数据质量"].iter_rows() if r[0].value}
     assert cells["回访应答率（AAPOR RR3）"] == pytest.approx(q["rr3"])
     assert cells["估计合格率e（AAPOR）"] == pytest.approx(q["aapor_e"])
+    # every rate of a workbook is a fraction with a percent format, G1 included (kept in points elsewhere)
+    g1 = next(r[1] for r in wb["数据质量"].iter_rows() if r[0].value == "办件记录真实率（G1）")
+    assert g1.value == pytest.approx(q["g1_authenticity"] / 100) and g1.number_format == "0.0%"
 
 
 def test_worst_case_fits_two_pages(demo_result, dep, tmp_path):
@@ -245,7 +307,7 @@ def test_worst_case_fits_two_pages(demo_result, dep, tmp_path):
     deps.loc[deps.department_id == dep, "borderline"] = True
     variant = dataclasses.replace(demo_result, departments=deps)
     for lang in ("zh", "en"):
-        assert pdf_pages(_render(variant, dep, tmp_path / f"{lang}.pdf", lang)) <= 2, lang
+        assert pdf_pages(_render(variant, dep, tmp_path / f"{lang}.pdf", lang)) <= 3, lang
 
 
 def test_level_is_the_results(demo_result, dep, tmp_path):

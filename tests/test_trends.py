@@ -96,7 +96,7 @@ def test_first_year_rows_carry_estimates_only(hand):
     first = hand["trends"][hand["trends"]["year"] == 2023]
     assert set(first["department_id"]) == {"A01", "A02", "X01", "B91", "B92", "D92"}
     assert first["change"].isna().all() and first["previous_year"].isna().all()
-    assert set(first["measure"]) == {"index", "D1", "D2"}
+    assert set(first["measure"]) == {"index", "index_raw", "D1", "D2"}
 
 
 def test_rename_compares_with_the_predecessor(hand):
@@ -358,3 +358,80 @@ def test_years_of_different_frameworks_are_not_compared_unless_declared():
     assert len(run_trends(h, [2024, 2025], frameworks=frozenset({"city-new"}))["trends"])
     with pytest.warns(MinpingWarning, match="not compared with 2023"):
         assert year_trends(h, 2024, level=0.95, seed=1, frameworks=frozenset({"city-new"})) is None
+
+
+# ---------------------------------------------------------------------------
+# adjusted intervals: the interval printed beside a verdict comes from the same test
+# ---------------------------------------------------------------------------
+
+def test_critical_level_by_hand():
+    from evaluation.trends import critical_level
+
+    # Holm: two of three rejected -> the Bonferroni level over the one kept (Strassburger & Bretz 2008)
+    assert critical_level([0.01, 0.03, 0.2], 0.05, "holm") == pytest.approx(0.05)
+    assert critical_level([0.2, 0.3, 0.6, 0.9], 0.05, "holm") == pytest.approx(0.05 / 4)
+    # BH: R rejected of m -> R alpha / m (Benjamini & Yekutieli 2005); none rejected -> alpha / m
+    assert critical_level([0.01, 0.02, 0.5, 0.9], 0.05, "bh") == pytest.approx(2 * 0.05 / 4)
+    assert critical_level([0.3, 0.9], 0.05, "bh") == pytest.approx(0.05 / 2)
+    assert critical_level([], 0.05, "holm") == 0.05
+
+
+@pytest.mark.parametrize("method", ["holm", "bh"])
+def test_p_below_the_critical_level_exactly_when_rejected(method):
+    from evaluation.trends import adjust_pvalues, critical_level
+
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        m = int(rng.integers(1, 40))
+        # a mix of real effects and noise, so that families range from none to all rejected
+        p = np.where(rng.random(m) < rng.random(), rng.random(m) * 1e-3, rng.random(m))
+        adj = adjust_pvalues(p, method)
+        c = critical_level(adj, 0.05, method)
+        assert np.array_equal(p < c, adj < 0.05), (method, p, c)
+
+
+def test_adjusted_intervals_agree_with_the_verdicts(demo_result):
+    """Every tested change of the demo: its adjusted interval excludes zero exactly when it is significant."""
+    for frame in (demo_result.trends.changes, demo_result.trends.city):
+        tested = frame[frame["p_adjusted"].notna()]
+        assert len(tested)
+        excludes = (tested["change_adj_ci_low"] > 0) | (tested["change_adj_ci_high"] < 0)
+        assert (excludes.to_numpy() == tested["significant"].astype(bool).to_numpy()).all()
+        # the adjusted interval is never narrower than the marginal one
+        assert (tested["adjusted_level"] >= demo_result.level - 1e-12).all()
+    changes = demo_result.trends.changes
+    tested = changes[changes["comparable_p_adjusted"].notna()]
+    excludes = (tested["comparable_change_adj_ci_low"] > 0) | (tested["comparable_change_adj_ci_high"] < 0)
+    assert (excludes.to_numpy() == tested["comparable_significant"].astype(bool).to_numpy()).all()
+
+
+def test_gate_effects_are_separated(demo_result):
+    """The index before gates has its own change: the difference to the published change is the gates'."""
+    ch = demo_result.trends.changes.set_index(["department_id", "measure"])
+    deps = demo_result.departments.set_index("department_id")
+    for dep in deps.index[deps["index"].notna()]:
+        if (dep, "index_raw") not in ch.index or pd.isna(ch.loc[(dep, "index"), "change"]):
+            continue
+        gate_effect = ch.loc[(dep, "index"), "change"] - ch.loc[(dep, "index_raw"), "change"]
+        previous = ch.loc[(dep, "index"), "previous_estimate"] - ch.loc[(dep, "index_raw"), "previous_estimate"]
+        now = deps.loc[dep, "index"] - deps.loc[dep, "index_raw"]
+        assert gate_effect == pytest.approx(now - previous)
+
+
+def test_a_year_not_evaluated_is_said_so(demo_runs):
+    """A department without an index the year before (not evaluated) gets no change, and the reason."""
+    import dataclasses
+
+    from evaluation.trends import history_frames, year_trends
+    from reports.scorecard import scorecard_content
+
+    first, second = demo_runs[0].result, demo_runs[1].result
+    deps = first.departments.copy()
+    dep = second.departments.dropna(subset=["index"])["department_id"].iloc[-1]
+    deps.loc[deps.department_id == dep, ["index", "index_raw", "se", "ci_low", "ci_high"]] = np.nan
+    history = history_frames([dataclasses.replace(first, departments=deps), second])
+    tr = year_trends(history, second.year, level=second.level, seed=1)
+    row = tr.changes[(tr.changes.department_id == dep) & (tr.changes.measure == "index")].iloc[0]
+    assert np.isnan(row["change"]) and "previous_not_evaluated" in row["flags"]
+    c = scorecard_content(second.with_trends(tr), dep)
+    assert c.change_lines == [f"{first.year}年未评估，无上年数据"]

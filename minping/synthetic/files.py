@@ -33,6 +33,9 @@ Read by :func:`surveys.project.load_project`::
     years = [2023, 2024, 2025]
     seed = 20261125
     salt = "demo-salt-change-me"          # for hashing phone numbers; MINPING_SALT overrides
+    city = "演示市"                        # what the documents' covers state (also city_en, evaluator,
+    evaluator = "演示大学第三方评估研究院"    # evaluator_en)
+    report_dates = { 2023 = "2024-03-20", 2024 = "2025-03-20", 2025 = "2026-03-20" }
 
     [periods]
     2023 = ["2023-01-01", "2023-12-31"]   # evaluation period per year
@@ -82,6 +85,9 @@ from .truth import true_changes
 PROJECT_NAME = "演示市放管服改革第三方评估"
 PROJECT_NAME_EN = "Demo city administrative-service reform evaluation"
 SALT = "demo-salt-change-me"
+#: the facts the demo's documents state (a fictitious city and evaluator)
+CITY, CITY_EN = "演示市", "Demo City"
+EVALUATOR, EVALUATOR_EN = "演示大学第三方评估研究院", "Demo University Institute for Third-Party Evaluation"
 STREAM_FILES = 5
 FIXED_TIME = dt.datetime(2026, 1, 1)
 ZIP_TIME = (2026, 1, 1, 0, 0, 0)
@@ -429,6 +435,10 @@ def _project_toml(config: SimulationConfig, inputs: list[dict]) -> str:
              'framework = "framework.toml"', f"years = [{', '.join(str(y) for y in config.years)}]",
              f"seed = {int(config.seed)}",
              f"salt = {_q(SALT)}          # for hashing phone numbers; the MINPING_SALT environment variable overrides",
+             f"city = {_q(CITY)}", f"city_en = {_q(CITY_EN)}", f"evaluator = {_q(EVALUATOR)}",
+             f"evaluator_en = {_q(EVALUATOR_EN)}",
+             "report_dates = { " + ", ".join(f'{y} = "{y + 1}-03-20"' for y in config.years)
+             + " }   # each year's report; rectification is due a month later",
              "", "[periods]"]
     lines += [f'{y} = ["{y}-01-01", "{y}-12-31"]' for y in config.years]
     for spec in inputs:
