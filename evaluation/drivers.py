@@ -130,7 +130,8 @@ def item_scores(survey: pd.DataFrame, framework: Framework, *, preset: str | Non
     """Item scores of the survey Likert indicators (one column per indicator id).
 
     Returns ``(frame, outcome id, predictor ids)``; predictors are the other
-    Likert indicators read from the outcome's table.
+    Likert indicators read from the outcome's table, less the framework's
+    other declared outcomes (``[roles] outcomes``).
     """
     ids = {i.id: i for i in framework.indicators}
     if outcome not in ids or ids[outcome].measure != "likert":
@@ -143,7 +144,8 @@ def item_scores(survey: pd.DataFrame, framework: Framework, *, preset: str | Non
     for ind in items:
         mapping = framework.likert_scores(ind.scale, ind.transform.preset or preset)
         out[ind.id] = likert_item_scores(survey[ind.field].to_numpy(float), mapping)
-    return out, outcome, [i.id for i in items if i.id != outcome]
+    # other outcomes (e.g. a sense of reform gain) are results too, not service aspects a department acts on
+    return out, outcome, [i.id for i in items if i.id != outcome and i.id not in framework.roles.outcomes]
 
 
 def importance(frame: pd.DataFrame, y: str, xs: list[str], *, weights: str | None = None,

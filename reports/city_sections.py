@@ -302,8 +302,10 @@ def interrater_facts(result, lang: str) -> list[Fact]:
         row = by.loc["checklist_score"]
         facts += [Fact(label("ir_checklist_alpha", lang), row["alpha"], "coef"),
                   Fact(label("ir_icc1", lang), row["icc"], "coef"), Fact(label("ir_icck", lang), row["icc_k"], "coef")]
-    if "wait_minutes" in by.index:
-        facts.append(Fact(label("ir_wait_alpha", lang), by.loc["wait_minutes", "alpha"], "coef"))
+    for measure in by.index[(by["level"] == "interval") & (by.index != "checklist_score")]:
+        item = result.framework.item("visits", measure)
+        name = (item.name if lang == "zh" else item.name_en) if item is not None else measure
+        facts.append(Fact(label("ir_item_alpha", lang, item=name), by.loc[measure, "alpha"], "coef"))
     items = ir[ir["level"] == "ordinal"]
     if len(items):
         alphas = pd.to_numeric(items["alpha"], errors="coerce")

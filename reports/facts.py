@@ -61,16 +61,46 @@ def framework_name(result: EvaluationResult, lang: str) -> str:
     return f"{fw.name if lang == 'zh' else fw.name_en} ({fw.id} {fw.version})"
 
 
+def channels_text(result: EvaluationResult, lang: str) -> str:
+    """Which channels the year's evaluation rests on, in words, and which the framework has but were not collected."""
+    ch = result.coverage.channels
+    sep = "、" if lang == "zh" else ", "
+    name = "channel_zh" if lang == "zh" else "channel_en"
+    used = sep.join(ch.loc[ch["collected"].astype(bool), name])
+    absent = ch.loc[~ch["collected"].astype(bool)]
+    if not len(absent):
+        return label("method_channels", lang, used=used)
+    return label("method_channels_partial", lang, used=used, absent=sep.join(absent[name]),
+                 share=fmt(float(absent["nominal_weight"].sum()), "share"))
+
+
+def checks_text(result: EvaluationResult, lang: str) -> str | None:
+    """The gates and analyses that could not be made this year, each with its reason (None when all were)."""
+    checks = result.coverage.checks
+    skipped = checks[~checks["assessed"].astype(bool)]
+    if not len(skipped):
+        return None
+    reason = "reason_zh" if lang == "zh" else "reason_en"
+    parts = [f"{label(f'check_{r.check}', lang)}（{getattr(r, reason)}）" if lang == "zh"
+             else f"{label(f'check_{r.check}', lang)} ({getattr(r, reason)})" for r in skipped.itertuples()]
+    return label("method_checks_skipped", lang, checks=("；" if lang == "zh" else "; ").join(parts))
+
+
 def method_notes(result: EvaluationResult, lang: str, *, n_indicators: int) -> list[str]:
     """The method paragraphs shared by scorecards and the city report."""
     g = result.framework.gates
-    return [
+    notes = [
+        channels_text(result, lang),
         label("method_index", lang, m=n_indicators, level=level_text(result.level)),
+        label(f"share_interval_{result.framework.share_interval}", lang),
         label("method_grades", lang, bands=grade_bands_text(result, lang)),
         label("method_gates", lang, g1=f"{g.g1_threshold:g}", per=f"{g.g1_deduction_per_point:g}",
               cap=f"{g.g1_max_deduction:g}", audit=f"{g.g1_audit_threshold:g}", g2=f"{g.g2_threshold:g}",
               s=f"{g.g4_min_survey:g}", c=f"{g.g4_min_callback:g}"),
+        label(f"gate_rule_{result.framework.gate_rule}", lang),
     ]
+    skipped = checks_text(result, lang)
+    return notes + ([skipped] if skipped else [])
 
 
 def manifest_facts(result: EvaluationResult, lang: str) -> list[Fact]:

@@ -200,6 +200,29 @@ LABELS: dict[str, tuple[str, str]] = {
         "weight within the dimension, renormalised over the indicators present. Intervals are {level} "
         "design-based confidence intervals; rank intervals show the uncertainty of the ranks."),
     "method_grades": ("等级：{bands}。", "Grades: {bands}."),
+    "method_channels": ("本年度评估依据：{used}。", "This year's evaluation rests on: {used}."),
+    "method_channels_partial": (
+        "本年度评估依据：{used}。指标体系中的{absent}本年度未开展，其指标（名义权重合计{share}）不计入，"
+        "权重在其余指标间重新归一。",
+        "This year's evaluation rests on: {used}. The framework's {absent} was not collected this year: its "
+        "indicators (nominal weight {share} in all) are left out and the weights renormalised over the rest."),
+    "method_checks_skipped": ("本年度未能评估：{checks}。", "Not assessed this year: {checks}."),
+    "check_G1_authenticity": ("记录真实率（G1）", "record authenticity (G1)"),
+    "check_G2_inflation": ("好差评虚高（G2）", "rating inflation (G2)"),
+    "check_G3_callback_quality": ("回访完成率与空号率（G3）", "callback completion and wrong numbers (G3)"),
+    "check_G4_survey_sample": ("问卷样本量（G4）", "questionnaire sample (G4)"),
+    "check_G4_callback_sample": ("回访样本量（G4）", "callback sample (G4)"),
+    "check_drivers": ("满意度驱动因素分析", "drivers of satisfaction"),
+    "check_agreement": ("问卷与回访一致性", "survey–callback agreement"),
+    "check_reform_figures": ("改革客观数据", "objective reform figures"),
+    "share_interval_logit": ("比率类指标的区间在对数优势尺度上计算。",
+                             "Intervals of shares use the logit method (as R survey's svyciprop)."),
+    "share_interval_korn_graubard": ("比率类指标的区间按Korn–Graubard方法计算。",
+                                     "Intervals of shares use the Korn–Graubard method."),
+    "share_interval_wilson": ("比率类指标的区间按Wilson方法（有效样本量）计算。",
+                              "Intervals of shares use the Wilson method on the effective sample size."),
+    "gate_rule_point": ("门槛按点估计判定（通行做法）。", "Gates act on the point estimate (the published practice)."),
+    "gate_rule_evidence": ("门槛仅在区间排除达标时判定。", "Gates act only when the interval excludes compliance."),
     "method_gates": (
         "记录真实率（G1）低于{g1}%按每点{per}分扣分（最多{cap}分），低于{audit}%等级最高为合格；"
         "好差评与回访满意率差（G2）超过{g2}个百分点予以提示；问卷少于{s}份或回访少于{c}份为样本不足。",
@@ -446,7 +469,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "ir_checklist_alpha": ("检查表得分 Krippendorff α（等距）", "Checklist score, Krippendorff's α (interval)"),
     "ir_icc1": ("检查表得分 ICC(1,1)（单人）", "Checklist score ICC(1,1) (one rater)"),
     "ir_icck": ("检查表得分 ICC(1,k)（多人平均）", "Checklist score ICC(1,k) (mean of raters)"),
-    "ir_wait_alpha": ("等候时长 Krippendorff α（等距）", "Queue wait, Krippendorff's α (interval)"),
+    "ir_item_alpha": ("Krippendorff α（{item}）", "Krippendorff's α ({item})"),
     "ir_items_median": ("检查项 α 中位数（{n}项，顺序）", "Checklist items, median α ({n} items, ordinal)"),
     "ir_items_low": ("α低于0.667的检查项（α）", "Checklist items with α below 0.667 (α)"),
     "ir_none": ("本年没有双人评分的走访。", "No visit was rated by two raters this year."),
@@ -725,6 +748,7 @@ LABELS: dict[str, tuple[str, str]] = {
                     "The evidence shows {n} problems in {m} departments; in {k} of them the gap exceeds sampling noise."),
     "reason_no_data": ("各数据来源均无本部门记录", "no record in any channel"),
     "reason_no_scored_indicator": ("有记录但无有效指标得分", "records, but no indicator with a valid answer"),
+    "reason_missing_weight": ("有效指标占综合指数权重过少，不予排名", "too little of the index is scored to be ranked"),
     "dim_city_score": ("全市得分", "City score"),
     "reform_figure": ("指标", "Figure"),
     "reform_mean": ("平均", "Mean"),

@@ -90,7 +90,8 @@ def test_english_documents_have_no_cjk(result, tmp_path):
 # Names of methods, standards and the toolkit that Chinese documents cite as they are.
 CITED = {"minping", "AAPOR", "LMG", "GB", "OECD", "JRC", "Saltelli", "Jansen", "Cronbach", "McDonald",
          "Krippendorff", "ICC", "Pearson", "Spearman", "Bland", "Altman", "Fay", "Herriot", "Dirichlet", "Holm",
-         "Saaty", "Donegan", "Dodd", "Benjamini", "Hochberg", "fgf", "default", "RR"}
+         "Saaty", "Donegan", "Dodd", "Benjamini", "Hochberg", "fgf", "default", "RR", "Korn", "Graubard",
+         "Wilson"}
 
 
 def test_chinese_documents_have_no_english_words(result, tmp_path):
