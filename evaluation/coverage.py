@@ -1,5 +1,9 @@
 """What this year's evaluation rests on: the channels collected, and the checks that could or could not be made.
 
+A file may also lack a column an indicator reads (a call centre's log
+without the promised days): :func:`missing_columns` lists each such column
+with the files without it, and whether the year holds any value of it at all.
+
 A framework may define indicators on five channels; a year's data may hold
 only some of them (a city with questionnaires only).  A channel without a
 single row is *not collected*: its indicators drop out, the weights are
@@ -27,6 +31,7 @@ from surveys.schema import CHANNELS, TABLES, ChannelData
 CHANNEL_COLUMNS = ["channel", "channel_zh", "channel_en", "collected", "tables", "rows", "n_indicators",
                    "nominal_weight"]
 CHECK_COLUMNS = ["check", "assessed", "reason_code", "reason_zh", "reason_en"]
+MISSING_COLUMN_COLUMNS = ["table", "column", "indicators", "files", "none_read", "nominal_weight"]
 
 
 def collected_channels(data: ChannelData) -> frozenset[str]:
@@ -108,3 +113,27 @@ def checks(data: ChannelData, framework: Framework) -> pd.DataFrame:
             code = zh = en = ""
         rows.append({"check": check, "assessed": not code, "reason_code": code, "reason_zh": zh, "reason_en": en})
     return pd.DataFrame(rows, columns=CHECK_COLUMNS)
+
+
+def missing_columns(data: ChannelData, framework: Framework) -> pd.DataFrame:
+    """Columns the framework's indicators read that files of the year lack (MISSING_COLUMN_COLUMNS).
+
+    One row per table and column: ``indicators`` (``;``-joined ids reading it),
+    ``files`` (``;``-joined files without it), ``none_read`` (no row of the year
+    holds a value of the column: the indicators have no data from it at all),
+    ``nominal_weight`` (those indicators' share of the index before
+    renormalisation).  Empty when every file had every column.
+    """
+    absent = data.absent
+    if absent is None or not len(absent):
+        return pd.DataFrame(columns=MISSING_COLUMN_COLUMNS)
+    nominal = framework.nominal_weights()
+    rows = []
+    for (table, column), g in absent.groupby(["table", "column"], sort=False):
+        ids = list(dict.fromkeys(i for s in g["indicators"] for i in str(s).split(";") if i))
+        df = data.tables.get(table)
+        none_read = df is None or column not in df.columns or not df[column].notna().any()
+        rows.append({"table": table, "column": column, "indicators": ";".join(ids),
+                     "files": ";".join(dict.fromkeys(g["file"])), "none_read": bool(none_read),
+                     "nominal_weight": float(sum(nominal.get(i, 0.0) for i in ids))})
+    return pd.DataFrame(rows, columns=MISSING_COLUMN_COLUMNS)

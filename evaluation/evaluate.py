@@ -23,7 +23,7 @@ from surveys.schema import ChannelData
 from .bootstrap import bootstrap_index
 from .citywide import city_table
 from .comments import comment_themes
-from .coverage import channel_coverage, checks, collected_channels
+from .coverage import channel_coverage, checks, collected_channels, missing_columns
 from .gates import apply_gates
 from .index import aggregate, effective_weights, variance_shares
 from .indicators import design_summary, estimate_indicators
@@ -180,7 +180,7 @@ def evaluate(data: ChannelData, framework: Framework, *, seed: int, level: float
         weighting=Weighting(effective=effective_weights(est.frame, framework),
                             variance_shares=variance_shares(est.frame, index, framework), record=record),
         coverage=Coverage(channels=channel_coverage(data, framework), checks=checks(data, framework),
-                          designs=design_summary(data)),
+                          designs=design_summary(data), missing_columns=missing_columns(data, framework)),
         provenance=prov, variance_components=agg.variance_components,
         comments=Comments(themes=comment_themes(data, framework)))
     if robustness:

@@ -52,7 +52,7 @@ from surveys.framework import Framework
 
 from .citywide import CITY_COLUMNS
 from .comments import COMMENT_THEME_COLUMNS
-from .coverage import CHANNEL_COLUMNS, CHECK_COLUMNS
+from .coverage import CHANNEL_COLUMNS, CHECK_COLUMNS, MISSING_COLUMN_COLUMNS
 from .drivers import DRIVER_COLUMNS, PRIORITY_COLUMNS
 from .index import DIMENSION_COLUMNS, VARIANCE_COMPONENT_COLUMNS
 from .indicators import DESIGN_COLUMNS, INDICATOR_COLUMNS
@@ -103,14 +103,18 @@ class Coverage(TableGroup):
     with its tables, rows, indicators and nominal weight; ``checks``: every
     gate and role-based analysis, made or not, with the reason; ``designs``:
     the sampling design each sampled table was estimated with
-    (:func:`evaluation.indicators.design_summary`).
+    (:func:`evaluation.indicators.design_summary`); ``missing_columns``: the
+    columns indicators read that files of the year lack
+    (:func:`evaluation.coverage.missing_columns`).
     """
 
     channels: pd.DataFrame
     checks: pd.DataFrame
     designs: pd.DataFrame
+    missing_columns: pd.DataFrame
     CONTRACT = {"channels": ("channels", CHANNEL_COLUMNS), "checks": ("checks", CHECK_COLUMNS),
-                "designs": ("designs", DESIGN_COLUMNS)}
+                "designs": ("designs", DESIGN_COLUMNS),
+                "missing_columns": ("missing_columns", MISSING_COLUMN_COLUMNS)}
 
 
 @dataclass(frozen=True)

@@ -174,6 +174,7 @@ def _manifest(project: Project, run: YearRun, result: EvaluationResult, inputs: 
         "designs": result.coverage.designs.to_dict(orient="records"),
         "checks_not_made": result.coverage.checks.loc[~result.coverage.checks["assessed"].astype(bool),
                                                       ["check", "reason_code", "reason_en"]].to_dict(orient="records"),
+        "missing_columns": result.coverage.missing_columns.to_dict(orient="records"),
         "inputs": [{"path": p, "sha256": h} for p, h in inputs.items()],
         "rows": counts.to_dict(orient="records"),
         "rows_by_table": by_table.reset_index().to_dict(orient="records"),

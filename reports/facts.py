@@ -74,6 +74,21 @@ def channels_text(result: EvaluationResult, lang: str) -> str:
                  share=fmt(float(absent["nominal_weight"].sum()), "share"))
 
 
+def missing_columns_text(result: EvaluationResult, lang: str) -> str | None:
+    """The indicators whose column some of the year's files lack, with the files (None when none lack any)."""
+    mc = result.coverage.missing_columns
+    if not len(mc):
+        return None
+    zh = lang == "zh"
+    parts = []
+    for r in mc.itertuples():
+        files = "、".join(str(r.files).split(";")) if zh else ", ".join(str(r.files).split(";"))
+        scope = ("全部文件" if zh else "every file") if r.none_read else files
+        ids = "、".join(str(r.indicators).split(";")) if zh else ", ".join(str(r.indicators).split(";"))
+        parts.append(f"{ids}（列 {r.column}，缺于{scope}）" if zh else f"{ids} (column {r.column}, missing from {scope})")
+    return label("method_columns_absent", lang, items=("；" if zh else "; ").join(parts))
+
+
 def checks_text(result: EvaluationResult, lang: str) -> str | None:
     """The gates and analyses that could not be made this year, each with its reason (None when all were)."""
     checks = result.coverage.checks
@@ -99,8 +114,9 @@ def method_notes(result: EvaluationResult, lang: str, *, n_indicators: int) -> l
               s=f"{g.g4_min_survey:g}", c=f"{g.g4_min_callback:g}"),
         label(f"gate_rule_{result.framework.gate_rule}", lang),
     ]
+    columns = missing_columns_text(result, lang)
     skipped = checks_text(result, lang)
-    return notes + ([skipped] if skipped else [])
+    return notes + [t for t in (columns, skipped) if t]
 
 
 def manifest_facts(result: EvaluationResult, lang: str) -> list[Fact]:

@@ -206,6 +206,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "权重在其余指标间重新归一。",
         "This year's evaluation rests on: {used}. The framework's {absent} was not collected this year: its "
         "indicators (nominal weight {share} in all) are left out and the weights renormalised over the rest."),
+    "method_columns_absent": (
+        "以下指标所读的列在本年度部分或全部文件中缺失，缺失部分不计入（权重在其余指标间重新归一）：{items}。",
+        "Columns some indicators read are missing from some or all of this year's files; the missing part is left "
+        "out and the weights renormalised over the rest: {items}."),
     "method_checks_skipped": ("本年度未能评估：{checks}。", "Not assessed this year: {checks}."),
     "check_G1_authenticity": ("记录真实率（G1）", "record authenticity (G1)"),
     "check_G2_inflation": ("好差评虚高（G2）", "rating inflation (G2)"),

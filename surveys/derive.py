@@ -85,12 +85,41 @@ def _ratings(df: pd.DataFrame) -> pd.DataFrame:
     deadline = deadline.fillna(DEFAULT_DEADLINE_DAYS).to_numpy()
     # A rectification dated before its rating (kept by the plausibility rule rectified_before_rating) is no
     # rectification of that rating: never on time.
-    df["rectified_on_time"] = (has & (days >= 0) & (days <= deadline)).astype(float)
-    cb = df["callback_level"] if "callback_level" in df.columns else pd.Series(np.nan, index=df.index)
-    called = bad & cb.notna()
-    df["rectification_called_back"] = called.astype(float)
-    df["rectification_satisfied"] = (called & (cb >= 3)).astype(float)
+    # A file without the column says nothing about rectification: empty, never a rate of zero.
+    df["rectified_on_time"] = ((has & (days >= 0) & (days <= deadline)).astype(float)
+                               if "rectified_at" in df.columns else np.nan)
+    if "callback_level" in df.columns:
+        cb = df["callback_level"]
+        called = bad & cb.notna()
+        df["rectification_called_back"] = called.astype(float)
+        df["rectification_satisfied"] = (called & (cb >= 3)).astype(float)
+    else:
+        df["rectification_called_back"] = df["rectification_satisfied"] = np.nan
     return df
+
+
+#: table -> derived field -> the file columns it is computed from ("checklist": the visit's checklist items)
+DERIVED_FROM: dict[str, dict[str, tuple[str, ...]]] = {
+    "callback_interviews": {"within_promised": ("days_reported", "promised_days")},
+    "visits": {"checklist_score": ("checklist",)},
+    "admin_matters": {"compression_x_volume": ("annual_volume", "statutory_days", "promised_days"),
+                      "docs_removed": ("docs_baseline", "docs_current")},
+    "ratings": {"is_bad": ("level",), "rectified_on_time": ("rectified_at",),
+                "rectification_called_back": ("callback_level",), "rectification_satisfied": ("callback_level",)},
+}
+
+
+def source_columns(table: str, field: str, *, checklist: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The columns of a file of ``table`` that ``field`` is read or derived from (the field itself unless derived).
+
+    A derived field whose sources are missing would come out empty or zero
+    for every row (see the definitions above), so the reader checks these
+    columns, not the derived name.
+    """
+    sources = DERIVED_FROM.get(table, {}).get(field)
+    if sources is None:
+        return (field,)
+    return tuple(c for s in sources for c in (checklist if s == "checklist" else (s,)))
 
 
 _DERIVERS = {

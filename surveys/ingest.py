@@ -153,7 +153,13 @@ def load_year(project: Project, framework: Framework, year: int, *, stream: bool
         tables[name] = df
     recordable = None
     if "callback_attempts" in tables and "callback_attempts" not in failed:
+        had_interviews = "callback_interviews" in tables
         tables, recordable = _call_logs(tables, framework, ledger, declared)
+        if not had_interviews and "callback_interviews" in tables:
+            # the interviews came with the call log: its answer columns are the interviews' columns
+            _note_absent_columns(framework, "callback_interviews", tables["callback_interviews"].columns,
+                                 ", ".join(project.label(s.path) for s in specs if s.table == "callback_attempts"),
+                                 ledger)
     tables = checker.check_tables(tables, designs, skip=failed)
     problems += checker.problems()
     if problems:
@@ -161,10 +167,17 @@ def load_year(project: Project, framework: Framework, year: int, *, stream: bool
     tables = screens.apply(tables, framework, ledger)
     _check_losses(project, framework, year, ledger)
     tables = derive.derive_all(tables, checklist=framework.item_ids("visits", kind="checklist"))
+    for ind in framework.indicators:
+        # a column no file had (in the ledger and the warnings above): the indicator reads it as empty
+        df = tables.get(ind.table)
+        for f in (ind.field, ind.denominator):
+            if df is not None and f and f not in df.columns:
+                df[f] = np.nan
     for name, df in tables.items():
         tables[name] = df.drop(columns=["_file", "_row", "_dept_text"], errors="ignore")
     tables.update(aggregated)
-    return YearInput(ChannelData(year, tables, designs, flags=ledger.flags_frame(), recordable=recordable),
+    return YearInput(ChannelData(year, tables, designs, flags=ledger.flags_frame(), recordable=recordable,
+                                 absent=ledger.absent_frame()),
                      ledger, files)
 
 
@@ -342,6 +355,43 @@ def _binary(framework: Framework) -> frozenset:
     return frozenset(k for k, v in framework.scales.items() if v.kind == "binary")
 
 
+def _indicator_columns(framework: Framework, table: str) -> dict[str, list[str]]:
+    """The columns a file of ``table`` must have for the framework's indicators: column -> indicator ids."""
+    checklist = framework.item_ids("visits", kind="checklist")
+    needed: dict[str, list[str]] = {}
+    for ind in framework.indicators:
+        if ind.table != table:
+            continue
+        for f in (ind.field, ind.denominator):
+            for c in (derive.source_columns(table, f, checklist=checklist) if f else ()):
+                needed.setdefault(c, []).append(ind.id)
+    return needed
+
+
+def _note_absent_columns(framework: Framework, table: str, columns, file: str, ledger: Ledger) -> None:
+    """A column an indicator reads that the file lacks: in the ledger and a warning, never a silent empty indicator.
+
+    The indicator is then empty for the file's rows (not collected this year
+    when no file of the table has the column; :func:`evaluation.coverage.missing_columns`
+    says so in the results and the documents).  Not an error: a call centre's
+    log may simply not record, say, the promised days.
+    """
+    have = set(columns)
+    spec = input_table(framework, table)
+    shown = []
+    for c, ids in _indicator_columns(framework, table).items():
+        if c in have:
+            continue
+        ledger.note_absent(file=file, table=table, column=c, indicators=ids)
+        col = spec.column(c) if c in spec.names else None
+        name = f"'{c}' ({col.zh})" if col is not None and col.zh and col.zh != c else f"'{c}'"
+        shown.append(f"{name} for {', '.join(ids)}")
+    if shown:
+        warnings.warn(f"{file}: no column {'; '.join(shown)}: those indicators are empty for this file's rows "
+                      f"(results/missing_columns.csv); map the file's columns under [tables.{table}.columns] in "
+                      f"project.toml if it has them", MinpingWarning, stacklevel=4)
+
+
 def _reading(spec: InputSpec, framework: Framework, df_columns, targets: dict, problems: list[Problem]) -> _Reading:
     table = input_table(framework, spec.table)
     preset = load_preset(spec.preset) if spec.preset else None
@@ -368,6 +418,8 @@ def _load_file(spec, framework, lookup, year, period, ledger: Ledger, problems, 
     reading = _reading(spec, framework, df.columns, _column_targets(raw.frame.columns, spec, table, preset), problems)
     if len(problems) > n_before:
         return None
+    if spec.table != "callback_attempts":
+        _note_absent_columns(framework, spec.table, df.columns, label, ledger)
     if declared is not None and spec.table == "callback_attempts":
         declared[label] = frozenset(v for v in reading.recode.get("outcome", {}).values() if v)
     df = recode.apply_markers(df, table, (*(preset.missing if preset else ()), *spec.missing))
@@ -973,6 +1025,7 @@ def _stream_table(specs, labels, framework, lookup, year, period, ledger: Ledger
         problems.extend(_type_problems(pf.schema_arrow, targets, table, spec, _binary(framework)))
         reading = _reading(spec, framework, mapped.columns, targets, problems)
         if len(problems) == k:
+            _note_absent_columns(framework, table.name, mapped.columns, label, ledger)
             read = [orig for orig, name in zip(pf.schema_arrow.names, names) if name in targets]
             sources.append((spec, label, pf, targets, read, reading, preset))
     if len(problems) > n_before:

@@ -38,6 +38,9 @@ from .privacy import mask_text
 #: longest detail (a quoted cell) kept in the ledger; a longer one is cut and ends with "…"
 MAX_DETAIL_CHARS = 200
 
+#: a file without a column the framework's indicators read: file, table, column, indicators (``;``-joined ids)
+ABSENT_COLUMNS = ["file", "table", "column", "indicators"]
+
 #: reason code -> (readable reason zh, readable reason en)
 REASONS: dict[str, tuple[str, str]] = {
     "code_out_of_range": ("代码超出量表范围", "code outside the scale"),
@@ -90,6 +93,8 @@ class Ledger:
     filled: dict = field(default_factory=dict)
     #: (file, table, column, value, reason code) -> cells or rows holding a value that could not be read
     unread: dict = field(default_factory=dict)
+    #: files without a column the framework's indicators read (:data:`ABSENT_COLUMNS`)
+    absent: list[dict] = field(default_factory=list)
 
     def quarantine(self, *, file: str, table: str, source_rows, departments, code: str, detail=None) -> None:
         """Record rows (arrays of equal length) quarantined for ``code``."""
@@ -200,6 +205,14 @@ class Ledger:
 
     def flags_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.flags, columns=["table", "department_id", "flag", "n", "detail"])
+
+    def note_absent(self, *, file: str, table: str, column: str, indicators) -> None:
+        """A file of ``table`` has no ``column``, which the framework's ``indicators`` read."""
+        self.absent.append({"file": file, "table": table, "column": column, "indicators": ";".join(indicators)})
+
+    def absent_frame(self) -> pd.DataFrame:
+        """Files lacking a column an indicator reads (:data:`ABSENT_COLUMNS`), in the order found."""
+        return pd.DataFrame(self.absent, columns=ABSENT_COLUMNS)
 
 
 def safe_text(value) -> str:

@@ -296,6 +296,8 @@ class ChannelData:
     without ``never_handled`` in it, record authenticity (gate G1) cannot be
     measured, whatever the rate would read.  None when unknown (tables built
     without the call records' vocabulary), read as "every disposition".
+    ``absent`` lists the files without a column the framework's indicators
+    read (:meth:`surveys.ledger.Ledger.absent_frame`); None when unknown.
     """
 
     year: int
@@ -303,6 +305,7 @@ class ChannelData:
     designs: dict = field(default_factory=dict)
     flags: object = None
     recordable: frozenset | None = None
+    absent: object = None
 
     def get(self, name: str):
         return self.tables.get(name)

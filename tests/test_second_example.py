@@ -123,3 +123,28 @@ def test_a_questionnaire_only_city_gets_no_flags_it_did_not_earn(questionnaire_o
 def test_templates_only_for_the_tables_the_framework_reads(second_project, tmp_path):
     assert main(["template", str(second_project.parent), "--out", str(tmp_path)]) == 0
     assert sorted(p.name.split("_")[0] for p in tmp_path.glob("*.xlsx")) == ["survey", "visits"]
+
+
+def test_a_question_column_the_file_lacks_is_listed_and_said_never_a_crash(tmp_path, capsys):
+    """A questionnaire export without one of the framework's questions: the indicator is empty, and said so."""
+    from tests.conftest import SECOND_EXAMPLE
+
+    folder = tmp_path / "county"
+    shutil.copytree(SECOND_EXAMPLE, folder, ignore=shutil.ignore_patterns("make_data.py", "__pycache__"))
+    path = folder / "data" / "2025" / "问卷_2025.csv"
+    survey = pd.read_csv(path, encoding="gb18030", dtype=str)
+    survey.drop(columns=["窗口人员态度"]).to_csv(path, index=False, encoding="gb18030")
+    assert main(["run", str(folder), "--year", "2025", "--lang", "en"]) == 0
+    assert "no column 'taidu' (窗口人员态度) for MY-2" in capsys.readouterr().err
+    results = folder / "output" / "2025" / "results"
+    (row,) = read(results / "missing_columns.csv").to_dict(orient="records")
+    assert (row["table"], row["column"], row["indicators"], row["none_read"]) == ("survey", "taidu", "MY-2", True)
+    assert row["files"].endswith("问卷_2025.csv") and row["nominal_weight"] == pytest.approx(0.2)
+    indicators = read(results / "indicators.csv")
+    assert indicators.loc[indicators["indicator_id"] == "MY-2", "score"].isna().all()
+    weights = read(results / "effective_weights.csv")
+    assert weights.groupby("department_id")["w_index"].sum().round(9).eq(1.0).all()
+    manifest = json.loads((folder / "output" / "2025" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["missing_columns"][0]["column"] == "taidu"
+    text = pdf_text(folder / "output" / "2025" / "report" / "en" / "city_report.pdf")
+    assert "MY-2 (column taidu, missing from every file)" in " ".join(text.split())

@@ -217,3 +217,18 @@ def test_a_department_missing_much_of_the_index_is_not_evaluated(demo_project):
     assert np.isnan(row["index"]) and row["flags"] == "not_evaluated"
     assert row["not_evaluated_reason"] == "missing_weight"
     assert victim not in set(res.ranking.rank_uncertainty["department_id"])
+
+
+def test_a_derived_field_without_its_source_column_is_empty_not_zero():
+    """A 好差评 export without rectification columns says nothing about rectification: never a rate of 0%."""
+    from surveys.derive import source_columns
+
+    ratings = pd.DataFrame({"level": [1, 5], "rated_at": pd.to_datetime(["2024-03-04", "2024-03-05"])})
+    r = derive_all({"ratings": ratings})["ratings"]
+    assert r["is_bad"].tolist() == [1, 0]
+    for f in ("rectified_on_time", "rectification_called_back", "rectification_satisfied"):
+        assert r[f].isna().all()
+    # what the reader checks for each derived field, so that a missing source is named (results/missing_columns.csv)
+    assert source_columns("ratings", "rectified_on_time") == ("rectified_at",)
+    assert source_columns("visits", "checklist_score", checklist=("k1", "k2")) == ("k1", "k2")
+    assert source_columns("survey", "q_overall") == ("q_overall",)
