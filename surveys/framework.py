@@ -604,13 +604,44 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
     def problem(message: str, fix: str, **kw: Any) -> None:
         problems.append(Problem(message, fix=fix, file=source, **kw))
 
+    def num(value: Any, where: str, default: float = 0.0) -> float:
+        """A number the file must give as a number ("fifty" or "5" in quotes is a problem, said where)."""
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            problem(f"{where} = {value!r} is not a number", "write a number without quotes, e.g. 20 or 0.5")
+            return default
+        return float(value)
+
+    def nums(values: Any, where: str) -> tuple[float, ...]:
+        if not isinstance(values, (list, tuple)):
+            problem(f"{where} = {values!r} is not a list of numbers", "write a list, e.g. [1, 2, 3]")
+            return ()
+        def ok(x: Any) -> bool:
+            return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+        if not all(ok(x) for x in values):
+            problem(f"{where} holds {', '.join(repr(x) for x in values if not ok(x))}, not a number",
+                    "write numbers without quotes, e.g. [1, 2, 3]")
+        return tuple(float(x) for x in values if ok(x))
+
+    def entries(key: str, required: str) -> list[dict]:
+        """The [[key]] tables of the file, each with its ``required`` key (a missing one is a problem)."""
+        out = []
+        for i, d in enumerate(data.get(key, []) or []):
+            if not isinstance(d, dict):
+                problem(f"[[{key}]] number {i + 1} is not a table", f"write it as a [[{key}]] section")
+            elif required not in d:
+                problem(f"[[{key}]] number {i + 1} has no '{required}'", f"add {required} = \"...\"")
+            else:
+                out.append(d)
+        return out
+
     unknown_keys(data, FRAMEWORK_SHAPE, problem)
     head = data.get("framework", {})
     for key in ("id", "version"):
         if not head.get(key):
             problem(f"[framework] has no '{key}'", f"add {key} = \"...\" under [framework]")
 
-    presets = {k: tuple(float(x) for x in v) for k, v in data.get("likert_presets", {}).items()}
+    presets = {k: nums(v, f"[likert_presets] {k}") for k, v in data.get("likert_presets", {}).items()}
     for name in ("linear", "cn_common", "three_level"):
         presets.setdefault(name, {"linear": (0, 25, 50, 75, 100), "cn_common": (20, 40, 60, 80, 100),
                                   "three_level": (30, 70, 100)}[name])
@@ -623,8 +654,8 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
         kind = s.get("kind", "likert")
         if kind not in SCALE_KINDS:
             problem(f"scale '{sid}' has unknown kind '{kind}'", f"use one of {list(SCALE_KINDS)}")
-        codes = tuple(float(c) for c in s.get("codes", ()))
-        na = tuple(float(c) for c in s.get("na_codes", ()))
+        codes = nums(s.get("codes", ()), f"[scales.{sid}] codes")
+        na = nums(s.get("na_codes", ()), f"[scales.{sid}] na_codes")
         labels: dict[str, float | None] = {}
         for label, code in s.get("labels", {}).items():
             if code == "na" or (isinstance(code, (int, float)) and float(code) in na):
@@ -634,8 +665,8 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
             else:
                 problem(f"scale '{sid}': label '{label}' maps to {code!r}, which is neither a code nor N/A",
                         f"map it to one of {list(codes)} or to \"na\"")
-        scales[sid] = Scale(sid, kind, codes, na, tuple(float(c) for c in s.get("top_box", ())),
-                            tuple(float(c) for c in s.get("bottom_box", ())), labels)
+        scales[sid] = Scale(sid, kind, codes, na, nums(s.get("top_box", ()), f"[scales.{sid}] top_box"),
+                            nums(s.get("bottom_box", ()), f"[scales.{sid}] bottom_box"), labels)
 
     for sid, builtin in BUILTIN_SCALES.items():
         scales.setdefault(sid, builtin)
@@ -648,7 +679,7 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
             problem(f"dimension number {i + 1} has no id", "add id = \"D...\"")
             continue
         dims.append(Dimension(d["id"], d.get("name", d["id"]), d.get("name_en", d.get("name", d["id"])),
-                              float(d.get("weight", 0))))
+                              num(d.get("weight", 0), f"dimension {d['id']} weight")))
     _duplicates([d.id for d in dims], "dimension", problem)
 
     inds: list[Indicator] = []
@@ -659,14 +690,18 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
             problem(f"indicator number {i + 1} has no id", "add id = \"D1.1\" or similar")
             continue
         t = d.get("transform", {"kind": "identity"})
-        transform = Transform(t.get("kind", "identity"), _opt_float(t.get("worst")),
-                              _opt_float(t.get("frontier")), t.get("preset"))
+        if not isinstance(t, dict):
+            problem(f"indicator {iid}: transform = {t!r} is not a table", 'write transform = { kind = "likert" }')
+            t = {"kind": "identity"}
+        anchors = {k: None if t.get(k) is None else num(t[k], f"indicator {iid} transform {k}")
+                   for k in ("worst", "frontier")}
+        transform = Transform(t.get("kind", "identity"), anchors["worst"], anchors["frontier"], t.get("preset"))
         ind = Indicator(
             id=iid, dimension=d.get("dimension", ""), name=d.get("name", iid),
             name_en=d.get("name_en", d.get("name", iid)), channel=d.get("channel", ""),
             table=d.get("table", ""), field=d.get("field", ""), measure=d.get("measure", ""),
-            transform=transform, weight=float(d.get("weight", 0)), scale=d.get("scale"),
-            denominator=d.get("denominator"), success=tuple(float(x) for x in d.get("success", ())),
+            transform=transform, weight=num(d.get("weight", 0), f"indicator {iid} weight"), scale=d.get("scale"),
+            denominator=d.get("denominator"), success=nums(d.get("success", ()), f"indicator {iid} success"),
             version=str(d.get("version", "1")),
         )
         _check_indicator(ind, dim_ids, scales, presets, tables, problem)
@@ -684,21 +719,38 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
     share_interval = head.get("share_interval", "logit")
     for p in _setting_problems(share_interval, gate_rule):
         problem(p.message, p.fix)
-    gates = Gates(**{k: type(getattr(Gates(), k))(v) for k, v in g.items() if hasattr(Gates(), k)})
+    gate_values = {}
+    for k, v in g.items():
+        if not hasattr(Gates(), k):
+            continue
+        default = getattr(Gates(), k)
+        if isinstance(default, bool):
+            if not isinstance(v, bool):
+                problem(f"[gates] {k} = {v!r} is not true or false", f"write {k} = true or {k} = false")
+                continue
+            gate_values[k] = v
+        elif isinstance(default, int):
+            if isinstance(v, bool) or not isinstance(v, int):
+                problem(f"[gates] {k} = {v!r} is not a whole number", f"write a whole number, e.g. {k} = {default}")
+                continue
+            gate_values[k] = v
+        else:
+            gate_values[k] = num(v, f"[gates] {k}", default)
+    gates = Gates(**gate_values)
 
     grades = tuple(GradeBand(x["grade"], x.get("name", x["grade"]), x.get("name_en", x["grade"]),
-                             float(x.get("min", 0))) for x in data.get("grades", []))
+                             num(x.get("min", 0), f"grade {x['grade']} min")) for x in entries("grades", "grade"))
     if not grades:
         problem("no grade bands", "add [[grades]] entries with grade, name and min")
     elif min(b.min for b in grades) > 0:
         problem("the lowest grade band does not start at 0", "give the lowest band min = 0")
 
     cats = tuple(Category(c["id"], c.get("name", c["id"]), c.get("name_en", c["id"]), bool(c.get("optional", False)))
-                 for c in data.get("categories", []))
+                 for c in entries("categories", "id"))
     _duplicates([c.id for c in cats], "category", problem)
     cat_ids = {c.id for c in cats}
     deps: list[Department] = []
-    for d in data.get("departments", []):
+    for d in entries("departments", "id"):
         dep = Department(d["id"], d.get("name", d["id"]), d.get("name_en", d.get("name", d["id"])),
                          d.get("category", ""), d.get("tier", "M"), d.get("first_year"), d.get("last_year"),
                          bool(d.get("optional", False)), tuple(d.get("aliases", ())))
@@ -720,7 +772,11 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
     dep_ids = {d.id for d in deps}
     crosswalk = []
     for c in data.get("crosswalk", []):
-        entry = CrosswalkEntry(int(c.get("year", 0)), c.get("successor", ""), tuple(c.get("predecessors", ())),
+        year = c.get("year", 0)
+        if isinstance(year, bool) or not isinstance(year, int):
+            problem(f"crosswalk entry year = {year!r} is not a year", "write the year as a number, e.g. year = 2025")
+            year = 0
+        entry = CrosswalkEntry(year, c.get("successor", ""), tuple(c.get("predecessors", ())),
                                c.get("kind", "rename"))
         for did in (entry.successor, *entry.predecessors):
             if did not in dep_ids:
@@ -729,7 +785,21 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
         crosswalk.append(entry)
 
     s = data.get("screens", {})
-    screens = Screens(**{k: type(getattr(Screens(), k))(v) for k, v in s.items() if hasattr(Screens(), k)})
+    screen_values = {}
+    for k, v in s.items():
+        if not hasattr(Screens(), k):
+            continue
+        default = getattr(Screens(), k)
+        if isinstance(default, str):
+            screen_values[k] = str(v)
+        elif isinstance(default, int):
+            if isinstance(v, bool) or not isinstance(v, int):
+                problem(f"[screens] {k} = {v!r} is not a whole number", f"write a whole number, e.g. {k} = {default}")
+                continue
+            screen_values[k] = v
+        else:
+            screen_values[k] = num(v, f"[screens] {k}", default)
+    screens = Screens(**screen_values)
     for k, v in s.items():
         if hasattr(Screens(), k) and isinstance(getattr(Screens(), k), str) and v not in SCREEN_MODES:
             problem(f"screen '{k}' = '{v}'", f"use one of {list(SCREEN_MODES)}")
@@ -740,7 +810,8 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
     intake = _parse_intake(data.get("intake", {}), problem)
     themes = _parse_themes(data.get("comment_themes", []), problem)
 
-    level = float(head.get("confidence_level", DEFAULT_CONFIDENCE_LEVEL))
+    level = num(head.get("confidence_level", DEFAULT_CONFIDENCE_LEVEL), "[framework] confidence_level",
+                DEFAULT_CONFIDENCE_LEVEL)
     if not 0.5 <= level < 1:
         problem(f"confidence_level {level} is outside [0.5, 1)", f"use e.g. {DEFAULT_CONFIDENCE_LEVEL}")
 
@@ -750,13 +821,15 @@ def parse_framework(data: dict[str, Any], *, source: str = "<framework>") -> Fra
                 "give a share in [0, 1), e.g. 0.25: departments missing more of the index weight are not evaluated")
         missing_weight = 0.25
 
+    flag_share = num(head.get("missing_dimension_flag", 0.30), "[framework] missing_dimension_flag", 0.30)
+
     if problems:
         raise FrameworkError(f"The framework {source} is invalid", problems)
     return Framework(
         id=head["id"], version=str(head["version"]), name=head.get("name", head["id"]),
         name_en=head.get("name_en", head.get("name", head["id"])), likert_preset=preset,
         likert_presets=presets, confidence_level=level,
-        missing_dimension_flag=float(head.get("missing_dimension_flag", 0.30)), scales=scales,
+        missing_dimension_flag=flag_share, scales=scales,
         dimensions=tuple(dims), indicators=tuple(inds), gates=gates, grades=grades, categories=cats,
         departments=tuple(deps), crosswalk=tuple(crosswalk), screens=screens, weighting=weighting, roles=roles,
         plausibility=plausibility, items=items, comparable_with=tuple(str(x) for x in head.get("comparable_with", ())),
@@ -876,6 +949,10 @@ def _parse_weighting(w: dict, dim_ids: set[str], inds, problem) -> WeightingSpec
             for x in (a, b):
                 if x not in allowed:
                     problem(f"{where}: '{x}' is not one of {sorted(allowed)}", "compare only the listed ids")
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
+                problem(f"{where}: comparison {item!r} has no positive number as its value",
+                        "write each as [\"a\", \"b\", 3] (a is 3 times as important as b)")
+                continue
             out.append((str(a), str(b), float(v)))
         return tuple(out)
 
@@ -887,11 +964,15 @@ def _parse_weighting(w: dict, dim_ids: set[str], inds, problem) -> WeightingSpec
             problem(f"[weighting.indicators.{dim}]: unknown dimension", f"use one of {sorted(dim_ids)}")
             continue
         per_dim[dim] = triples(spec.get("comparisons", ()), members, f"[weighting.indicators.{dim}]")
+    max_cr = w.get("max_cr", 0.1)
+    if isinstance(max_cr, bool) or not isinstance(max_cr, (int, float)) or not max_cr > 0:
+        problem(f"[weighting] max_cr = {max_cr!r} is not a positive number", "e.g. max_cr = 0.1")
+        max_cr = 0.1
     if method == "ahp" and not dims and not per_dim:
         problem("[weighting] method is ahp but no comparisons are given",
                 "add dimensions = [[\"D1\", \"D2\", 2], ...] and/or [weighting.indicators.<dim>] comparisons")
     return WeightingSpec(method=method, ahp_method=w.get("ahp_method", "eigenvector"),
-                         random_index=w.get("random_index", "saaty1980"), max_cr=float(w.get("max_cr", 0.1)),
+                         random_index=w.get("random_index", "saaty1980"), max_cr=max_cr,
                          allow_inconsistent=bool(w.get("allow_inconsistent", False)),
                          dimension_comparisons=dims, indicator_comparisons=per_dim)
 
@@ -933,9 +1014,6 @@ def _parse_roles(r: dict, inds: dict[str, Indicator], problem) -> Roles:
     return Roles(outcome=outcome, outcomes=outcomes, inflation_indicator=inflation, agreement=tuple(pairs),
                  reform_figures=figures)
 
-
-def _opt_float(x: Any) -> float | None:
-    return None if x is None else float(x)
 
 
 def _duplicates(ids: list[str], what: str, problem) -> None:

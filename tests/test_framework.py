@@ -225,3 +225,22 @@ def test_a_scale_need_not_be_named_satisfaction():
     fw = parse_framework(data)
     assert "satisfaction" not in fw.scales and fw.tables["ratings"].column("level").scale == "haocha"
     assert fw.scales["haocha"].top_box == (4.0, 5.0) and fw.scales["haocha"].bottom_box == (1.0, 2.0)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d["dimensions"][0].__setitem__("weight", "25"), "dimension D1 weight = '25' is not a number"),
+    (lambda d: d["indicators"][0].__setitem__("weight", "0.4"), "indicator D1.1 weight = '0.4' is not a number"),
+    (lambda d: d["framework"].__setitem__("confidence_level", "95%"), "confidence_level = '95%' is not a number"),
+    (lambda d: d["gates"].__setitem__("g4_min_survey", 49.5), "g4_min_survey = 49.5 is not a whole number"),
+    (lambda d: d["gates"].__setitem__("g1_threshold", "95"), "[gates] g1_threshold = '95' is not a number"),
+    (lambda d: d["grades"][0].__setitem__("min", "九十"), "grade A min = '九十' is not a number"),
+    (lambda d: d["scales"]["satisfaction"].__setitem__("codes", [1, 2, "3", 4, 5]), "codes holds '3', not a number"),
+    (lambda d: d["screens"].__setitem__("speeder_seconds", "60s"), "speeder_seconds = '60s' is not a number"),
+    (lambda d: d["departments"][0].pop("id"), "[[departments]] number 1 has no 'id'"),
+])
+def test_a_value_of_the_wrong_type_is_a_located_problem_not_a_crash(edit, message):
+    data = _default()
+    data.setdefault("screens", {})
+    edit(data)
+    with pytest.raises(FrameworkError, match=re.escape(message)):
+        parse_framework(data)
