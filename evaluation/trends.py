@@ -62,8 +62,10 @@ Comparability
     An indicator is comparable between ``s`` and ``t`` when both years'
     frameworks define it with the same definition version.  The published
     change of a measure is ``comparable`` when no indicator of the measure
-    changed definition, was added or was removed; otherwise it is shown but
-    not tested ("口径调整，不可比").  Beside it, ``comparable_change`` recomputes
+    changed definition, was added or was removed, and none was collected in
+    only one of the two years (a channel not collected, a column no file
+    had: flag ``coverage_changed``); otherwise it is shown but not tested
+    ("口径调整，不可比").  Beside it, ``comparable_change`` recomputes
     both years' measure from the indicator scores present in both years with
     unchanged definitions, with the weights of year ``t`` renormalised over
     that common set (:func:`evaluation.index.effective_weights`), before any
@@ -161,6 +163,8 @@ NOTES = {
     "equal_weights": "无办件量，前身按等权合并 / no case volumes: predecessors combined with equal weights",
     "partial_predecessors": "部分前身无上年数据 / some predecessors have no data in the previous year",
     "definition_changed": "口径调整，不可比 / definition changed, not comparable",
+    "coverage_changed": "两年采集的渠道或指标不同，不可比 / a channel or indicator collected in only one of the two "
+                        "years: not comparable",
     "weights_changed": "权重调整 / weights changed",
     "definitions_unknown": "上年为导入的公布结果，指标口径无法核对 / previous year imported from a published "
                            "ranking: definitions cannot be checked",
@@ -682,7 +686,12 @@ def _pair(h, s: int, t: int, mapping: pd.DataFrame, kappa: dict) -> pd.DataFrame
         if continuing[k] and imported:
             f.append("definitions_unknown")
         elif continuing[k] and not out["comparable"].iloc[k]:
-            f.append("definition_changed")
+            m = out["measure"].iloc[k]
+            hit = {i for i, d in changed["by_id"].items() if m in INDEX_MEASURES or m == d}
+            if hit - changed["coverage"]:
+                f.append("definition_changed")
+            if hit & changed["coverage"]:
+                f.append("coverage_changed")
         if continuing[k] and changed is not None and changed["weights"]:
             f.append("weights_changed")
         extra.append(";".join(dict.fromkeys(";".join(f).split(";"))).strip(";"))
@@ -696,16 +705,26 @@ def _strict_sum(values: pd.Series, keys) -> pd.Series:
 
 
 def _changed(h, s: int, t: int) -> dict:
-    """Indicators whose definition differs between ``s`` and ``t``; their dimensions; weight changes."""
+    """Indicators not like for like between ``s`` and ``t``; their dimensions; weight changes.
+
+    An indicator is not like for like when its definition version differs,
+    when only one year's framework has it, or when it was collected in only
+    one of the two years (a score for no department at all: a channel not
+    collected, a column no file had).  ``coverage``: those of the last kind.
+    """
     a, b = _definitions(h, s), _definitions(h, t)
     common = a.index.intersection(b.index)
     ids = set(a.index.symmetric_difference(b.index))
     ids |= {i for i in common if a.at[i, "version"] != b.at[i, "version"]}
+    scored_s, scored_t = set(_scores(h, s)["indicator_id"]), set(_scores(h, t)["indicator_id"])
+    coverage = {i for i in common if i not in ids and (i in scored_s) != (i in scored_t)}
+    ids |= coverage
     by_id = {i: d for frame in (a, b) for i, d in frame["dimension_id"].items() if i in ids}
     weights = bool(len(common)) and not (np.allclose(a.loc[common, "weight"], b.loc[common, "weight"])
                                          and np.allclose(a.loc[common, "dimension_weight"],
                                                          b.loc[common, "dimension_weight"]))
-    return {"ids": ids, "dims": set(by_id.values()), "by_id": by_id, "all": bool(ids), "weights": weights}
+    return {"ids": ids, "dims": set(by_id.values()), "by_id": by_id, "all": bool(ids), "weights": weights,
+            "coverage": coverage}
 
 
 def _comparable(h, s: int, t: int, mapping: pd.DataFrame, kappa: dict) -> pd.DataFrame:

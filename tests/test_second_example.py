@@ -148,3 +148,22 @@ def test_a_question_column_the_file_lacks_is_listed_and_said_never_a_crash(tmp_p
     assert manifest["missing_columns"][0]["column"] == "taidu"
     text = pdf_text(folder / "output" / "2025" / "report" / "en" / "city_report.pdf")
     assert "MY-2 (column taidu, missing from every file)" in " ".join(text.split())
+
+
+def test_a_year_without_a_channel_is_not_compared_as_like_for_like(tmp_path):
+    """2025 without the questionnaire: the index rests on other indicators than 2024's, so its change is not tested."""
+    from tests.conftest import SECOND_EXAMPLE
+
+    folder = tmp_path / "county"
+    shutil.copytree(SECOND_EXAMPLE, folder, ignore=shutil.ignore_patterns("make_data.py", "__pycache__"))
+    text = (folder / "project.toml").read_text(encoding="utf-8")
+    block = '[[inputs]]\nyear = 2025\ntable = "survey"\npath = "data/2025/问卷_2025.csv"\n'
+    assert block in text
+    (folder / "project.toml").write_text(text.replace(block, ""), encoding="utf-8")
+    assert main(["run", str(folder), "--no-reports"]) == 0
+    trends = read(folder / "output" / "trends.csv")
+    now = trends[(trends["year"] == 2025) & (trends["department_id"] == "X-RS")].set_index("measure")
+    assert now.loc["index", "flags"] == "coverage_changed" and not now.loc["index", "comparable"]
+    assert pd.isna(now.loc["index", "p_value"]) and pd.notna(now.loc["index", "comparable_change"])
+    assert now.loc["XL", "flags"] == "coverage_changed"      # efficiency mixes questionnaire and visit indicators
+    assert now.loc["GF", "comparable"] and pd.notna(now.loc["GF", "p_value"])  # visits only, both years: tested
