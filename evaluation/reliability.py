@@ -319,7 +319,8 @@ def _scale_covariance(items, weights, min_items: int, what: str) -> tuple[pd.Dat
     cov = (centred * w[:, None]).T @ centred / w.sum()
     constant = [str(c) for c, v in zip(frame.columns, np.diag(cov)) if v <= 0]
     if constant:
-        raise DataValidationError(
+        # the answers are valid; they only leave nothing to correlate (every respondent gave the same answer)
+        raise InsufficientDataError(
             f"Cannot compute {what}",
             [Problem("item has no variance among complete respondents", column=c,
                      fix="drop the item from the scale") for c in constant],
@@ -357,10 +358,10 @@ def cronbach_alpha(items: pd.DataFrame, weights: Sequence[float] | pd.Series | N
     Raises
     ------
     DataValidationError
-        Fewer than 2 items, non-numeric answers, bad weights, an item without
-        variance.
+        Fewer than 2 items, non-numeric answers, bad weights.
     InsufficientDataError
-        Fewer than 2 complete respondents.
+        Fewer than 2 complete respondents, or an item without variance among
+        them (every respondent gave the same answer).
 
     Notes
     -----

@@ -237,10 +237,14 @@ def summary_lines(run: YearRun, k: int = 3) -> list[str]:
         if len(missing):
             lines.append(" not evaluated: " + ", ".join(
                 f"{x.department} ({x.department_id}: {x.not_evaluated_reason})" for x in missing.itertuples()))
-        lines.append(" top:")
-        lines += [fmt(x) for _, x in d.head(k).iterrows()]
-        lines.append(" bottom:")
-        lines += [fmt(x) for _, x in d.tail(k).iterrows()]
+        if len(d) <= 2 * k:  # few departments: each once
+            lines.append(" ranking:")
+            lines += [fmt(x) for _, x in d.iterrows()]
+        else:
+            lines.append(" top:")
+            lines += [fmt(x) for _, x in d.head(k).iterrows()]
+            lines.append(" bottom:")
+            lines += [fmt(x) for _, x in d.tail(k).iterrows()]
     lines.append(f" rows: {int(counts['rows_in'].sum())} in, {int(counts['rows_used'].sum())} used, "
                  f"{int(counts['rows_quarantined'].sum())} quarantined (see {run.out_dir / 'quarantine.csv'})")
     lines.append(f" outputs: {run.out_dir}")

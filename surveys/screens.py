@@ -170,7 +170,8 @@ def identical_text(texts: pd.DataFrame, n_min: int, min_chars: int, *, groups: p
     for column in texts.columns:
         key = texts[column].map(lambda v: np.nan if pd.isna(v) else
                                 _NOISE.sub("", unicodedata.normalize("NFKC", str(v)).casefold()))
-        long = key.notna() & (key.str.len() >= min_chars)
+        # a column left empty everywhere reads as floats: no answer is long enough
+        long = key.notna() & (key.astype("string").str.len() >= min_chars).fillna(False).astype(bool)
         pairs = group[long] + "\x1f" + key[long].astype(str)
         counts = pairs.map(pairs.value_counts())
         out |= (counts >= n_min).reindex(texts.index, fill_value=False)

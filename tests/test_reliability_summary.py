@@ -143,3 +143,12 @@ def test_survey_callback_agreement_by_hand():
     assert s["pearson_r"] == pytest.approx(np.corrcoef([80, 70, 90, 60], [78, 74, 85, 63])[0, 1])
     assert s["spearman_rho"] == pytest.approx(1.0)                # same order
     assert points["diff"].tolist() == [2.0, -4.0, 5.0, -3.0]
+
+
+def test_an_item_everyone_answered_alike_is_a_note_not_a_stopped_year():
+    """A small project's fairness item answered 同意 by everyone: alpha of that scale cannot be computed, said so."""
+    data = survey().assign(q_fair=4.0)
+    out = reliability_table(data, FW, weights="weight")
+    scales = out[out["level"] == "scale"].set_index("scale_id")
+    assert "no variance" in scales.loc["survey_battery", "note"] and np.isnan(scales.loc["survey_battery", "alpha"])
+    assert scales.loc["D4", "alpha"] == pytest.approx(10 / 11, rel=1e-12)  # other scales unaffected
