@@ -96,7 +96,9 @@ def reliability_table(survey: pd.DataFrame, framework: Framework, *, weights: st
             raw = cronbach_alpha(items)
             wtd = cronbach_alpha(items, weights=w) if w is not None else None
         except InsufficientDataError as exc:
-            rows.append({**base, "level": "scale", "k": len(members), "note": exc.summary})
+            why = "; ".join(f"{p.column}: {p.message}" if p.column else p.message for p in exc.problems)
+            rows.append({**base, "level": "scale", "k": len(members),
+                         "note": f"{exc.summary} ({why})" if why else exc.summary})
             continue
         notes = []
         omega = omega_w = np.nan
