@@ -52,11 +52,13 @@ from surveys.errors import DataValidationError, MethodologyError, Problem
 __all__ = [
     "LONELY_PSU_RULES",
     "Design",
+    "DomainCells",
     "LaterStage",
     "PreparedDesign",
     "check_level",
     "critical_value",
     "design_df",
+    "domain_cells",
     "domain_codes",
     "factorize_sorted",
     "group_sum",
@@ -591,6 +593,21 @@ def linearised_variance(prep: PreparedDesign, z: np.ndarray, dom: np.ndarray | N
             ids, inverse = np.unique(cell[keep], return_inverse=True)
             t = np.bincount(inverse, weights=z[keep])
         key = (ids // P) * H + prep.psu_stratum[ids % P]
+    v = _between_psu(prep, t, key, n_dom)
+    for k, stage in enumerate(prep.stages, start=2):
+        v = v + _stage_variance(prep, stage, k, z, dom, n_dom)
+    return v
+
+
+def _between_psu(prep: PreparedDesign, t: np.ndarray, key: np.ndarray, n_dom: int) -> np.ndarray:
+    """First-stage variance per domain from PSU totals ``t`` of the domains' cells.
+
+    ``key`` is ``domain * n_strata + stratum`` of each total, or ``n_dom *
+    n_strata`` for a total to leave out (a PSU without a row of the domain:
+    it counts as a PSU with total zero, through ``n_h - m``).
+    """
+    H = prep.n_strata
+    size = n_dom * H
     n_h = np.append(np.tile(prep.n_psu.astype(float), n_dom), 1.0)
     m = np.bincount(key, minlength=size + 1)
     s1 = np.bincount(key, weights=t, minlength=size + 1)
@@ -615,10 +632,108 @@ def linearised_variance(prep: PreparedDesign, z: np.ndarray, dom: np.ndarray | N
         if rule == "adjust":
             raw = np.bincount(key, weights=t * t, minlength=size + 1)[:size]
             ss = np.where(np.tile(lonely, n_dom), raw, ss)
-    v = (ss.reshape(n_dom, H) * factor[None, :]).sum(axis=1)
-    for k, stage in enumerate(prep.stages, start=2):
-        v = v + _stage_variance(prep, stage, k, z, dom, n_dom)
-    return v
+    return (ss.reshape(n_dom, H) * factor[None, :]).sum(axis=1)
+
+
+# ----------------------------------------------------------------------------- cells: one preparation, many variables
+
+
+@dataclass(frozen=True, eq=False)
+class DomainCells:
+    """A prepared design's first-stage PSUs split by domain, formed once for every variable of the rows.
+
+    A *cell* is a (domain, PSU) pair with at least one row, or a row when
+    the rows are the PSUs; cells are numbered in order of ``domain x PSU``,
+    the order in which :func:`linearised_variance` lists PSU totals, so that
+    sums over a cell's rows (:meth:`sums`), taken in row order by
+    ``np.bincount``, and every figure built on them are the same numbers.
+
+    Attributes
+    ----------
+    prep : PreparedDesign
+    dom : ndarray of intp, shape (n_rows,)
+        Domain of each row (``-1``: none).
+    n_dom : int
+    cell : ndarray of intp, shape (n_rows,)
+        Cell of each row; ``n_cells`` for a row outside every domain.
+    n_cells : int
+    cell_dom : ndarray of intp, shape (n_cells,)
+        Domain of each cell.
+    cell_key : ndarray of intp, shape (n_cells,)
+        ``domain * n_strata + stratum`` of each cell.
+    """
+
+    prep: PreparedDesign
+    dom: np.ndarray
+    n_dom: int
+    cell: np.ndarray
+    n_cells: int
+    cell_dom: np.ndarray
+    cell_key: np.ndarray
+
+    @property
+    def by_rows(self) -> bool:
+        """Whether the cells are the rows (no clusters)."""
+        return self.prep.psu is None
+
+    def sums(self, values: np.ndarray) -> np.ndarray:
+        """Sum of ``values`` over the rows of each cell (rows outside every domain left out)."""
+        if self.by_rows:
+            return np.where(self.dom >= 0, values, 0.0)
+        return np.bincount(self.cell, weights=values, minlength=self.n_cells + 1)[:self.n_cells]
+
+    def counts(self, mask: np.ndarray) -> np.ndarray:
+        """Rows of ``mask`` in each cell."""
+        if self.by_rows:
+            return (mask & (self.dom >= 0)).astype(np.intp)
+        return np.bincount(self.cell[mask], minlength=self.n_cells + 1)[:self.n_cells]
+
+    def variance(self, totals: np.ndarray, present: np.ndarray) -> np.ndarray:
+        """:func:`linearised_variance` per domain from the cells' totals of ``z``.
+
+        ``present``: the cells that hold a row of the domain's variable (a
+        cell without one is a PSU with total zero).  First stage only: a
+        multistage design with finite population corrections needs the rows
+        (:func:`linearised_variance`).
+        """
+        size = self.n_dom * self.prep.n_strata
+        return _between_psu(self.prep, totals, np.where(present, self.cell_key, size), self.n_dom)
+
+    def df(self, present: np.ndarray) -> np.ndarray:
+        """:func:`design_df` per domain: PSUs minus strata among the ``present`` cells."""
+        size = self.n_dom * self.prep.n_strata
+        m = np.bincount(self.cell_key[present], minlength=size).reshape(self.n_dom, self.prep.n_strata)
+        return (m.sum(axis=1) - (m > 0).sum(axis=1)).astype(float)
+
+    def per_domain(self, values: np.ndarray) -> np.ndarray:
+        """Sum of per-cell ``values`` over each domain's cells."""
+        return np.bincount(self.cell_dom, weights=values, minlength=self.n_dom)
+
+
+def domain_cells(prep: PreparedDesign, dom: np.ndarray, n_dom: int) -> DomainCells:
+    """The cells of ``prep``'s rows in the domains ``dom`` (``-1``: no domain); see :class:`DomainCells`."""
+    H = prep.n_strata
+    dom = np.asarray(dom).astype(np.intp, copy=False)
+    inside = dom >= 0
+    if prep.psu is None:
+        n = prep.n_rows
+        cell = np.where(inside, np.arange(n), n)
+        return DomainCells(prep, dom, n_dom, cell, n, np.where(inside, dom, 0),
+                           np.where(inside, dom * H + prep.stratum, n_dom * H))
+    P = prep.n_psu_total
+    key = dom.astype(np.int64) * P + prep.psu
+    if n_dom * P <= _DENSE_CELL_LIMIT:
+        present = np.bincount(key[inside], minlength=n_dom * P) > 0
+        ids = np.flatnonzero(present)
+        remap = np.cumsum(present) - 1
+        cell = np.where(inside, remap[np.where(inside, key, 0)], len(ids))
+    else:
+        ids, inverse = np.unique(key[inside], return_inverse=True)
+        cell = np.full(len(dom), len(ids), dtype=np.intp)
+        cell[inside] = inverse.ravel()
+    cell_dom = (ids // P).astype(np.intp)
+    return DomainCells(prep, dom, n_dom, cell.astype(np.intp, copy=False), len(ids), cell_dom,
+                       cell_dom * H + prep.psu_stratum[ids % P])
 
 
 def _stage_variance(prep: PreparedDesign, stage: LaterStage, stage_no: int, z: np.ndarray, dom: np.ndarray,
