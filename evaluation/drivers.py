@@ -15,9 +15,9 @@ Importance–performance analysis (the GB/T 19038-2009 four-quadrant chart)
       on the same 0-100 score scale).
 
     Regressions use complete cases (listwise deletion) and the survey
-    weights (weighted covariance matrix; ``statsmodels`` WLS for the
-    coefficients, with standard errors clustered on the design's PSUs when
-    declared, else HC1).  A category with fewer than ``min_n`` complete
+    weights (weighted covariance matrix; the weighted least-squares
+    coefficients from it, with sandwich standard errors clustered on the
+    design's PSUs when declared, else HC1, as ``statsmodels`` WLS gives them).  A category with fewer than ``min_n`` complete
     respondents borrows the city-wide importance (``importance_source``).
 
     *Performance* is the score: the department's, or the unweighted mean over
@@ -48,7 +48,6 @@ from math import factorial
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
 from surveys.errors import InsufficientDataError, MethodologyError, Problem
 from surveys.framework import Framework
@@ -172,16 +171,47 @@ def importance(frame: pd.DataFrame, y: str, xs: list[str], *, weights: str | Non
         raise InsufficientDataError("Too few usable answers to estimate driver importance", [Problem(
             f"{len(sub)} complete respondent(s) for {len(xs)} predictors, or an item without variance",
             fix="pool categories or lower min_n")])
-    model = sm.WLS(data[:, 0], sm.add_constant(data[:, 1:], has_constant="add"), weights=w)
-    if cluster and cluster in sub:
-        fit = model.fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(sub[cluster])[0]})
-    else:
-        fit = model.fit(cov_type="HC1")
+    groups = pd.factorize(sub[cluster])[0] if cluster and cluster in sub else None
+    coef, coef_se = _wls(data, w, cov, groups)
     sd = np.sqrt(np.diag(cov))
     shares = lmg(cov)
-    return pd.DataFrame({"coef": fit.params[1:], "coef_se": fit.bse[1:], "std_coef": fit.params[1:] * sd[1:] / sd[0],
+    return pd.DataFrame({"coef": coef, "coef_se": coef_se, "std_coef": coef * sd[1:] / sd[0],
                          "lmg": shares, "r2": shares.sum(), "n_model": len(sub)},
                         index=pd.Index(xs, name="indicator_id"))
+
+
+def _wls(data: np.ndarray, w: np.ndarray, cov: np.ndarray, groups: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Slopes of the weighted regression of ``data[:, 0]`` on ``data[:, 1:]`` (with an intercept) and their
+    sandwich standard errors, from the weighted covariance matrix and one pass over the rows for the scores.
+
+    The slopes solve ``C_xx b = c_xy`` (``cov``, the weighted covariance of
+    the complete cases): the normal equations in centred form, well
+    conditioned for 0-100 item scores.  With the regressors centred at their
+    weighted means the intercept's block of ``X'WX`` separates, so the slopes'
+    covariance is ``B M B`` with ``B = (sum w C_xx)^-1`` and ``M`` the
+    cross-product of the scores ``w x~ e``: summed per cluster with the
+    correction ``G / (G - 1) (n - 1) / (n - k)`` (``groups`` given), or per
+    row times ``n / (n - k)`` (HC1).  These are the estimates and standard
+    errors of ``statsmodels`` ``WLS(...).fit(cov_type="cluster" | "HC1")``
+    (``tests/test_drivers.py``), without its SVD of the whole design.
+    """
+    y, x = data[:, 0], data[:, 1:]
+    total = w.sum()
+    coef = np.linalg.solve(cov[1:, 1:], cov[1:, 0])
+    xbar, ybar = w @ x / total, w @ y / total
+    xc = x - xbar
+    resid = (y - ybar) - xc @ coef
+    scores = xc * (w * resid)[:, None]
+    n, k = len(y), x.shape[1] + 1
+    if groups is not None:
+        n_groups = int(groups.max()) + 1 if len(groups) else 0
+        summed = np.column_stack([np.bincount(groups, weights=scores[:, j], minlength=n_groups)
+                                  for j in range(scores.shape[1])])
+        meat = summed.T @ summed * (n_groups / (n_groups - 1.0) * (n - 1.0) / (n - k))
+    else:
+        meat = scores.T @ scores * (n / (n - k))
+    bread = np.linalg.inv(total * cov[1:, 1:])
+    return coef, np.sqrt(np.diag(bread @ meat @ bread))
 
 
 def quadrant(imp: pd.Series, perf: pd.Series) -> tuple[pd.Series, float, float]:
