@@ -561,6 +561,14 @@ class _TablePass:
         """Whether variances come from the cells' totals (else from the rows: calibration, later stages)."""
         return self.calibration is None and not self.prep.stages
 
+    def answered(self, valid: np.ndarray) -> _Answered:
+        """The :class:`_Answered` of ``valid``; the last one is kept, for an item's top-2 and bottom-2 boxes."""
+        last = self.__dict__.get("_last")
+        if last is None or not np.array_equal(last.valid, valid):
+            last = _Answered.of(valid, self)
+            object.__setattr__(self, "_last", last)
+        return last
+
     def variance(self, z: np.ndarray, dom: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Design variance of each department's total of ``z`` (zero outside ``valid``), and what the index
         variance keeps of ``z``: its cells' totals, or ``z`` itself when the variance needs the rows."""
@@ -578,6 +586,49 @@ class _TablePass:
         return TableInfluence(self.departments, ids, self.cells, None, matrix, self.calibration)
 
 
+@dataclass(frozen=True, eq=False)
+class _Answered:
+    """What every variable answered by the same rows of a table shares: an item, its top-2 and bottom-2 box.
+
+    ``valid``: rows with a value; ``dom``/``bins``: their department (``-1`` /
+    ``n_dom`` otherwise); ``big_n``: the department's weight over them, and
+    per row ``1 / big_n`` (``inv_row``, 0 outside); ``present``: the cells with
+    such a row; ``df``: the design df; ``n``: rows per department; ``used``
+    (positive weight), ``bins_used``, ``sw_used``, ``n_psu``, ``has``: the
+    same for the units of the element variance.
+    """
+
+    valid: np.ndarray
+    dom: np.ndarray
+    bins: np.ndarray
+    big_n: np.ndarray
+    inv_row: np.ndarray
+    present: np.ndarray | None
+    df: np.ndarray
+    n: np.ndarray
+    used: np.ndarray
+    bins_used: np.ndarray
+    sw_used: np.ndarray
+    n_psu: np.ndarray
+    has: np.ndarray
+
+    @classmethod
+    def of(cls, valid: np.ndarray, tp: _TablePass) -> _Answered:
+        cells, w, n_dom = tp.cells, tp.w, tp.cells.n_dom
+        dom = cells.dom if valid.all() else np.where(valid, cells.dom, -1)
+        bins = np.where(dom >= 0, dom, n_dom)
+        big_n = group_sum(bins, w, n_dom)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            inv_row = np.append(np.where(big_n > 0, 1 / big_n, 0.0), 0.0)[bins]
+        used = valid & (w > 0)
+        bins_used = np.where(used, bins, n_dom)
+        per_cell = cells.counts(used)
+        return cls(valid, dom, bins, big_n, inv_row, cells.counts(valid) > 0 if tp.by_cells else None,
+                   cells.df(cells.counts(valid & (w != 0)) > 0), group_sum(bins, None, n_dom).astype(np.int64),
+                   used, bins_used, group_sum(bins_used, w, n_dom),
+                   np.bincount(cells.cell_dom[per_cell > 0], minlength=n_dom), group_sum(bins_used, None, n_dom) > 0)
+
+
 def _column_estimates(y: np.ndarray, tp: _TablePass, level: float) -> tuple[pd.DataFrame, np.ndarray]:
     """Design-based means of one variable per department, their PSU counts and the degenerate-variance rule.
 
@@ -587,41 +638,34 @@ def _column_estimates(y: np.ndarray, tp: _TablePass, level: float) -> tuple[pd.D
     values ``z = w a (y - ybar_d) / sum_d w a`` as :meth:`_TablePass.variance`
     keeps them (the cells' totals, or the rows).  The figures
     are those of :func:`evaluation.design.design_mean` (R ``svyby(...,
-    svymean)``) with the design's degrees of freedom.
+    svymean)``) with the design's degrees of freedom.  What depends only on
+    which rows have a value is formed once for the variables that share it
+    (:meth:`_TablePass.answered`).
     """
     cells, w, n_dom = tp.cells, tp.w, tp.cells.n_dom
-    valid = ~np.isnan(y)
-    dom = cells.dom if valid.all() else np.where(valid, cells.dom, -1)
-    bins = np.where(dom >= 0, dom, n_dom)
-    y0 = y if valid.all() else np.where(valid, y, 0.0)
-    big_n = group_sum(bins, w, n_dom)
+    a = tp.answered(~np.isnan(y))
+    y0 = y if a.valid.all() else np.where(a.valid, y, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        est = group_sum(bins, w * y0, n_dom) / big_n
-        ok = big_n > 0
+        est = group_sum(a.bins, w * y0, n_dom) / a.big_n
         # rows outside every domain, and domains without weight, get u = 0
-        u = ((y0 - np.append(np.where(ok, est, 0.0), 0.0)[bins])
-             * np.append(np.where(ok, 1 / big_n, 0.0), 0.0)[bins])
-    variance, kept = tp.variance(w * u, dom, valid)
+        dev = y0 - np.append(np.where(a.big_n > 0, est, 0.0), 0.0)[a.bins]
+    z = w * (dev * a.inv_row)
+    if tp.by_cells:
+        kept = cells.sums(z)
+        variance = cells.variance(kept, a.present)
+    else:
+        variance, kept = tp.variance(z, a.dom, a.valid)
     se = np.sqrt(variance)
-    dfs = cells.df(cells.counts(valid & (w != 0)) > 0)
-    q = critical_value(dfs, level)
-    n = group_sum(bins, None, n_dom).astype(np.int64)
-    # the department's units with an answer and a positive weight: its PSUs, element variance and range
-    used = valid & (w > 0)
-    per_cell = cells.counts(used)
-    n_psu = np.bincount(cells.cell_dom[per_cell > 0], minlength=n_dom)
-    bins_used = np.where(used, bins, n_dom)
-    sw_used = group_sum(bins_used, w, n_dom)
+    q = critical_value(a.df, level)
+    # the department's units with an answer and a positive weight: its element variance and range
     with np.errstate(invalid="ignore", divide="ignore"):
-        dev = y0 - np.append(np.where(ok, est, 0.0), 0.0)[bins]
-        s2 = group_sum(bins_used, np.where(used, w * dev * dev, 0.0), n_dom) / sw_used
-    has = group_sum(bins_used, None, n_dom) > 0
+        s2 = group_sum(a.bins_used, np.where(a.used, w * dev * dev, 0.0), n_dom) / a.sw_used
     frame = pd.DataFrame({"department_id": tp.departments.to_numpy(), "estimate": est, "se": se,
-                          "ci_low": est - q * se, "ci_high": est + q * se, "n": n, "df": dfs,
-                          "n_psu": n_psu if has.all() else np.where(has, n_psu, np.nan),
-                          "s2": np.where(has, s2, np.nan)})
-    yv = y[used]
-    scale = max(1.0, float(np.nanmax(np.abs(y))) if used.any() else 1.0)
+                          "ci_low": est - q * se, "ci_high": est + q * se, "n": a.n, "df": a.df,
+                          "n_psu": a.n_psu if a.has.all() else np.where(a.has, a.n_psu, np.nan),
+                          "s2": np.where(a.has, s2, np.nan)})
+    yv = y[a.used]
+    scale = max(1.0, float(np.nanmax(np.abs(y))) if len(yv) else 1.0)
     zero = (frame["n"] > 0) & (frame["se"].fillna(0.0) <= _ZERO_SE * scale)
     frame["degenerate"] = np.select(
         [zero & (frame["n"] == 1), zero & (frame["n_psu"] <= 1), zero],
