@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import aggregate, derive, plausibility, screens
+from . import aggregate, derive, engine, plausibility, screens
 from .errors import DataValidationError, MinpingWarning, Problem
 from .framework import Framework
 from .ledger import Ledger
@@ -63,13 +63,14 @@ def load_year(project: Project, framework: Framework, year: int, *, stream: bool
     ``limits`` bounds what reading each file may cost
     (:class:`~surveys.readers.ReadLimits`; the documented defaults when None).
 
-    With ``stream``, a table of :data:`STREAMED_TABLES` whose inputs are all
-    Parquet is read in record batches of ``batch_rows`` records; each batch
-    passes the same per-row rules, is derived and is reduced to sufficient
-    statistics (:mod:`surveys.aggregate`), so memory does not grow with its
-    records.  That table is then the aggregate (one row per department and
-    month, with ``_count``), which evaluation accepts in place of the records;
-    the ledger is the same as without streaming.
+    With ``stream``, a table whose inputs are all Parquet goes through the
+    engine (:mod:`surveys.engine`): read in record batches of ``batch_rows``
+    records, each batch passing the same per-row rules, on worker processes
+    for a large 好差评 table.  A table of :data:`surveys.aggregate.SUMMED` is
+    derived and reduced to sufficient statistics batch by batch, so memory
+    does not grow with its records; it is then the aggregate (one row per
+    department and month, with ``_count``), which evaluation accepts in place
+    of the records.  The ledger is the same as without streaming.
     """
     if year not in project.years:
         raise DataValidationError(f"{year} is not a year of the project", [Problem(
@@ -97,16 +98,25 @@ def load_year(project: Project, framework: Framework, year: int, *, stream: bool
     lookup = {_norm_header(k): v for k, v in framework.name_lookup().items()}
     period = project.periods.get(year)
     specs = project.inputs_for(year)
-    streamed = {t for t in STREAMED_TABLES if stream and
+    streamed = {t for t in {s.table for s in specs} if stream and
                 {s.path.suffix.lower() in PARQUET_SUFFIXES for s in specs if s.table == t} == {True}}
+    # Parquet tables go through the engine (surveys.engine); the large reduced ones start now, on the other cores
+    rules = engine.Rules(_check_rows, _Tally, _column_targets, _map_columns, _parquet_file, _read_ahead)
+    jobs = engine.begin(rules, specs, streamed, [project.label(s.path) for s in specs], framework, lookup, year,
+                        period, project.salt, checker.paths, batch_rows=batch_rows)
     aggregated: dict[str, pd.DataFrame | None] = {}
     for spec in specs:
         if spec.table in streamed:
             if spec.table not in aggregated:
-                group = [s for s in specs if s.table == spec.table]
-                aggregated[spec.table] = _stream_table(group, [project.label(s.path) for s in group],
-                                                       framework, lookup, year, period, ledger, problems,
-                                                       project.salt, batch_rows, checker)
+                try:
+                    aggregated[spec.table] = jobs[spec.table].settle(ledger, problems, checker)
+                except DataValidationError as exc:
+                    problems.extend(exc.problems or [Problem(exc.summary, file=str(spec.path))])
+                    aggregated[spec.table] = None
+                if aggregated[spec.table] is None:
+                    failed.add(spec.table)
+                elif not aggregate.is_aggregated(aggregated[spec.table]):
+                    parts[spec.table] = [aggregated[spec.table]]   # used rows, checked like a file's
             if aggregated[spec.table] is not None:
                 files.append({"year": year, "table": spec.table, "path": str(spec.path)})
                 if spec.design:
@@ -140,7 +150,7 @@ def load_year(project: Project, framework: Framework, year: int, *, stream: bool
     tables = derive.derive_all(tables, checklist=framework.item_ids("visits", kind="checklist"))
     for name, df in tables.items():
         tables[name] = df.drop(columns=["_file", "_row", "_dept_text"], errors="ignore")
-    tables.update(aggregated)
+    tables.update({t: df for t, df in aggregated.items() if df is not None and aggregate.is_aggregated(df)})
     return YearInput(ChannelData(year, tables, designs, flags=ledger.flags_frame()), ledger, files)
 
 

@@ -18,7 +18,6 @@ Free-text columns are masked with the same rule (:func:`scrub_text`).
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 import unicodedata
 
