@@ -831,7 +831,8 @@ def check_level(level: float) -> None:
                      code="bad_argument")])
 
 
-def srs_variance(w: np.ndarray, dom: np.ndarray, n_dom: int, u: np.ndarray, srs: str = "wor") -> np.ndarray:
+def srs_variance(w: np.ndarray, dom: np.ndarray, n_dom: int, u: np.ndarray, srs: str = "wor", *,
+                 n: np.ndarray | None = None, total: np.ndarray | None = None) -> np.ndarray:
     """Variance of ``sum_k w_k u_k`` per domain under simple random sampling of the domain's size.
 
     The reference of the design effect, as R ``svytotal(..., deff=TRUE)``:
@@ -839,11 +840,12 @@ def srs_variance(w: np.ndarray, dom: np.ndarray, n_dom: int, u: np.ndarray, srs:
     with ``n`` the domain's rows with non-zero weight, ``N = sum w`` and
     ``s^2 = n / (n - 1) sum w (u - ubar)^2 / N`` the weighted variance of
     ``u``.  NaN where ``N <= n`` for ``"wor"`` (weights not scaled to a
-    population: R gives NA).
+    population: R gives NA).  ``n`` and ``total`` (``N``), when the caller
+    has them for the same rows, are not summed again.
     """
     bins = np.where((w != 0) & (dom >= 0), dom, n_dom)
-    n = group_sum(bins, None, n_dom)
-    big_n = group_sum(bins, w, n_dom)
+    n = group_sum(bins, None, n_dom) if n is None else n
+    big_n = group_sum(bins, w, n_dom) if total is None else total
     wu = w * u
     with np.errstate(invalid="ignore", divide="ignore"):
         ubar = np.append(group_sum(bins, wu, n_dom) / big_n, 0.0)

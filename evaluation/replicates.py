@@ -53,6 +53,7 @@ __all__ = [
     "bootstrap_weights",
     "jk1_weights",
     "jkn_weights",
+    "rao_wu_factors",
     "recalibrate",
     "replicate_mean",
     "replicate_se",
@@ -175,7 +176,20 @@ def bootstrap_weights(data: pd.DataFrame, design: Design, n_replicates: int,
     """
     _check_replicates(n_replicates)
     prep = prepare_design(data, design)
-    psu = _psu_order(prep)
+    weights = prep.weights[:, None] * rao_wu_factors(prep, n_replicates, rng)[_psu_order(prep)]
+    return ReplicateWeights(weights, prep.weights, 1.0 / (n_replicates - 1), np.ones(n_replicates), "bootstrap")
+
+
+def rao_wu_factors(prep: PreparedDesign, n_replicates: int, rng: np.random.Generator) -> np.ndarray:
+    """The Rao-Wu factor of every PSU in every replicate, shape (n_psu_total, n_replicates).
+
+    PSUs are numbered as the rows' PSU codes (``prep.psu``, or the rows
+    themselves without clusters).  :func:`bootstrap_weights` multiplies each
+    row's weight by its PSU's factor; a statistic that is a sum over rows
+    can as well sum each PSU's rows first and weight the PSU totals, from the
+    same draws (``evaluation.bootstrap``).
+    """
+    design = prep.design
     psu_stratum = prep.psu_stratum if prep.psu is not None else prep.stratum
     if (prep.n_psu == 1).any() and design.lonely_psu == "fail":
         raise MethodologyError(
@@ -196,8 +210,7 @@ def bootstrap_weights(data: pd.DataFrame, design: Design, n_replicates: int,
         draws = rng.integers(0, n_h, size=(n_replicates, m_h)) + (np.arange(n_replicates) * n_h)[:, None]
         counts = np.bincount(draws.ravel(), minlength=n_replicates * n_h).reshape(n_replicates, n_h)
         factors[members] = (1 - lam + lam * n_h / m_h * counts).T
-    weights = prep.weights[:, None] * factors[psu]
-    return ReplicateWeights(weights, prep.weights, 1.0 / (n_replicates - 1), np.ones(n_replicates), "bootstrap")
+    return factors
 
 
 def recalibrate(replicates: ReplicateWeights, calibration: Calibrated) -> ReplicateWeights:
