@@ -79,6 +79,7 @@ from .linearisation import (
     linearised_variance,
     prepare_design,
     srs_variance,
+    strata_domain_variance,
 )
 
 if TYPE_CHECKING:
@@ -222,15 +223,18 @@ def _deff(ctx: _Domains, dom: np.ndarray, u: np.ndarray, v: np.ndarray, srs: str
     """Design effect of a linear statistic ``sum w u`` (R's svytotal deff of ``u``)."""
     # without zero weights the reference's units and weight per domain are the estimate's own (``sums``)
     known = sums if "n" in sums and "sw" in sums and not (ctx.w == 0).any() else {}
-    vsrs = srs_variance(ctx.w, dom, ctx.n_dom, u, srs, n=known.get("n"), total=known.get("sw"))
+    vsrs = srs_variance(ctx.w, dom, ctx.n_dom, u, srs, n=known.get("n"), total=known.get("sw"),
+                        wu_total=known.get("swu"))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(vsrs > 0, v / vsrs, np.nan)
 
 
-def _df(ctx: _Domains, dom: np.ndarray, df) -> np.ndarray:
+def _df(ctx: _Domains, dom: np.ndarray, df, sums: dict | None = None) -> np.ndarray:
     if df is None:
         return np.full(ctx.n_dom, np.inf)
     if df == "design":
+        if sums and "df" in sums:
+            return sums["df"]
         return design_df(ctx.prep, np.where(ctx.w != 0, dom, -1), ctx.n_dom)
     return np.full(ctx.n_dom, float(df))
 
@@ -273,8 +277,19 @@ def _mean_parts(data, y, design, by, calibration):
         ok = big_n > 0
         # rows outside every domain, and domains without weight, get u = 0
         u = (y0 - _per_row(np.where(ok, est, 0.0), bins)) * _per_row(np.where(ok, 1 / big_n, 0.0), bins)
-    v = _variance(ctx, ctx.w * u, dom)
-    return ctx, dom, bins, est, u, v, {"sw": big_n}
+    sums = {"sw": big_n}
+    prep = ctx.prep
+    if (ctx.calibration is None and prep.psu is None and not prep.stages and ctx.dom_by is prep.stratum
+            and ctx.n_dom == prep.n_strata):
+        # the domains are the strata and the rows the PSUs (e.g. department = stratum, no clusters): the
+        # first-stage sums per domain are the variance's, and serve the df and the design effect too
+        sums["n"] = group_sum(bins, None, ctx.n_dom)
+        v, sums["swu"] = strata_domain_variance(prep, ctx.w * u, bins, sums["n"])
+        if not (ctx.w == 0).any():
+            sums["df"] = (sums["n"] - (sums["n"] > 0)).astype(float)
+    else:
+        v = _variance(ctx, ctx.w * u, dom)
+    return ctx, dom, bins, est, u, v, sums
 
 
 def _value(data: pd.DataFrame, column: str) -> np.ndarray:
@@ -296,7 +311,7 @@ def _value(data: pd.DataFrame, column: str) -> np.ndarray:
 def _finish(ctx, dom, bins, est, u, v, level, df, srs, statistic, sums: dict | None = None) -> pd.DataFrame:
     sums = {} if sums is None else sums
     se = np.sqrt(v)
-    dfs = _df(ctx, dom, df)
+    dfs = _df(ctx, dom, df, sums)
     q = critical_value(dfs, level) if level is not None else np.full(ctx.n_dom, np.nan)
     n, n_eff = _summaries(ctx, bins, sums)
     deff = _deff(ctx, dom, u, v, srs, sums)

@@ -65,6 +65,7 @@ __all__ = [
     "linearised_variance",
     "prepare_design",
     "srs_variance",
+    "strata_domain_variance",
     "t_interval",
 ]
 
@@ -635,6 +636,40 @@ def _between_psu(prep: PreparedDesign, t: np.ndarray, key: np.ndarray, n_dom: in
     return (ss.reshape(n_dom, H) * factor[None, :]).sum(axis=1)
 
 
+def strata_domain_variance(prep: PreparedDesign, z: np.ndarray, bins: np.ndarray,
+                           n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`linearised_variance` when the domains are the strata and every row is a PSU, and the domain totals.
+
+    ``bins`` is each row's stratum, or ``n_strata`` for a row outside every
+    domain (no value); ``n`` the rows of each domain.  A domain then lies in
+    one stratum, so the first-stage sums need no (domain, stratum) key: the
+    same sums, in the same order, as :func:`_between_psu` forms them, and the
+    same variances; ``n`` serves as the PSU count.  Returns the variances and
+    ``sum z`` per domain.  Single stage only (``prep.stages`` empty, rows the PSUs).
+    """
+    H = prep.n_strata
+    n_h = prep.n_psu.astype(float)
+    s1 = np.bincount(bins, weights=z, minlength=H + 1)[:H]
+    tbar = s1 / n_h
+    dev = z - np.append(tbar, 0.0)[bins]
+    ss = np.bincount(bins, weights=dev * dev, minlength=H + 1)[:H] + (n_h - n) * tbar * tbar
+    lonely = prep.n_psu == 1
+    factor = prep.fpc_factor * np.where(lonely, 1.0, prep.n_psu / np.maximum(prep.n_psu - 1, 1))
+    if lonely.any():
+        touched = (n > 0) & lonely & (prep.fpc_factor >= _CERTAIN)
+        rule = prep.design.lonely_psu
+        if rule == "fail" and touched.any():
+            h = np.flatnonzero(touched)[:5]
+            raise MethodologyError(
+                "a stratum has only one PSU, so its variance cannot be estimated",
+                [Problem(f"stratum {list(prep.strata_labels[h])} has a single PSU", column=prep.design.strata,
+                         fix="merge the stratum with a similar one, or set Design(lonely_psu='remove' | "
+                             "'certainty' | 'adjust')", code="lonely_psu")])
+        if rule == "adjust":
+            ss = np.where(lonely, np.bincount(bins, weights=z * z, minlength=H + 1)[:H], ss)
+    return ss * factor, s1
+
+
 # ----------------------------------------------------------------------------- cells: one preparation, many variables
 
 
@@ -832,7 +867,8 @@ def check_level(level: float) -> None:
 
 
 def srs_variance(w: np.ndarray, dom: np.ndarray, n_dom: int, u: np.ndarray, srs: str = "wor", *,
-                 n: np.ndarray | None = None, total: np.ndarray | None = None) -> np.ndarray:
+                 n: np.ndarray | None = None, total: np.ndarray | None = None,
+                 wu_total: np.ndarray | None = None) -> np.ndarray:
     """Variance of ``sum_k w_k u_k`` per domain under simple random sampling of the domain's size.
 
     The reference of the design effect, as R ``svytotal(..., deff=TRUE)``:
@@ -840,15 +876,15 @@ def srs_variance(w: np.ndarray, dom: np.ndarray, n_dom: int, u: np.ndarray, srs:
     with ``n`` the domain's rows with non-zero weight, ``N = sum w`` and
     ``s^2 = n / (n - 1) sum w (u - ubar)^2 / N`` the weighted variance of
     ``u``.  NaN where ``N <= n`` for ``"wor"`` (weights not scaled to a
-    population: R gives NA).  ``n`` and ``total`` (``N``), when the caller
-    has them for the same rows, are not summed again.
+    population: R gives NA).  ``n``, ``total`` (``N``) and ``wu_total``
+    (``sum w u``), when the caller has them for the same rows, are not summed
+    again.
     """
     bins = np.where((w != 0) & (dom >= 0), dom, n_dom)
     n = group_sum(bins, None, n_dom) if n is None else n
     big_n = group_sum(bins, w, n_dom) if total is None else total
-    wu = w * u
     with np.errstate(invalid="ignore", divide="ignore"):
-        ubar = np.append(group_sum(bins, wu, n_dom) / big_n, 0.0)
+        ubar = np.append((group_sum(bins, w * u, n_dom) if wu_total is None else wu_total) / big_n, 0.0)
         dev = u - ubar[bins]
         s2 = n / (n - 1) * group_sum(bins, w * dev * dev, n_dom) / big_n
         if srs == "wr":

@@ -24,6 +24,7 @@ replicates (``centre="mean"``, R's default) or the full-sample estimate
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -558,13 +559,7 @@ def bootstrap_domain_means(values, weights, groups, n_replicates: int, rng: np.r
 
     out = np.zeros((2, n_groups, n_replicates))
     if method == "poisson":
-        table = _poisson_table()
-        step = max(1, int(chunk_rows))
-        for p0 in range(0, n_psu_all, step):
-            p1 = min(n_psu_all, p0 + step)
-            raw = rng.bit_generator.random_raw(-(-(p1 - p0) * n_replicates // 4))
-            idx = raw.view(np.uint16)[:(p1 - p0) * n_replicates].reshape(p1 - p0, n_replicates)
-            _accumulate(out, table[idx], p0, p1, cell_psu, cell_g, ab, slice(0, n_replicates))
+        _poisson_chunks(out, rng, n_psu_all, n_replicates, max(1, int(chunk_rows)), cell_psu, cell_g, ab)
     else:
         budget = 1 << 18     # counts per block: small enough to stay in cache
         start = np.concatenate([[0], np.cumsum(n_psu_h)])
@@ -586,6 +581,50 @@ def bootstrap_domain_means(values, weights, groups, n_replicates: int, rng: np.r
                 _accumulate(out, factors, p0, p1, cell_psu, cell_g, ab, slice(r0, r1))
     with np.errstate(invalid="ignore", divide="ignore"):
         return ybar[:, None] + out[0] / np.where(out[1] > 0, out[1], np.nan)
+
+
+#: threads that look up and multiply the Poisson chunks (the draws themselves are taken in order by the caller)
+POISSON_THREADS = 2
+
+
+def _poisson_chunks(out, rng, n_psu_all, n_replicates, step, cell_psu, cell_g, ab) -> None:
+    """The Poisson bootstrap's chunks of PSUs: random bits drawn in order here, looked up and summed on threads.
+
+    Chunk ``k`` always goes to thread ``k % POISSON_THREADS``, which adds its
+    chunks in order into its own sums; the sums are added in thread order at
+    the end, so the result does not depend on timing.  ``np.take`` and
+    ``np.einsum`` release the GIL, so the threads share the cores; the
+    random bits are the same, in the same order, as one loop would draw.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    table = _poisson_table()
+    threads = max(1, min(POISSON_THREADS, os.cpu_count() or 1, -(-n_psu_all // step)))
+    parts = [out] + [np.zeros_like(out) for _ in range(threads - 1)]
+    buffers = [np.empty((step, n_replicates), dtype=np.float32) for _ in range(threads)]
+
+    def chunk(k, p0, p1, raw):
+        idx = raw.view(np.uint16)[:(p1 - p0) * n_replicates].reshape(p1 - p0, n_replicates)
+        # take with mode="clip" looks the bits up twice as fast as table[idx] (no bounds errors to raise)
+        factors = np.take(table, idx, mode="clip", out=buffers[k % threads][:p1 - p0])
+        _accumulate(parts[k % threads], factors, p0, p1, cell_psu, cell_g, ab, slice(0, n_replicates))
+
+    pools = [ThreadPoolExecutor(max_workers=1) for _ in range(threads)]
+    try:
+        pending = []
+        for k, p0 in enumerate(range(0, n_psu_all, step)):
+            p1 = min(n_psu_all, p0 + step)
+            if len(pending) >= 2 * threads:
+                pending.pop(0).result()       # at most two chunks per thread in memory
+            raw = rng.bit_generator.random_raw(-(-(p1 - p0) * n_replicates // 4))
+            pending.append(pools[k % threads].submit(chunk, k, p0, p1, raw))
+        for f in pending:
+            f.result()
+    finally:
+        for pool in pools:
+            pool.shutdown()
+    for part in parts[1:]:
+        out += part
 
 
 def _accumulate(out, factors, p0, p1, cell_psu, cell_g, ab, cols) -> None:
