@@ -258,7 +258,7 @@ def test_small_benchmark_summary_shape(tmp_path, monkeypatch):
     assert set(summary["stages"]) == set(stages)
     assert all(r["seconds"] > 0 and r["peak_rss_mb"] > 0 for r in summary["stages"].values())
     assert summary["stages"]["run_no_documents"]["exit_code"] == 0
-    assert set(summary["targets"]) == {"run_over_io_floor", "run_within_3x_floor", "run_peak_rss_mb", "run_within_4gb"}
+    assert set(summary["targets"]) == {"run_over_io_floor", "run_within_target", "run_peak_rss_mb", "run_within_4gb"}
     points = summary["ratings_out_of_core"]
     assert [p["streamed"] for p in points.values()] == [True, True, False]
     assert points["streamed_x1"]["records"] > points["streamed_x0.1"]["records"]
