@@ -36,7 +36,7 @@ from surveys.framework import Framework
 from .index import aggregate, effective_weights
 from .indicators import IndicatorEstimates
 from .linearisation import critical_value
-from .replicates import bootstrap_weights
+from .replicates import bootstrap_weights, rao_wu_factors
 from .seeds import stream
 from .transforms import score
 
@@ -52,13 +52,13 @@ def bootstrap_scores(est: IndicatorEstimates, framework: Framework, *, n_replica
 
     Replicates are drawn in blocks (:data:`BLOCK_CELLS`) and summed per
     department with a sparse indicator matrix, so memory stays bounded
-    whatever the number of rows.  The draws come from
-    ``evaluation.seeds.stream(seed, "bootstrap", year)`` for an integer
+    whatever the number of rows; a table that is not calibrated is summed
+    from its (department, PSU) totals, each weighted by its PSU's factor.
+    The draws come from ``evaluation.seeds.stream(seed, "bootstrap", year)``
+    for an integer
     ``seed``, or from ``seed`` itself when it is a generator already drawn
     from that stream (as :func:`evaluation.evaluate.evaluate` passes it).
     """
-    from scipy import sparse
-
     year = int(est.frame["year"].iloc[0]) if len(est.frame) else 0
     rng = seed if isinstance(seed, np.random.Generator) else stream(seed, "bootstrap", year)
     ind = est.frame
@@ -68,27 +68,16 @@ def bootstrap_scores(est: IndicatorEstimates, framework: Framework, *, n_replica
     meta = {i.id: i for i in framework.indicators}
     for table in sorted(est.values or {}):
         rows = est.values[table]
-        dept = departments.get_indexer(rows["department_id"])
-        ok = dept >= 0
-        onehot = sparse.csr_matrix((np.ones(int(ok.sum())), (dept[ok], np.flatnonzero(ok))),
-                                   shape=(len(departments), len(rows)))
         iids = [c for c in rows.columns if c in meta]
-        values = {i: rows[i].to_numpy(float) for i in iids}
-        num = {i: np.zeros((len(departments), n_replicates)) for i in iids}
-        den = {i: np.zeros((len(departments), n_replicates)) for i in iids}
+        cal = (est.calibrations or {}).get(table)
+        prep = (est.prepared or {}).get(table)
+        # the replicates come in blocks whose size depends on the rows, as the draws were always taken
         block = max(2, min(n_replicates, BLOCK_CELLS // max(1, len(rows))))
-        for start in range(0, n_replicates, block):
-            stop = min(n_replicates, start + block)
-            reps = bootstrap_weights(rows, est.designs[table], max(2, stop - start), rng).weights[:, :stop - start]
-            cal = (est.calibrations or {}).get(table)
-            if cal is not None:
-                reps = cal.refit(reps)
-            for iid in iids:
-                y = values[iid]
-                a = ~np.isnan(y)
-                num[iid][:, start:stop] = onehot @ (reps * np.where(a, y, 0.0)[:, None])
-                den[iid][:, start:stop] = onehot @ (reps * a[:, None])
-            del reps
+        if cal is None and prep is not None and table in (est.influence or {}):
+            num, den = _psu_replicates(rows, iids, prep, est.influence[table].cells, departments, n_replicates,
+                                       block, rng)
+        else:
+            num, den = _row_replicates(rows, iids, est.designs[table], cal, departments, n_replicates, block, rng)
         for iid in iids:
             with np.errstate(invalid="ignore", divide="ignore"):
                 raw = num[iid] / den[iid]
@@ -99,6 +88,71 @@ def bootstrap_scores(est: IndicatorEstimates, framework: Framework, *, n_replica
         base = full.reindex(pd.MultiIndex.from_product([departments, [iid]])).to_numpy()
         out[iid] = np.repeat(base[:, None], n_replicates, axis=1)
     return departments, out
+
+
+def _row_replicates(rows, iids, design, cal, departments, n_replicates, block, rng):
+    """Replicate numerators and denominators per department from row-level replicate weights (calibrated
+    tables: every replicate is calibrated again)."""
+    from scipy import sparse
+
+    dept = departments.get_indexer(rows["department_id"])
+    ok = dept >= 0
+    onehot = sparse.csr_matrix((np.ones(int(ok.sum())), (dept[ok], np.flatnonzero(ok))),
+                               shape=(len(departments), len(rows)))
+    values = {i: rows[i].to_numpy(float) for i in iids}
+    num = {i: np.zeros((len(departments), n_replicates)) for i in iids}
+    den = {i: np.zeros((len(departments), n_replicates)) for i in iids}
+    for start in range(0, n_replicates, block):
+        stop = min(n_replicates, start + block)
+        reps = bootstrap_weights(rows, design, max(2, stop - start), rng).weights[:, :stop - start]
+        if cal is not None:
+            reps = cal.refit(reps)
+        for iid in iids:
+            y = values[iid]
+            a = ~np.isnan(y)
+            num[iid][:, start:stop] = onehot @ (reps * np.where(a, y, 0.0)[:, None])
+            den[iid][:, start:stop] = onehot @ (reps * a[:, None])
+        del reps
+    return num, den
+
+
+def _psu_replicates(rows, iids, prep, cells, departments, n_replicates, block, rng):
+    """Replicate numerators and denominators per department from the PSUs' totals.
+
+    A replicate's ``sum w f y`` over a department's rows is the sum over its
+    (department, PSU) cells of the PSU's factor ``f`` times the cell's ``sum
+    w y``: the same draws (:func:`~evaluation.replicates.rao_wu_factors`, in
+    the blocks :func:`_row_replicates` takes them), the same sums grouped
+    differently, at the cost of cells x replicates instead of rows x
+    replicates.
+    """
+    from scipy import sparse
+
+    inside = cells.dom >= 0
+    # each cell's PSU (a row is its own PSU without clusters) and department among ``departments``
+    first = np.zeros(cells.n_cells, dtype=np.intp)
+    first[cells.cell[inside]] = np.flatnonzero(inside)
+    psu = (prep.psu if prep.psu is not None else np.arange(prep.n_rows))[first]
+    dept = departments.get_indexer(np.asarray(rows["department_id"].to_numpy())[first])
+    ok = dept >= 0
+    onehot = sparse.csr_matrix((np.ones(int(ok.sum())), (dept[ok], np.flatnonzero(ok))),
+                               shape=(len(departments), cells.n_cells))
+    w = prep.weights
+    totals = {}
+    for iid in iids:
+        y = rows[iid].to_numpy(float)
+        a = ~np.isnan(y)
+        totals[iid] = (cells.sums(np.where(a, w * y, 0.0)), cells.sums(np.where(a, w, 0.0)))
+    num = {i: np.zeros((len(departments), n_replicates)) for i in iids}
+    den = {i: np.zeros((len(departments), n_replicates)) for i in iids}
+    for start in range(0, n_replicates, block):
+        stop = min(n_replicates, start + block)
+        factors = rao_wu_factors(prep, max(2, stop - start), rng)[psu, :stop - start]
+        for iid in iids:
+            wy, wa = totals[iid]
+            num[iid][:, start:stop] = onehot @ (factors * wy[:, None])
+            den[iid][:, start:stop] = onehot @ (factors * wa[:, None])
+    return num, den
 
 
 def bootstrap_index(est: IndicatorEstimates, framework: Framework, *, n_replicates: int = 500,

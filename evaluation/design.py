@@ -79,6 +79,7 @@ from .linearisation import (
     linearised_variance,
     prepare_design,
     srs_variance,
+    strata_domain_variance,
 )
 
 if TYPE_CHECKING:
@@ -218,17 +219,22 @@ def domain_variance(prep: PreparedDesign, z: np.ndarray, dom: np.ndarray, n_dom:
     return out
 
 
-def _deff(ctx: _Domains, dom: np.ndarray, u: np.ndarray, v: np.ndarray, srs: str) -> np.ndarray:
+def _deff(ctx: _Domains, dom: np.ndarray, u: np.ndarray, v: np.ndarray, srs: str, sums: dict) -> np.ndarray:
     """Design effect of a linear statistic ``sum w u`` (R's svytotal deff of ``u``)."""
-    vsrs = srs_variance(ctx.w, dom, ctx.n_dom, u, srs)
+    # without zero weights the reference's units and weight per domain are the estimate's own (``sums``)
+    known = sums if "n" in sums and "sw" in sums and not (ctx.w == 0).any() else {}
+    vsrs = srs_variance(ctx.w, dom, ctx.n_dom, u, srs, n=known.get("n"), total=known.get("sw"),
+                        wu_total=known.get("swu"))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(vsrs > 0, v / vsrs, np.nan)
 
 
-def _df(ctx: _Domains, dom: np.ndarray, df) -> np.ndarray:
+def _df(ctx: _Domains, dom: np.ndarray, df, sums: dict | None = None) -> np.ndarray:
     if df is None:
         return np.full(ctx.n_dom, np.inf)
     if df == "design":
+        if sums and "df" in sums:
+            return sums["df"]
         return design_df(ctx.prep, np.where(ctx.w != 0, dom, -1), ctx.n_dom)
     return np.full(ctx.n_dom, float(df))
 
@@ -242,9 +248,11 @@ def _frame(ctx: _Domains, cols: dict[str, np.ndarray], level: float, statistic: 
     return out
 
 
-def _summaries(ctx: _Domains, bins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    n = group_sum(bins, None, ctx.n_dom)
-    sw = group_sum(bins, ctx.w, ctx.n_dom)
+def _summaries(ctx: _Domains, bins: np.ndarray, sums: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and Kish effective size per domain; ``sums`` holds (or receives) the domains' rows ``n`` and
+    weight ``sw`` over ``bins``, formed once for every figure that needs them."""
+    n = sums.setdefault("n", group_sum(bins, None, ctx.n_dom))
+    sw = sums["sw"] if "sw" in sums else sums.setdefault("sw", group_sum(bins, ctx.w, ctx.n_dom))
     sw2 = group_sum(bins, ctx.w * ctx.w, ctx.n_dom)
     with np.errstate(invalid="ignore", divide="ignore"):
         n_eff = np.where(sw2 > 0, sw * sw / sw2, 0.0)
@@ -269,8 +277,19 @@ def _mean_parts(data, y, design, by, calibration):
         ok = big_n > 0
         # rows outside every domain, and domains without weight, get u = 0
         u = (y0 - _per_row(np.where(ok, est, 0.0), bins)) * _per_row(np.where(ok, 1 / big_n, 0.0), bins)
-    v = _variance(ctx, ctx.w * u, dom)
-    return ctx, dom, bins, est, u, v
+    sums = {"sw": big_n}
+    prep = ctx.prep
+    if (ctx.calibration is None and prep.psu is None and not prep.stages and ctx.dom_by is prep.stratum
+            and ctx.n_dom == prep.n_strata):
+        # the domains are the strata and the rows the PSUs (e.g. department = stratum, no clusters): the
+        # first-stage sums per domain are the variance's, and serve the df and the design effect too
+        sums["n"] = group_sum(bins, None, ctx.n_dom)
+        v, sums["swu"] = strata_domain_variance(prep, ctx.w * u, bins, sums["n"])
+        if not (ctx.w == 0).any():
+            sums["df"] = (sums["n"] - (sums["n"] > 0)).astype(float)
+    else:
+        v = _variance(ctx, ctx.w * u, dom)
+    return ctx, dom, bins, est, u, v, sums
 
 
 def _value(data: pd.DataFrame, column: str) -> np.ndarray:
@@ -289,12 +308,13 @@ def _value(data: pd.DataFrame, column: str) -> np.ndarray:
                      value=str(series.dtype), fix="recode the column to numbers", code="not_numeric")]) from None
 
 
-def _finish(ctx, dom, bins, est, u, v, level, df, srs, statistic) -> pd.DataFrame:
+def _finish(ctx, dom, bins, est, u, v, level, df, srs, statistic, sums: dict | None = None) -> pd.DataFrame:
+    sums = {} if sums is None else sums
     se = np.sqrt(v)
-    dfs = _df(ctx, dom, df)
+    dfs = _df(ctx, dom, df, sums)
     q = critical_value(dfs, level) if level is not None else np.full(ctx.n_dom, np.nan)
-    n, n_eff = _summaries(ctx, bins)
-    deff = _deff(ctx, dom, u, v, srs)
+    n, n_eff = _summaries(ctx, bins, sums)
+    deff = _deff(ctx, dom, u, v, srs, sums)
     columns = {"estimate": est, "se": se, "ci_low": est - q * se, "ci_high": est + q * se, "n": n,
                "n_eff": n_eff, "deff": deff, "df": dfs}
     return _frame(ctx, columns, level, statistic)
@@ -342,8 +362,8 @@ def design_mean(data: pd.DataFrame, y: str, design: Design | PreparedDesign, *,
     ``survey`` 4.1.1.
     """
     _check_args(level, df, srs)
-    ctx, dom, bins, est, u, v = _mean_parts(data, y, design, by, calibration)
-    return _finish(ctx, dom, bins, est, u, v, level, df, srs, "mean")
+    ctx, dom, bins, est, u, v, sums = _mean_parts(data, y, design, by, calibration)
+    return _finish(ctx, dom, bins, est, u, v, level, df, srs, "mean", sums)
 
 
 def design_total(data: pd.DataFrame, y: str, design: Design | PreparedDesign, *,
@@ -444,8 +464,8 @@ def proportion_ci(data: pd.DataFrame, y: str, design: Design | PreparedDesign, *
             [Problem(f"{int(bad.sum())} value(s) other than 0 and 1", column=y,
                      value=sorted(set(yv[bad].tolist()))[:5], fix="recode the outcome to 0/1 (or True/False)",
                      code="not_binary")])
-    ctx, dom, bins, p, u, v = _mean_parts(data, y, design, by, calibration)
-    frame = _finish(ctx, dom, bins, p, u, v, level, df, "wor", f"proportion ({method})")
+    ctx, dom, bins, p, u, v, sums = _mean_parts(data, y, design, by, calibration)
+    frame = _finish(ctx, dom, bins, p, u, v, level, df, "wor", f"proportion ({method})", sums)
     lo, hi = proportion_interval(p, frame["se"].to_numpy(), frame["n"].to_numpy(float), frame["df"].to_numpy(),
                                  level, method)
     frame["ci_low"], frame["ci_high"] = lo, hi

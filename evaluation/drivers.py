@@ -15,9 +15,9 @@ Importance–performance analysis (the GB/T 19038-2009 four-quadrant chart)
       on the same 0-100 score scale).
 
     Regressions use complete cases (listwise deletion) and the survey
-    weights (weighted covariance matrix; ``statsmodels`` WLS for the
-    coefficients, with standard errors clustered on the design's PSUs when
-    declared, else HC1).  A category with fewer than ``min_n`` complete
+    weights (weighted covariance matrix; the weighted least-squares
+    coefficients from it, with sandwich standard errors clustered on the
+    design's PSUs when declared, else HC1, as ``statsmodels`` WLS gives them).  A category with fewer than ``min_n`` complete
     respondents borrows the city-wide importance (``importance_source``).
 
     *Performance* is the score: the department's, or the unweighted mean over
@@ -50,7 +50,6 @@ from math import factorial
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
 from surveys.errors import InsufficientDataError, MethodologyError, Problem
 from surveys.framework import Framework
@@ -165,27 +164,64 @@ def importance(frame: pd.DataFrame, y: str, xs: list[str], *, weights: str | Non
         Fewer complete cases than predictors + 2, or a predictor without variance.
     """
     cols = [y, *xs]
-    keep = frame[cols].notna().all(axis=1)
     w = frame[weights].to_numpy(float) if weights else np.ones(len(frame))
-    keep &= np.isfinite(w) & (w > 0)
-    sub = frame.loc[keep]
-    w = w[keep.to_numpy()]
-    data = sub[cols].to_numpy(float)
-    cov = _weighted_cov(data, w) if len(sub) else np.zeros((len(cols), len(cols)))
-    if len(sub) < len(xs) + 2 or np.any(np.diag(cov) <= 0):
+    groups = pd.factorize(frame[cluster])[0] if cluster and cluster in frame else None
+    return _importance(frame[cols].to_numpy(float), w, groups, xs)
+
+
+def _importance(data: np.ndarray, w: np.ndarray, groups: np.ndarray | None, xs: list[str]) -> pd.DataFrame:
+    """:func:`importance` on arrays: ``data`` = outcome then predictors, one row per respondent; ``groups``
+    the cluster code of each row, or None for HC1."""
+    keep = ~np.isnan(data).any(axis=1) & np.isfinite(w) & (w > 0)
+    data, w = data[keep], w[keep]
+    cov = _weighted_cov(data, w) if len(data) else np.zeros((data.shape[1], data.shape[1]))
+    if len(data) < len(xs) + 2 or np.any(np.diag(cov) <= 0):
         raise InsufficientDataError("Too few usable answers to estimate driver importance", [Problem(
-            f"{len(sub)} complete respondent(s) for {len(xs)} predictors, or an item without variance",
+            f"{len(data)} complete respondent(s) for {len(xs)} predictors, or an item without variance",
             fix="pool categories or lower min_n")])
-    model = sm.WLS(data[:, 0], sm.add_constant(data[:, 1:], has_constant="add"), weights=w)
-    if cluster and cluster in sub:
-        fit = model.fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(sub[cluster])[0]})
-    else:
-        fit = model.fit(cov_type="HC1")
+    if groups is not None:
+        # clusters numbered among the rows used, in order of appearance (as pd.factorize would)
+        groups = pd.factorize(groups[keep])[0]
+    coef, coef_se = _wls(data, w, cov, groups)
     sd = np.sqrt(np.diag(cov))
     shares = lmg(cov)
-    return pd.DataFrame({"coef": fit.params[1:], "coef_se": fit.bse[1:], "std_coef": fit.params[1:] * sd[1:] / sd[0],
-                         "lmg": shares, "r2": shares.sum(), "n_model": len(sub)},
+    return pd.DataFrame({"coef": coef, "coef_se": coef_se, "std_coef": coef * sd[1:] / sd[0],
+                         "lmg": shares, "r2": shares.sum(), "n_model": len(data)},
                         index=pd.Index(xs, name="indicator_id"))
+
+
+def _wls(data: np.ndarray, w: np.ndarray, cov: np.ndarray, groups: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Slopes of the weighted regression of ``data[:, 0]`` on ``data[:, 1:]`` (with an intercept) and their
+    sandwich standard errors, from the weighted covariance matrix and one pass over the rows for the scores.
+
+    The slopes solve ``C_xx b = c_xy`` (``cov``, the weighted covariance of
+    the complete cases): the normal equations in centred form, well
+    conditioned for 0-100 item scores.  With the regressors centred at their
+    weighted means the intercept's block of ``X'WX`` separates, so the slopes'
+    covariance is ``B M B`` with ``B = (sum w C_xx)^-1`` and ``M`` the
+    cross-product of the scores ``w x~ e``: summed per cluster with the
+    correction ``G / (G - 1) (n - 1) / (n - k)`` (``groups`` given), or per
+    row times ``n / (n - k)`` (HC1).  These are the estimates and standard
+    errors of ``statsmodels`` ``WLS(...).fit(cov_type="cluster" | "HC1")``
+    (``tests/test_drivers.py``), without its SVD of the whole design.
+    """
+    y, x = data[:, 0], data[:, 1:]
+    total = w.sum()
+    coef = np.linalg.solve(cov[1:, 1:], cov[1:, 0])
+    xbar, ybar = w @ x / total, w @ y / total
+    xc = x - xbar
+    resid = (y - ybar) - xc @ coef
+    scores = xc * (w * resid)[:, None]
+    n, k = len(y), x.shape[1] + 1
+    if groups is not None:
+        n_groups = int(groups.max()) + 1 if len(groups) else 0
+        summed = np.column_stack([np.bincount(groups, weights=scores[:, j], minlength=n_groups)
+                                  for j in range(scores.shape[1])])
+        meat = summed.T @ summed * (n_groups / (n_groups - 1.0) * (n - 1.0) / (n - k))
+    else:
+        meat = scores.T @ scores * (n / (n - k))
+    bread = np.linalg.inv(total * cov[1:, 1:])
+    return coef, np.sqrt(np.diag(bread @ meat @ bread))
 
 
 def quadrant(imp: pd.Series, perf: pd.Series) -> tuple[pd.Series, float, float]:
@@ -227,17 +263,23 @@ def importance_performance(indicators: pd.DataFrame, departments: pd.DataFrame, 
         raise MethodologyError("Unknown importance method", [Problem(
             f"method {method!r}", fix=f"use one of {list(IMPORTANCE_METHODS)}")])
     scores, y, xs = item_scores(survey, framework, preset=preset, outcome=outcome)
-    design = survey[[c for c in ("department_id", weights, cluster) if c]].join(scores)
     cat_of = departments.set_index("department_id")["category"]
-    design["_category"] = design["department_id"].map(cat_of)
     meta = {i.id: i for i in framework.indicators}
-    city = importance(design, y, xs, weights=weights, cluster=cluster).assign(importance_source="city")
+    # one array of the answers, and each respondent's category through its department's code: a category's
+    # model reads its rows by index, never a copy of the survey frame
+    data = scores[[y, *xs]].to_numpy(float)
+    w = survey[weights].to_numpy(float) if weights else np.ones(len(survey))
+    groups = pd.factorize(survey[cluster])[0] if cluster and cluster in survey else None
+    dept_codes, depts = pd.factorize(survey["department_id"])
+    categories = sorted(departments["category"].dropna().unique())
+    cat_codes = np.append(pd.Index(categories).get_indexer(pd.Index(depts).map(cat_of)), -1)[dept_codes]
+    complete = ~np.isnan(data).any(axis=1)
+    city = _importance(data, w, groups, xs).assign(importance_source="city")
     models = {}
-    for cat in sorted(departments["category"].dropna().unique()):
-        sub = design[design["_category"] == cat]
-        complete = sub[[y, *xs]].notna().all(axis=1).sum()
-        models[cat] = (importance(sub, y, xs, weights=weights, cluster=cluster).assign(
-            importance_source=f"category:{cat}") if complete >= min_n else city)
+    for k, cat in enumerate(categories):
+        rows = np.flatnonzero(cat_codes == k)
+        models[cat] = (_importance(data[rows], w[rows], None if groups is None else groups[rows], xs).assign(
+            importance_source=f"category:{cat}") if complete[rows].sum() >= min_n else city)
     perf = indicators[indicators["indicator_id"].isin(xs)].pivot_table(
         index="department_id", columns="indicator_id", values="score", aggfunc="first").reindex(columns=xs)
     perf = perf[perf.index.isin(departments["department_id"])]

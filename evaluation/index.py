@@ -59,7 +59,7 @@ from surveys.schema import TABLES
 
 from .design import domain_variance
 from .indicators import IndicatorEstimates
-from .linearisation import critical_value, design_df
+from .linearisation import critical_value
 
 DIMENSION_COLUMNS = ["year", "department_id", "dimension_id", "dimension", "dimension_en", "weight", "estimate",
                      "se", "ci_low", "ci_high", "df", "missing_weight_share", "flag"]
@@ -127,35 +127,34 @@ def _table_parts(est: IndicatorEstimates, coef: pd.DataFrame, keys: list[str]) -
     out = []
     extra = [k for k in keys if k != "department_id"]
     groups = list(coef[extra].drop_duplicates().itertuples(index=False, name=None)) if extra else [()]
-    for table, z in est.influence.items():
-        zcols = [c for c in z.columns if c.startswith("z_")]
-        ids = [c[2:] for c in zcols]
-        prep = est.prepared[table]
-        cal = est.calibrations.get(table)
-        dept_codes, depts = pd.factorize(z["department_id"], sort=True)
-        # the department's units, PSUs and design df in the table (rows with positive weight)
-        w = cal.weights if cal is not None else prep.weights
-        pos = np.where(w > 0, dept_codes, -1)
-        n_units = np.bincount(pos[pos >= 0], minlength=len(depts))
-        psu = prep.psu if prep.psu is not None else np.arange(prep.n_rows)
-        n_psu = pd.Series(psu[pos >= 0]).groupby(pos[pos >= 0]).nunique().reindex(range(len(depts)),
-                                                                                   fill_value=0).to_numpy()
-        df_t = design_df(prep, pos, len(depts))
-        zmat = z[zcols].to_numpy(float)
+    for table, inf in est.influence.items():
+        ids = list(inf.ids)
+        cells, depts = inf.cells, inf.departments
+        prep = cells.prep
+        w = inf.calibration.weights if inf.calibration is not None else prep.weights
+        # the department's units, PSUs and design df in the table (rows with positive weight), from its cells
+        units = cells.counts(w > 0)
+        n_units = np.rint(cells.per_domain(units)).astype(np.int64)
+        n_psu = np.bincount(cells.cell_dom[units > 0], minlength=cells.n_dom)
+        df_t = cells.df(units > 0)
         in_table = coef[coef["indicator_id"].isin(ids)]
         for g in groups:
             sub = in_table
             for k, v in zip(extra, g):
                 sub = sub[sub[k] == v]
             wide = sub.pivot_table(index="department_id", columns="indicator_id", values="c", aggfunc="sum")
-            wide = wide.reindex(index=depts, columns=ids).fillna(0.0)
+            wide = wide.reindex(index=depts, columns=ids).fillna(0.0).to_numpy()
             pooled = sub.groupby("department_id")["pooled"].sum().reindex(depts).fillna(0.0).to_numpy()
             involved = sub.groupby("department_id").size().reindex(depts).fillna(0).to_numpy() > 0
             if not involved.any():
                 continue
-            cmat = wide.to_numpy()[np.maximum(dept_codes, 0)]
-            u = np.einsum("ij,ij->i", cmat, zmat)
-            v = domain_variance(prep, u, dept_codes, len(depts), cal)
+            if inf.totals is not None:
+                # the combination's total in every cell, from the indicators' cell totals: no pass over rows
+                t = np.einsum("ij,ij->i", wide[cells.cell_dom], inf.totals)
+                v = cells.variance(t, cells.dom >= 0 if cells.by_rows else np.ones(cells.n_cells, dtype=bool))
+            else:
+                u = np.einsum("ij,ij->i", wide[np.maximum(cells.dom, 0)], inf.rows)
+                v = domain_variance(prep, u, cells.dom, cells.n_dom, inf.calibration)
             frame = pd.DataFrame({"department_id": depts, "table": table, "variance_linearised": v,
                                   "variance_pooled": pooled, "n": n_units, "n_psu": n_psu, "df_table": df_t})
             for k, val in zip(extra, g):

@@ -91,8 +91,9 @@ from surveys.framework import Framework, Indicator
 from surveys.schema import SAMPLED_CHANNELS, TABLES, ChannelData
 
 from .calibration import Calibrated, calibrate_linear, poststratify, rake
-from .design import Design, design_mean, proportion_interval
-from .linearisation import PreparedDesign, critical_value, prepare_design
+from .design import Design, domain_variance, proportion_interval
+from .linearisation import (DomainCells, PreparedDesign, critical_value, domain_cells, domain_codes, group_sum,
+                            prepare_design)
 from .transforms import likert_item_scores, score, score_interval, slope
 
 INDICATOR_COLUMNS = [
@@ -108,6 +109,39 @@ SE_RULES = ("linearisation", "pooled", "none", "census")
 _ZERO_SE = 1e-9
 
 
+@dataclass(frozen=True, eq=False)
+class TableInfluence:
+    """The weighted influence values of one sampled table's indicators, as the index variance reads them.
+
+    Attributes
+    ----------
+    departments : pandas.Index
+        The table's departments (sorted), the domains of ``cells``.
+    ids : tuple of str
+        Indicator ids, one column of ``totals`` or ``rows`` each.
+    cells : DomainCells
+        The table's prepared design split by department
+        (:func:`~evaluation.linearisation.domain_cells`).
+    totals : ndarray, shape (n_cells, k), or None
+        Per cell (department x PSU, or row without clusters) the total of
+        each indicator's influence values ``z = w a (y - ybar_d) / sum_d w a``
+        (zero for rows without an answer): all that the first-stage
+        variance of any linear combination needs.
+    rows : ndarray, shape (n_rows, k), or None
+        The influence values themselves, kept instead of ``totals`` when the
+        variance needs the rows: calibrated weights (the residuals on the
+        calibration model) or later stages with finite population corrections.
+    calibration : Calibrated or None
+    """
+
+    departments: pd.Index
+    ids: tuple[str, ...]
+    cells: DomainCells
+    totals: np.ndarray | None
+    rows: np.ndarray | None
+    calibration: Calibrated | None = None
+
+
 @dataclass(frozen=True)
 class IndicatorEstimates:
     """The indicator table and what the index variance needs.
@@ -117,11 +151,9 @@ class IndicatorEstimates:
     frame : pandas.DataFrame
         INDICATOR_COLUMNS, one row per department x indicator with data.
     influence : dict
-        Sampled table -> ``department_id`` and one column ``z_<indicator id>``
-        per indicator: weighted influence values of the raw value (zero for
-        rows without an answer or outside the department), with the
-        calibrated weights when the table is calibrated, not yet
-        residualised.
+        Sampled table -> its :class:`TableInfluence`: the weighted influence
+        values of the raw values (with the calibrated weights when the
+        table is calibrated, not yet residualised), as per-cell totals or rows.
     designs : dict
         Sampled table -> its :class:`~evaluation.design.Design`.
     values : dict
@@ -135,7 +167,7 @@ class IndicatorEstimates:
     """
 
     frame: pd.DataFrame
-    influence: dict[str, pd.DataFrame]
+    influence: dict[str, TableInfluence]
     designs: dict[str, Design]
     values: dict[str, pd.DataFrame] = None
     prepared: dict[str, PreparedDesign] = field(default_factory=dict)
@@ -454,30 +486,26 @@ def estimate_indicators(data: ChannelData, framework: Framework, *, level: float
             calibrations[table] = calibration
         for ind in inds:
             rows[ind.id] = _values(ind, df, framework, preset)
+        prep = prepare_design(rows, design)
+        table_pass = _TablePass.of(rows, prep, calibration)
+        ids = tuple(ind.id for ind in inds)
+        kept = {}
+        for ind in inds:
+            est, kept[ind.id] = _column_estimates(rows[ind.id].to_numpy(float), table_pass, level)
+            frame = est.rename(columns={"estimate": "raw_value", "se": "raw_se"})
             if ind.measure == "likert":
                 codes = df[ind.field].to_numpy(dtype=float)
                 scale = framework.scales[ind.scale]
                 valid = np.isin(codes, scale.codes)
-                rows[f"_top2_{ind.id}"] = np.where(valid, np.isin(codes, scale.top_box), np.nan)
-                rows[f"_bot2_{ind.id}"] = np.where(valid, np.isin(codes, scale.bottom_box), np.nan)
-        prep = prepare_design(rows, design)
-        w = calibration.weights if calibration is not None else prep.weights
-        dept_codes, dept_labels = pd.factorize(rows["department_id"], sort=True)
-        z = pd.DataFrame({"department_id": rows["department_id"].to_numpy()})
-        for ind in inds:
-            est = _domain_estimates(rows, ind.id, prep, calibration, level)
-            frame = est.rename(columns={"estimate": "raw_value", "se": "raw_se"})
-            z[f"z_{ind.id}"] = _influence(rows[ind.id].to_numpy(float), w, dept_codes, len(dept_labels))
-            if ind.measure == "likert":
-                for key, col in (("top2", f"_top2_{ind.id}"), ("bottom2", f"_bot2_{ind.id}")):
-                    sub = _share_estimates(_domain_estimates(rows, col, prep, calibration, level), framework,
-                                           level).set_index("department_id")
+                for key, box in (("top2", scale.top_box), ("bottom2", scale.bottom_box)):
+                    share = np.where(valid, np.isin(codes, box), np.nan)
+                    sub = _share_estimates(_column_estimates(share, table_pass, level)[0], framework, level)
                     for suffix, src in (("", "estimate"), ("_se", "se"), ("_ci_low", "ci_low"),
                                         ("_ci_high", "ci_high")):
-                        frame[key + suffix] = frame["department_id"].map(sub[src]).to_numpy()
+                        frame[key + suffix] = sub[src].to_numpy()   # the same departments, in the same order
             frame = frame[frame["n"] > 0]
             rows_out.append(_finish(frame, ind, nominal, level, framework))
-        influence[table] = z
+        influence[table] = table_pass.influence(ids, kept)
         designs[table] = design
         values[table] = rows
         prepared[table] = prep
@@ -501,44 +529,150 @@ def estimate_indicators(data: ChannelData, framework: Framework, *, level: float
     return IndicatorEstimates(out[INDICATOR_COLUMNS], influence, designs, values, prepared, calibrations)
 
 
-def _influence(y: np.ndarray, w: np.ndarray, dept: np.ndarray, n_dept: int) -> np.ndarray:
-    """Weighted influence values of each department's mean: ``w a (y - ybar_d) / sum_d w a``."""
-    a = ~np.isnan(y) & (dept >= 0)
-    wa = np.where(a, w, 0.0)
-    d = np.where(a, dept, n_dept)
-    sw = np.bincount(d, weights=wa, minlength=n_dept + 1)
-    swy = np.bincount(d, weights=wa * np.nan_to_num(y), minlength=n_dept + 1)
+@dataclass(frozen=True, eq=False)
+class _TablePass:
+    """One sampled table prepared once for all its indicators, shares and influence values.
+
+    The department codes, the (department, PSU) cells and the weights are
+    formed here once; each variable is then a few ``np.bincount`` passes
+    over the rows (:func:`_column_estimates`), with no ``np.unique``, no
+    factorising and no pandas grouping per indicator.
+    """
+
+    prep: PreparedDesign
+    cells: DomainCells
+    departments: pd.Index
+    w: np.ndarray
+    calibration: Calibrated | None
+
+    @classmethod
+    def of(cls, rows: pd.DataFrame, prep: PreparedDesign, calibration: Calibrated | None) -> _TablePass:
+        if prep.design.strata == "department_id":
+            dom, labels = prep.stratum, prep.strata_labels
+        else:
+            dom, frame = domain_codes(rows, "department_id")
+            labels = pd.Index(frame["department_id"])
+        w = calibration.weights if calibration is not None else prep.weights
+        return cls(prep, domain_cells(prep, dom, len(labels)), pd.Index(labels, name="department_id"), w,
+                   calibration)
+
+    @property
+    def by_cells(self) -> bool:
+        """Whether variances come from the cells' totals (else from the rows: calibration, later stages)."""
+        return self.calibration is None and not self.prep.stages
+
+    def answered(self, valid: np.ndarray) -> _Answered:
+        """The :class:`_Answered` of ``valid``; the last one is kept, for an item's top-2 and bottom-2 boxes."""
+        last = self.__dict__.get("_last")
+        if last is None or not np.array_equal(last.valid, valid):
+            last = _Answered.of(valid, self)
+            object.__setattr__(self, "_last", last)
+        return last
+
+    def variance(self, z: np.ndarray, dom: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Design variance of each department's total of ``z`` (zero outside ``valid``), and what the index
+        variance keeps of ``z``: its cells' totals, or ``z`` itself when the variance needs the rows."""
+        if self.by_cells:
+            totals = self.cells.sums(z)
+            return self.cells.variance(totals, self.cells.counts(valid) > 0), totals
+        return domain_variance(self.prep, z, dom, self.cells.n_dom, self.calibration, self.cells.dom), z
+
+    def influence(self, ids: tuple[str, ...], kept: dict[str, np.ndarray]) -> TableInfluence:
+        """The influence values of the indicators ``ids`` as :meth:`variance` kept them."""
+        matrix = (np.column_stack([kept[i] for i in ids]) if ids
+                  else np.zeros((self.cells.n_cells if self.by_cells else self.prep.n_rows, 0)))
+        if self.by_cells:
+            return TableInfluence(self.departments, ids, self.cells, matrix, None, None)
+        return TableInfluence(self.departments, ids, self.cells, None, matrix, self.calibration)
+
+
+@dataclass(frozen=True, eq=False)
+class _Answered:
+    """What every variable answered by the same rows of a table shares: an item, its top-2 and bottom-2 box.
+
+    ``valid``: rows with a value; ``dom``/``bins``: their department (``-1`` /
+    ``n_dom`` otherwise); ``big_n``: the department's weight over them, and
+    per row ``1 / big_n`` (``inv_row``, 0 outside); ``present``: the cells with
+    such a row; ``df``: the design df; ``n``: rows per department; ``used``
+    (positive weight), ``bins_used``, ``sw_used``, ``n_psu``, ``has``: the
+    same for the units of the element variance.
+    """
+
+    valid: np.ndarray
+    dom: np.ndarray
+    bins: np.ndarray
+    big_n: np.ndarray
+    inv_row: np.ndarray
+    present: np.ndarray | None
+    df: np.ndarray
+    n: np.ndarray
+    used: np.ndarray
+    bins_used: np.ndarray
+    sw_used: np.ndarray
+    n_psu: np.ndarray
+    has: np.ndarray
+
+    @classmethod
+    def of(cls, valid: np.ndarray, tp: _TablePass) -> _Answered:
+        cells, w, n_dom = tp.cells, tp.w, tp.cells.n_dom
+        dom = cells.dom if valid.all() else np.where(valid, cells.dom, -1)
+        bins = np.where(dom >= 0, dom, n_dom)
+        big_n = group_sum(bins, w, n_dom)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            inv_row = np.append(np.where(big_n > 0, 1 / big_n, 0.0), 0.0)[bins]
+        used = valid & (w > 0)
+        bins_used = np.where(used, bins, n_dom)
+        per_cell = cells.counts(used)
+        return cls(valid, dom, bins, big_n, inv_row, cells.counts(valid) > 0 if tp.by_cells else None,
+                   cells.df(cells.counts(valid & (w != 0)) > 0), group_sum(bins, None, n_dom).astype(np.int64),
+                   used, bins_used, group_sum(bins_used, w, n_dom),
+                   np.bincount(cells.cell_dom[per_cell > 0], minlength=n_dom), group_sum(bins_used, None, n_dom) > 0)
+
+
+def _column_estimates(y: np.ndarray, tp: _TablePass, level: float) -> tuple[pd.DataFrame, np.ndarray]:
+    """Design-based means of one variable per department, their PSU counts and the degenerate-variance rule.
+
+    Returns the estimates (``department_id, estimate, se, ci_low, ci_high,
+    n, df, n_psu, s2, degenerate, se_rule``; every department of the table,
+    in order, ``n = 0`` where it has no value) and the weighted influence
+    values ``z = w a (y - ybar_d) / sum_d w a`` as :meth:`_TablePass.variance`
+    keeps them (the cells' totals, or the rows).  The figures
+    are those of :func:`evaluation.design.design_mean` (R ``svyby(...,
+    svymean)``) with the design's degrees of freedom.  What depends only on
+    which rows have a value is formed once for the variables that share it
+    (:meth:`_TablePass.answered`).
+    """
+    cells, w, n_dom = tp.cells, tp.w, tp.cells.n_dom
+    a = tp.answered(~np.isnan(y))
+    y0 = y if a.valid.all() else np.where(a.valid, y, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        ybar = np.where(sw > 0, swy / sw, 0.0)
-        inv = np.where(sw > 0, 1.0 / sw, 0.0)
-    return np.where(a, wa * (np.nan_to_num(y) - ybar[d]) * inv[d], 0.0)
-
-
-def _domain_estimates(rows: pd.DataFrame, col: str, prep: PreparedDesign, calibration: Calibrated | None,
-                      level: float) -> pd.DataFrame:
-    """Design-based means of ``col`` per department, with PSU counts, and the degenerate-variance rule."""
-    est = design_mean(rows, col, prep, by="department_id", level=level, calibration=calibration)
-    y = rows[col].to_numpy(float)
-    w = calibration.weights if calibration is not None else prep.weights
-    valid = ~np.isnan(y) & (w > 0)
-    dept = rows["department_id"].to_numpy()[valid]
-    yv, wv = y[valid], w[valid]
-    sub = pd.DataFrame({"department_id": dept, "y": yv, "w": wv, "wy": wv * yv,
-                        "psu": (prep.psu[valid] if prep.psu is not None else np.flatnonzero(valid))})
-    g = sub.groupby("department_id")
-    mean = g["wy"].sum() / g["w"].sum()
-    sub["dev2"] = sub["w"] * (sub["y"] - sub["department_id"].map(mean)) ** 2
-    g = sub.groupby("department_id")
-    stats_ = pd.DataFrame({"n_psu": g["psu"].nunique(), "s2": g["dev2"].sum() / g["w"].sum()})
-    est = est.join(stats_, on="department_id")
-    scale = max(1.0, float(np.nanmax(np.abs(y))) if valid.any() else 1.0)
-    zero = (est["n"] > 0) & (est["se"].fillna(0.0) <= _ZERO_SE * scale)
-    est["degenerate"] = np.select(
-        [zero & (est["n"] == 1), zero & (est["n_psu"] <= 1), zero],
+        est = group_sum(a.bins, w * y0, n_dom) / a.big_n
+        # rows outside every domain, and domains without weight, get u = 0
+        dev = y0 - np.append(np.where(a.big_n > 0, est, 0.0), 0.0)[a.bins]
+    z = w * (dev * a.inv_row)
+    if tp.by_cells:
+        kept = cells.sums(z)
+        variance = cells.variance(kept, a.present)
+    else:
+        variance, kept = tp.variance(z, a.dom, a.valid)
+    se = np.sqrt(variance)
+    q = critical_value(a.df, level)
+    # the department's units with an answer and a positive weight: its element variance and range
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s2 = group_sum(a.bins_used, np.where(a.used, w * dev * dev, 0.0), n_dom) / a.sw_used
+    frame = pd.DataFrame({"department_id": tp.departments.to_numpy(), "estimate": est, "se": se,
+                          "ci_low": est - q * se, "ci_high": est + q * se, "n": a.n, "df": a.df,
+                          "n_psu": a.n_psu if a.has.all() else np.where(a.has, a.n_psu, np.nan),
+                          "s2": np.where(a.has, s2, np.nan)})
+    yv = y[a.used]
+    scale = max(1.0, float(np.nanmax(np.abs(y))) if len(yv) else 1.0)
+    zero = (frame["n"] > 0) & (frame["se"].fillna(0.0) <= _ZERO_SE * scale)
+    frame["degenerate"] = np.select(
+        [zero & (frame["n"] == 1), zero & (frame["n_psu"] <= 1), zero],
         ["single_unit", "single_psu", "identical"], "")
-    est["se_rule"] = "linearisation"
+    frame["se_rule"] = "linearisation"
     bounds = (float(yv.min()), float(yv.max())) if len(yv) else (0.0, 0.0)
-    return _pool_degenerate(est, level, bounds)
+    return _pool_degenerate(frame, level, bounds), kept
 
 
 def _pool_degenerate(est: pd.DataFrame, level: float, bounds: tuple[float, float]) -> pd.DataFrame:

@@ -52,17 +52,20 @@ from surveys.errors import DataValidationError, MethodologyError, Problem
 __all__ = [
     "LONELY_PSU_RULES",
     "Design",
+    "DomainCells",
     "LaterStage",
     "PreparedDesign",
     "check_level",
     "critical_value",
     "design_df",
+    "domain_cells",
     "domain_codes",
     "factorize_sorted",
     "group_sum",
     "linearised_variance",
     "prepare_design",
     "srs_variance",
+    "strata_domain_variance",
     "t_interval",
 ]
 
@@ -591,6 +594,21 @@ def linearised_variance(prep: PreparedDesign, z: np.ndarray, dom: np.ndarray | N
             ids, inverse = np.unique(cell[keep], return_inverse=True)
             t = np.bincount(inverse, weights=z[keep])
         key = (ids // P) * H + prep.psu_stratum[ids % P]
+    v = _between_psu(prep, t, key, n_dom)
+    for k, stage in enumerate(prep.stages, start=2):
+        v = v + _stage_variance(prep, stage, k, z, dom, n_dom)
+    return v
+
+
+def _between_psu(prep: PreparedDesign, t: np.ndarray, key: np.ndarray, n_dom: int) -> np.ndarray:
+    """First-stage variance per domain from PSU totals ``t`` of the domains' cells.
+
+    ``key`` is ``domain * n_strata + stratum`` of each total, or ``n_dom *
+    n_strata`` for a total to leave out (a PSU without a row of the domain:
+    it counts as a PSU with total zero, through ``n_h - m``).
+    """
+    H = prep.n_strata
+    size = n_dom * H
     n_h = np.append(np.tile(prep.n_psu.astype(float), n_dom), 1.0)
     m = np.bincount(key, minlength=size + 1)
     s1 = np.bincount(key, weights=t, minlength=size + 1)
@@ -615,10 +633,142 @@ def linearised_variance(prep: PreparedDesign, z: np.ndarray, dom: np.ndarray | N
         if rule == "adjust":
             raw = np.bincount(key, weights=t * t, minlength=size + 1)[:size]
             ss = np.where(np.tile(lonely, n_dom), raw, ss)
-    v = (ss.reshape(n_dom, H) * factor[None, :]).sum(axis=1)
-    for k, stage in enumerate(prep.stages, start=2):
-        v = v + _stage_variance(prep, stage, k, z, dom, n_dom)
-    return v
+    return (ss.reshape(n_dom, H) * factor[None, :]).sum(axis=1)
+
+
+def strata_domain_variance(prep: PreparedDesign, z: np.ndarray, bins: np.ndarray,
+                           n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`linearised_variance` when the domains are the strata and every row is a PSU, and the domain totals.
+
+    ``bins`` is each row's stratum, or ``n_strata`` for a row outside every
+    domain (no value); ``n`` the rows of each domain.  A domain then lies in
+    one stratum, so the first-stage sums need no (domain, stratum) key: the
+    same sums, in the same order, as :func:`_between_psu` forms them, and the
+    same variances; ``n`` serves as the PSU count.  Returns the variances and
+    ``sum z`` per domain.  Single stage only (``prep.stages`` empty, rows the PSUs).
+    """
+    H = prep.n_strata
+    n_h = prep.n_psu.astype(float)
+    s1 = np.bincount(bins, weights=z, minlength=H + 1)[:H]
+    tbar = s1 / n_h
+    dev = z - np.append(tbar, 0.0)[bins]
+    ss = np.bincount(bins, weights=dev * dev, minlength=H + 1)[:H] + (n_h - n) * tbar * tbar
+    lonely = prep.n_psu == 1
+    factor = prep.fpc_factor * np.where(lonely, 1.0, prep.n_psu / np.maximum(prep.n_psu - 1, 1))
+    if lonely.any():
+        touched = (n > 0) & lonely & (prep.fpc_factor >= _CERTAIN)
+        rule = prep.design.lonely_psu
+        if rule == "fail" and touched.any():
+            h = np.flatnonzero(touched)[:5]
+            raise MethodologyError(
+                "a stratum has only one PSU, so its variance cannot be estimated",
+                [Problem(f"stratum {list(prep.strata_labels[h])} has a single PSU", column=prep.design.strata,
+                         fix="merge the stratum with a similar one, or set Design(lonely_psu='remove' | "
+                             "'certainty' | 'adjust')", code="lonely_psu")])
+        if rule == "adjust":
+            ss = np.where(lonely, np.bincount(bins, weights=z * z, minlength=H + 1)[:H], ss)
+    return ss * factor, s1
+
+
+# ----------------------------------------------------------------------------- cells: one preparation, many variables
+
+
+@dataclass(frozen=True, eq=False)
+class DomainCells:
+    """A prepared design's first-stage PSUs split by domain, formed once for every variable of the rows.
+
+    A *cell* is a (domain, PSU) pair with at least one row, or a row when
+    the rows are the PSUs; cells are numbered in order of ``domain x PSU``,
+    the order in which :func:`linearised_variance` lists PSU totals, so that
+    sums over a cell's rows (:meth:`sums`), taken in row order by
+    ``np.bincount``, and every figure built on them are the same numbers.
+
+    Attributes
+    ----------
+    prep : PreparedDesign
+    dom : ndarray of intp, shape (n_rows,)
+        Domain of each row (``-1``: none).
+    n_dom : int
+    cell : ndarray of intp, shape (n_rows,)
+        Cell of each row; ``n_cells`` for a row outside every domain.
+    n_cells : int
+    cell_dom : ndarray of intp, shape (n_cells,)
+        Domain of each cell.
+    cell_key : ndarray of intp, shape (n_cells,)
+        ``domain * n_strata + stratum`` of each cell.
+    """
+
+    prep: PreparedDesign
+    dom: np.ndarray
+    n_dom: int
+    cell: np.ndarray
+    n_cells: int
+    cell_dom: np.ndarray
+    cell_key: np.ndarray
+
+    @property
+    def by_rows(self) -> bool:
+        """Whether the cells are the rows (no clusters)."""
+        return self.prep.psu is None
+
+    def sums(self, values: np.ndarray) -> np.ndarray:
+        """Sum of ``values`` over the rows of each cell (rows outside every domain left out)."""
+        if self.by_rows:
+            return np.where(self.dom >= 0, values, 0.0)
+        return np.bincount(self.cell, weights=values, minlength=self.n_cells + 1)[:self.n_cells]
+
+    def counts(self, mask: np.ndarray) -> np.ndarray:
+        """Rows of ``mask`` in each cell."""
+        if self.by_rows:
+            return (mask & (self.dom >= 0)).astype(np.intp)
+        return np.bincount(self.cell[mask], minlength=self.n_cells + 1)[:self.n_cells]
+
+    def variance(self, totals: np.ndarray, present: np.ndarray) -> np.ndarray:
+        """:func:`linearised_variance` per domain from the cells' totals of ``z``.
+
+        ``present``: the cells that hold a row of the domain's variable (a
+        cell without one is a PSU with total zero).  First stage only: a
+        multistage design with finite population corrections needs the rows
+        (:func:`linearised_variance`).
+        """
+        size = self.n_dom * self.prep.n_strata
+        return _between_psu(self.prep, totals, np.where(present, self.cell_key, size), self.n_dom)
+
+    def df(self, present: np.ndarray) -> np.ndarray:
+        """:func:`design_df` per domain: PSUs minus strata among the ``present`` cells."""
+        size = self.n_dom * self.prep.n_strata
+        m = np.bincount(self.cell_key[present], minlength=size).reshape(self.n_dom, self.prep.n_strata)
+        return (m.sum(axis=1) - (m > 0).sum(axis=1)).astype(float)
+
+    def per_domain(self, values: np.ndarray) -> np.ndarray:
+        """Sum of per-cell ``values`` over each domain's cells."""
+        return np.bincount(self.cell_dom, weights=values, minlength=self.n_dom)
+
+
+def domain_cells(prep: PreparedDesign, dom: np.ndarray, n_dom: int) -> DomainCells:
+    """The cells of ``prep``'s rows in the domains ``dom`` (``-1``: no domain); see :class:`DomainCells`."""
+    H = prep.n_strata
+    dom = np.asarray(dom).astype(np.intp, copy=False)
+    inside = dom >= 0
+    if prep.psu is None:
+        n = prep.n_rows
+        cell = np.where(inside, np.arange(n), n)
+        return DomainCells(prep, dom, n_dom, cell, n, np.where(inside, dom, 0),
+                           np.where(inside, dom * H + prep.stratum, n_dom * H))
+    P = prep.n_psu_total
+    key = dom.astype(np.int64) * P + prep.psu
+    if n_dom * P <= _DENSE_CELL_LIMIT:
+        present = np.bincount(key[inside], minlength=n_dom * P) > 0
+        ids = np.flatnonzero(present)
+        remap = np.cumsum(present) - 1
+        cell = np.where(inside, remap[np.where(inside, key, 0)], len(ids))
+    else:
+        ids, inverse = np.unique(key[inside], return_inverse=True)
+        cell = np.full(len(dom), len(ids), dtype=np.intp)
+        cell[inside] = inverse.ravel()
+    cell_dom = (ids // P).astype(np.intp)
+    return DomainCells(prep, dom, n_dom, cell.astype(np.intp, copy=False), len(ids), cell_dom,
+                       cell_dom * H + prep.psu_stratum[ids % P])
 
 
 def _stage_variance(prep: PreparedDesign, stage: LaterStage, stage_no: int, z: np.ndarray, dom: np.ndarray,
@@ -716,7 +866,9 @@ def check_level(level: float) -> None:
                      code="bad_argument")])
 
 
-def srs_variance(w: np.ndarray, dom: np.ndarray, n_dom: int, u: np.ndarray, srs: str = "wor") -> np.ndarray:
+def srs_variance(w: np.ndarray, dom: np.ndarray, n_dom: int, u: np.ndarray, srs: str = "wor", *,
+                 n: np.ndarray | None = None, total: np.ndarray | None = None,
+                 wu_total: np.ndarray | None = None) -> np.ndarray:
     """Variance of ``sum_k w_k u_k`` per domain under simple random sampling of the domain's size.
 
     The reference of the design effect, as R ``svytotal(..., deff=TRUE)``:
@@ -724,14 +876,15 @@ def srs_variance(w: np.ndarray, dom: np.ndarray, n_dom: int, u: np.ndarray, srs:
     with ``n`` the domain's rows with non-zero weight, ``N = sum w`` and
     ``s^2 = n / (n - 1) sum w (u - ubar)^2 / N`` the weighted variance of
     ``u``.  NaN where ``N <= n`` for ``"wor"`` (weights not scaled to a
-    population: R gives NA).
+    population: R gives NA).  ``n``, ``total`` (``N``) and ``wu_total``
+    (``sum w u``), when the caller has them for the same rows, are not summed
+    again.
     """
     bins = np.where((w != 0) & (dom >= 0), dom, n_dom)
-    n = group_sum(bins, None, n_dom)
-    big_n = group_sum(bins, w, n_dom)
-    wu = w * u
+    n = group_sum(bins, None, n_dom) if n is None else n
+    big_n = group_sum(bins, w, n_dom) if total is None else total
     with np.errstate(invalid="ignore", divide="ignore"):
-        ubar = np.append(group_sum(bins, wu, n_dom) / big_n, 0.0)
+        ubar = np.append((group_sum(bins, w * u, n_dom) if wu_total is None else wu_total) / big_n, 0.0)
         dev = u - ubar[bins]
         s2 = n / (n - 1) * group_sum(bins, w * dev * dev, n_dom) / big_n
         if srs == "wr":

@@ -24,6 +24,7 @@ replicates (``centre="mean"``, R's default) or the full-sample estimate
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ __all__ = [
     "bootstrap_weights",
     "jk1_weights",
     "jkn_weights",
+    "rao_wu_factors",
     "recalibrate",
     "replicate_mean",
     "replicate_se",
@@ -175,7 +177,20 @@ def bootstrap_weights(data: pd.DataFrame, design: Design, n_replicates: int,
     """
     _check_replicates(n_replicates)
     prep = prepare_design(data, design)
-    psu = _psu_order(prep)
+    weights = prep.weights[:, None] * rao_wu_factors(prep, n_replicates, rng)[_psu_order(prep)]
+    return ReplicateWeights(weights, prep.weights, 1.0 / (n_replicates - 1), np.ones(n_replicates), "bootstrap")
+
+
+def rao_wu_factors(prep: PreparedDesign, n_replicates: int, rng: np.random.Generator) -> np.ndarray:
+    """The Rao-Wu factor of every PSU in every replicate, shape (n_psu_total, n_replicates).
+
+    PSUs are numbered as the rows' PSU codes (``prep.psu``, or the rows
+    themselves without clusters).  :func:`bootstrap_weights` multiplies each
+    row's weight by its PSU's factor; a statistic that is a sum over rows
+    can as well sum each PSU's rows first and weight the PSU totals, from the
+    same draws (``evaluation.bootstrap``).
+    """
+    design = prep.design
     psu_stratum = prep.psu_stratum if prep.psu is not None else prep.stratum
     if (prep.n_psu == 1).any() and design.lonely_psu == "fail":
         raise MethodologyError(
@@ -196,8 +211,7 @@ def bootstrap_weights(data: pd.DataFrame, design: Design, n_replicates: int,
         draws = rng.integers(0, n_h, size=(n_replicates, m_h)) + (np.arange(n_replicates) * n_h)[:, None]
         counts = np.bincount(draws.ravel(), minlength=n_replicates * n_h).reshape(n_replicates, n_h)
         factors[members] = (1 - lam + lam * n_h / m_h * counts).T
-    weights = prep.weights[:, None] * factors[psu]
-    return ReplicateWeights(weights, prep.weights, 1.0 / (n_replicates - 1), np.ones(n_replicates), "bootstrap")
+    return factors
 
 
 def recalibrate(replicates: ReplicateWeights, calibration: Calibrated) -> ReplicateWeights:
@@ -545,13 +559,7 @@ def bootstrap_domain_means(values, weights, groups, n_replicates: int, rng: np.r
 
     out = np.zeros((2, n_groups, n_replicates))
     if method == "poisson":
-        table = _poisson_table()
-        step = max(1, int(chunk_rows))
-        for p0 in range(0, n_psu_all, step):
-            p1 = min(n_psu_all, p0 + step)
-            raw = rng.bit_generator.random_raw(-(-(p1 - p0) * n_replicates // 4))
-            idx = raw.view(np.uint16)[:(p1 - p0) * n_replicates].reshape(p1 - p0, n_replicates)
-            _accumulate(out, table[idx], p0, p1, cell_psu, cell_g, ab, slice(0, n_replicates))
+        _poisson_chunks(out, rng, n_psu_all, n_replicates, max(1, int(chunk_rows)), cell_psu, cell_g, ab)
     else:
         budget = 1 << 18     # counts per block: small enough to stay in cache
         start = np.concatenate([[0], np.cumsum(n_psu_h)])
@@ -573,6 +581,50 @@ def bootstrap_domain_means(values, weights, groups, n_replicates: int, rng: np.r
                 _accumulate(out, factors, p0, p1, cell_psu, cell_g, ab, slice(r0, r1))
     with np.errstate(invalid="ignore", divide="ignore"):
         return ybar[:, None] + out[0] / np.where(out[1] > 0, out[1], np.nan)
+
+
+#: threads that look up and multiply the Poisson chunks (the draws themselves are taken in order by the caller)
+POISSON_THREADS = 2
+
+
+def _poisson_chunks(out, rng, n_psu_all, n_replicates, step, cell_psu, cell_g, ab) -> None:
+    """The Poisson bootstrap's chunks of PSUs: random bits drawn in order here, looked up and summed on threads.
+
+    Chunk ``k`` always goes to thread ``k % POISSON_THREADS``, which adds its
+    chunks in order into its own sums; the sums are added in thread order at
+    the end, so the result does not depend on timing.  ``np.take`` and
+    ``np.einsum`` release the GIL, so the threads share the cores; the
+    random bits are the same, in the same order, as one loop would draw.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    table = _poisson_table()
+    threads = max(1, min(POISSON_THREADS, os.cpu_count() or 1, -(-n_psu_all // step)))
+    parts = [out] + [np.zeros_like(out) for _ in range(threads - 1)]
+    buffers = [np.empty((step, n_replicates), dtype=np.float32) for _ in range(threads)]
+
+    def chunk(k, p0, p1, raw):
+        idx = raw.view(np.uint16)[:(p1 - p0) * n_replicates].reshape(p1 - p0, n_replicates)
+        # take with mode="clip" looks the bits up twice as fast as table[idx] (no bounds errors to raise)
+        factors = np.take(table, idx, mode="clip", out=buffers[k % threads][:p1 - p0])
+        _accumulate(parts[k % threads], factors, p0, p1, cell_psu, cell_g, ab, slice(0, n_replicates))
+
+    pools = [ThreadPoolExecutor(max_workers=1) for _ in range(threads)]
+    try:
+        pending = []
+        for k, p0 in enumerate(range(0, n_psu_all, step)):
+            p1 = min(n_psu_all, p0 + step)
+            if len(pending) >= 2 * threads:
+                pending.pop(0).result()       # at most two chunks per thread in memory
+            raw = rng.bit_generator.random_raw(-(-(p1 - p0) * n_replicates // 4))
+            pending.append(pools[k % threads].submit(chunk, k, p0, p1, raw))
+        for f in pending:
+            f.result()
+    finally:
+        for pool in pools:
+            pool.shutdown()
+    for part in parts[1:]:
+        out += part
 
 
 def _accumulate(out, factors, p0, p1, cell_psu, cell_g, ab, cols) -> None:

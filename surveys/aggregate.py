@@ -6,11 +6,12 @@ indicator Σ value / Σ present, and every 好差评 quality figure
 (:func:`evaluation.quality.haocha_quality`) is a ratio of sums too.  Reducing
 the records to one row per department and month that carries those sums
 loses nothing the evaluation uses, and it is the only step whose cost grows
-with the number of records.  :mod:`surveys.ingest` runs it on each record
-batch of a streamed table as the batch is validated (out of core), and
-:func:`combine` adds the batches' statistics up; the same reduction is one
-``GROUP BY`` in SQL (:func:`sufficient_statistics_sql`), so it can run on a
-database or cluster engine while everything after it reads the small table.
+with the number of records.  The engine (:mod:`surveys.engine`) runs it on
+each record batch of a Parquet table as the batch is validated (out of core,
+on worker processes), and :func:`combine` adds the batches' statistics up;
+the same reduction is one ``GROUP BY`` in SQL (:func:`sufficient_statistics_sql`),
+so it can run on a database or cluster engine (DuckDB in the tests, Spark SQL
+in ``benchmarks/spark.py``) while everything after it reads the small table.
 
 The aggregated table has one row per ``department_id`` and ``month``
 (``"YYYY-MM"`` of the table's date column) and the columns
@@ -38,7 +39,7 @@ import pandas as pd
 
 from .schema import TABLES
 
-__all__ = ["COUNT", "N_SUFFIX", "SUMMED", "KeyBook", "combine", "department_sums", "is_aggregated", "key_hash",
+__all__ = ["COUNT", "MONTH_SQL", "N_SUFFIX", "SUMMED", "KeyBook", "combine", "department_sums", "is_aggregated", "key_hash",
            "rating_terms", "sufficient_statistics", "sufficient_statistics_sql"]
 
 COUNT = "_count"
@@ -166,22 +167,28 @@ def department_sums(df: pd.DataFrame, fields: Sequence[str]) -> pd.DataFrame:
     return out
 
 
-def sufficient_statistics_sql(table: str = "ratings", source: str | None = None) -> str:
+#: the month of a timestamp column in each SQL dialect (the only expression the dialects spell differently)
+MONTH_SQL = {"duckdb": "strftime({date}, '%Y-%m')", "spark": "date_format({date}, 'yyyy-MM')",
+             "trino": "format_datetime({date}, 'yyyy-MM')"}
+
+
+def sufficient_statistics_sql(table: str = "ratings", source: str | None = None, dialect: str = "duckdb") -> str:
     """The aggregation of :func:`sufficient_statistics` as one SQL query.
 
     ``source`` names the relation of validated, derived records (default the
     table's name).  Written in the SQL that DuckDB, Spark SQL and Trino
-    share, except the month: ``strftime`` is DuckDB's spelling
-    (``date_format(rated_at, 'yyyy-MM')`` in Spark SQL,
-    ``format_datetime(rated_at, 'yyyy-MM')`` in Trino).  ``good`` and
-    ``active_good`` are written as their record definitions; a sum over no
-    present value is 0, as in :func:`sufficient_statistics` (SQL's ``SUM``
-    would give NULL).
+    share, except the month (:data:`MONTH_SQL`, chosen by ``dialect``).
+    ``good`` and ``active_good`` are written as their record definitions; a
+    sum over no present value is 0, as in :func:`sufficient_statistics`
+    (SQL's ``SUM`` would give NULL).  ``tests/test_scale.py`` runs it on
+    DuckDB and ``benchmarks/spark.py`` on Spark SQL; both give the statistics
+    of :func:`sufficient_statistics` exactly.
     """
     date = TABLES[table].date_column
     expr = {"good": "CASE WHEN level >= 4 THEN 1.0 ELSE 0.0 END",
             "active_good": "CASE WHEN level >= 4 THEN 1.0 - COALESCE(default_rating, 0) ELSE 0.0 END"}
-    lines = ["SELECT department_id", f"     , strftime({date}, '%Y-%m') AS month", f"     , COUNT(*) AS {COUNT}"]
+    month = MONTH_SQL[dialect].format(date=date)
+    lines = ["SELECT department_id", f"     , {month} AS month", f"     , COUNT(*) AS {COUNT}"]
     for f in SUMMED[table]:
         e = expr.get(f, f)
         lines.append(f"     , COALESCE(SUM({e}), 0) AS {f}, COUNT({'*' if f in expr else f}) AS {f}{N_SUFFIX}")

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from . import aggregate, derive, plausibility, recode, screens
+from . import aggregate, derive, engine, plausibility, recode, screens
 from .callbacks import interviews_from_log, number_attempts, recordable_dispositions, resolve_connected
 from .errors import DataValidationError, MinpingWarning, Problem
 from .framework import Framework
@@ -53,8 +53,6 @@ from .schema import ChannelData, ColumnSpec, TableSpec
 
 #: share of rows whose department must match the register, below which the column is a structural problem
 MIN_DEPARTMENT_MATCH = 0.5
-#: tables reduced to sufficient statistics (:mod:`surveys.aggregate`) while streamed from Parquet
-STREAMED_TABLES = ("ratings",)
 #: records per batch of a streamed table
 BATCH_ROWS = 1 << 19
 #: keys of [inputs.design] that name a column of the table
@@ -81,13 +79,14 @@ def load_year(project: Project, framework: Framework, year: int, *, stream: bool
     ``limits`` bounds what reading each file may cost
     (:class:`~surveys.readers.ReadLimits`; the documented defaults when None).
 
-    With ``stream``, a table of :data:`STREAMED_TABLES` whose inputs are all
-    Parquet is read in record batches of ``batch_rows`` records; each batch
-    passes the same per-row rules, is derived and is reduced to sufficient
-    statistics (:mod:`surveys.aggregate`), so memory does not grow with its
-    records.  That table is then the aggregate (one row per department and
-    month, with ``_count``), which evaluation accepts in place of the records;
-    the ledger is the same as without streaming.
+    With ``stream``, a table whose inputs are all Parquet goes through the
+    engine (:mod:`surveys.engine`): read in record batches of ``batch_rows``
+    records, each batch passing the same per-row rules, on worker processes
+    for a large 好差评 table.  A table of :data:`surveys.aggregate.SUMMED` is
+    derived and reduced to sufficient statistics batch by batch, so memory
+    does not grow with its records; it is then the aggregate (one row per
+    department and month, with ``_count``), which evaluation accepts in place
+    of the records.  The ledger is the same as without streaming.
     """
     if year not in project.years:
         raise DataValidationError(f"{year} is not a year of the project", [Problem(
@@ -116,16 +115,25 @@ def load_year(project: Project, framework: Framework, year: int, *, stream: bool
     lookup = {_norm_header(k): v for k, v in framework.name_lookup().items()}
     period = project.periods.get(year)
     specs = project.inputs_for(year)
-    streamed = {t for t in STREAMED_TABLES if stream and
+    streamed = {t for t in {s.table for s in specs} if stream and
                 {s.path.suffix.lower() in PARQUET_SUFFIXES for s in specs if s.table == t} == {True}}
+    # Parquet tables go through the engine (surveys.engine); the large reduced ones start now, on the other cores
+    rules = engine.Rules(_check_rows, _Tally, _parquet_source, _prepare_batch, _opened, _parquet_file, _read_ahead)
+    jobs = engine.begin(rules, specs, streamed, [project.label(s.path) for s in specs], framework, lookup, year,
+                        period, project.salt, checker.paths, batch_rows=batch_rows)
     aggregated: dict[str, pd.DataFrame | None] = {}
     for spec in specs:
         if spec.table in streamed:
             if spec.table not in aggregated:
-                group = [s for s in specs if s.table == spec.table]
-                aggregated[spec.table] = _stream_table(group, [project.label(s.path) for s in group],
-                                                       framework, lookup, year, period, ledger, problems,
-                                                       project.salt, batch_rows, checker)
+                try:
+                    aggregated[spec.table] = jobs[spec.table].settle(ledger, problems, checker, declared)
+                except DataValidationError as exc:
+                    problems.extend(exc.problems or [Problem(exc.summary, file=str(spec.path))])
+                    aggregated[spec.table] = None
+                if aggregated[spec.table] is None:
+                    failed.add(spec.table)
+                elif not aggregate.is_aggregated(aggregated[spec.table]):
+                    parts[spec.table] = [aggregated[spec.table]]   # used rows, checked like a file's
             if aggregated[spec.table] is not None:
                 files.append({"year": year, "table": spec.table, "path": str(spec.path)})
                 if spec.design:
@@ -175,7 +183,7 @@ def load_year(project: Project, framework: Framework, year: int, *, stream: bool
                 df[f] = np.nan
     for name, df in tables.items():
         tables[name] = df.drop(columns=["_file", "_row", "_dept_text"], errors="ignore")
-    tables.update(aggregated)
+    tables.update({t: df for t, df in aggregated.items() if df is not None and aggregate.is_aggregated(df)})
     return YearInput(ChannelData(year, tables, designs, flags=ledger.flags_frame(), recordable=recordable,
                                  absent=ledger.absent_frame()),
                      ledger, files)
@@ -595,6 +603,9 @@ def _check_rows(df, source_rows, spec, framework, lookup, year, period, ledger: 
 
     checker.check_rows(df, table, spec.design, period, stamps, ok=marks.ok, quarantine=settle)
 
+    # the base of each column's loss: filled cells of the rows the per-row rules keep, repeated keys or not
+    # (a repeated key is settled after the batches on the engine; the values themselves were read)
+    kept_by_rules = marks.ok()
     # duplicate keys within the file (first kept); across files when streamed
     key = [k for k in key if k in df.columns]
     if key:
@@ -612,7 +623,7 @@ def _check_rows(df, source_rows, spec, framework, lookup, year, period, ledger: 
     df = cells.settle(df, ok, texts, ledger, file=fname, table=spec.table)
     for name, text in texts.items():
         if name not in reading.row_level and table.column(name).kind not in ("phone", "hashed", "id"):
-            ledger.note_filled(file=fname, table=spec.table, column=name, n=int((_filled(text) & ok).sum()))
+            ledger.note_filled(file=fname, table=spec.table, column=name, n=int((_filled(text) & kept_by_rules).sum()))
     if reading.answers:
         # Whether the call carries an answer: a connected call with one is the case's interview.
         df["_answered"] = df[list(reading.answers)].notna().any(axis=1)
@@ -937,6 +948,43 @@ def _type_problems(schema, targets: dict, table: TableSpec, spec: InputSpec, bin
     return out
 
 
+def _parquet_source(spec: InputSpec, framework: Framework, problems: list[Problem]):
+    """How the engine reads one Parquet input, as :func:`_load_file` reads a file: the open file, its column
+    targets, the file columns to read, the :class:`_Reading`, the non-response markers and the mapped columns.
+
+    None, with the problems added, when the columns cannot be mapped or a
+    column's type cannot hold its field (the warnings of the mapping are given here, once a file).
+    """
+    table = input_table(framework, spec.table)
+    preset = load_preset(spec.preset) if spec.preset else None
+    pf = _parquet_file(spec.path)
+    names = [str(n).strip() for n in pf.schema_arrow.names]
+    n_before = len(problems)
+    mapped = _map_columns(pd.DataFrame(columns=names), spec, table, problems, preset)
+    targets = _column_targets(names, spec, table, preset)
+    problems.extend(_type_problems(pf.schema_arrow, targets, table, spec, _binary(framework)))
+    reading = _reading(spec, framework, mapped.columns, targets, problems)
+    if len(problems) > n_before:
+        return None
+    read = [orig for orig, name in zip(pf.schema_arrow.names, names) if name in targets]
+    markers = (*(preset.missing if preset else ()), *spec.missing)
+    return pf, targets, read, reading, markers, tuple(mapped.columns)
+
+
+def _prepare_batch(frame: pd.DataFrame, table: TableSpec, spec: InputSpec, markers: tuple) -> pd.DataFrame:
+    """A record batch as :func:`_load_file` prepares a file's cells: skip markers missing, ids behind the prefix."""
+    return recode.prefix_ids(recode.apply_markers(frame, table, markers), table, spec.id_prefix)
+
+
+def _opened(spec: InputSpec, label: str, framework: Framework, reading: _Reading, columns, ledger: Ledger,
+            declared: dict | None) -> None:
+    """What the year's books note of an input read on the engine, as :func:`_load_file` notes it."""
+    if spec.table != "callback_attempts":
+        _note_absent_columns(framework, spec.table, columns, label, ledger)
+    if declared is not None and spec.table == "callback_attempts":
+        declared[label] = frozenset(v for v in reading.recode.get("outcome", {}).values() if v)
+
+
 def _parquet_file(path):
     """An open Parquet file whose columns are table cells; else the reader's structural problem is raised."""
     import pyarrow as pa
@@ -996,68 +1044,6 @@ def _typed_frame(data, kinds: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
-def _stream_table(specs, labels, framework, lookup, year, period, ledger: Ledger, problems, salt,
-                  batch_rows: int, checker: plausibility.Checker) -> pd.DataFrame | None:
-    """Check a table's Parquet files record batch by record batch and reduce them to sufficient statistics.
-
-    Each batch passes :func:`_check_rows` (the rules of an in-memory file),
-    is derived (:mod:`surveys.derive`) and reduced by
-    :func:`surveys.aggregate.sufficient_statistics`; the statistics are added
-    up as they come.  Duplicate keys within and across the files are found
-    exactly (:class:`_KeyBook`); the department-match check counts over the
-    whole file.  None when a file has a structural problem.
-    """
-    table = framework.tables[specs[0].table]
-    n_before = len(problems)
-    sources = []
-    for spec, label in zip(specs, labels):
-        try:
-            pf = _parquet_file(spec.path)
-        except DataValidationError as exc:
-            problems.extend(exc.problems or [Problem(exc.summary, file=str(spec.path))])
-            continue
-        names = [str(n).strip() for n in pf.schema_arrow.names]
-        k = len(problems)
-        preset = load_preset(spec.preset) if spec.preset else None
-        # warnings and problems, once a file
-        mapped = _map_columns(pd.DataFrame(columns=names), spec, table, problems, preset)
-        targets = _column_targets(names, spec, table, preset)
-        problems.extend(_type_problems(pf.schema_arrow, targets, table, spec, _binary(framework)))
-        reading = _reading(spec, framework, mapped.columns, targets, problems)
-        if len(problems) == k:
-            _note_absent_columns(framework, table.name, mapped.columns, label, ledger)
-            read = [orig for orig, name in zip(pf.schema_arrow.names, names) if name in targets]
-            sources.append((spec, label, pf, targets, read, reading, preset))
-    if len(problems) > n_before:
-        return None
-    book = _key_book(sources, table, batch_rows)
-    total = None
-    for spec, label, pf, targets, read, reading, preset in sources:
-        kinds = {n: table.column(c).kind for n, c in targets.items()}
-        # What derivation and aggregation read (ids and free text are done with once the rows are checked).
-        keep = [c for c in targets.values() if table.column(c).kind not in ("id", "text", "phone", "hashed")]
-        tally = _Tally()
-        book.start_file()
-        rows_in = rows_used = 0
-        markers = (*(preset.missing if preset else ()), *spec.missing)
-        for frame in _read_ahead(pf.iter_batches(batch_size=batch_rows, columns=read), kinds, targets):
-            rows = np.arange(rows_in + 2, rows_in + 2 + len(frame), dtype=np.int64)
-            rows_in += len(frame)
-            frame = recode.prefix_ids(recode.apply_markers(frame, table, markers), table, spec.id_prefix)
-            used = _check_rows(frame, rows, spec, framework, lookup, year, period, ledger, problems, salt,
-                               label=label, keys=book, tally=tally, columns=keep, checker=checker, reading=reading)
-            rows_used += len(used)
-            stats = aggregate.sufficient_statistics(derive.derive_all({table.name: used})[table.name], table.name)
-            total = stats if total is None else aggregate.combine([total, stats])
-        if tally.problem(spec) is not None:
-            problems.append(tally.problem(spec))
-            continue
-        ledger.count(file=label, table=table.name, rows_in=rows_in, rows_used=rows_used, blank_rows=0)
-    if len(problems) > n_before:
-        return None
-    return total if total is not None else aggregate.combine([])
-
-
 def _read_ahead(batches, kinds: dict, targets: dict):
     """Typed frames of the record batches, the next one decoded in a thread while the caller checks this one.
 
@@ -1095,19 +1081,3 @@ class _Tally:
         if self.nonblank and self.known < MIN_DEPARTMENT_MATCH * self.nonblank:
             return _match_problem(spec, self.known, self.nonblank, self.unmatched)
         return None
-
-
-def _key_book(sources, table: TableSpec, batch_rows: int) -> aggregate.KeyBook:
-    """The duplicate-key book of a streamed table: a first pass over the key's id columns of every file."""
-    ids = [k for k in table.key if table.column(k).kind == "id"]
-    common = [k for k in ids if all(k in targets.values() for _, _, _, targets, *_ in sources)]
-
-    def frames():
-        for spec, _, pf, targets, *_ in sources:
-            back = {c: n for n, c in targets.items()}
-            names = {str(o).strip(): o for o in pf.schema_arrow.names}
-            # the ids as the rules will see them: behind the input's prefix
-            yield from (recode.prefix_ids(f, table, spec.id_prefix) for f in _read_ahead(
-                pf.iter_batches(batch_size=batch_rows, columns=[names[back[k]] for k in common]), {}, targets))
-
-    return aggregate.KeyBook.from_frames(common, frames(), sum(pf.metadata.num_rows for _, _, pf, *_ in sources))

@@ -6,7 +6,6 @@ import json
 import re
 
 import pandas as pd
-import pytest
 from scipy import stats
 
 from minping.cli import main

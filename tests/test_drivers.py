@@ -163,3 +163,23 @@ def test_priorities_by_hand():
     # effective weights stay those of the full index (outcomes leave the list, not the index)
     assert pb["weight"].iloc[0] == pytest.approx(0.10 * 0.40)
     assert (out["quadrant"] == "").all()   # no drivers table given
+
+
+def test_cluster_robust_standard_errors_are_statsmodels_wls():
+    # the sufficient-statistics regression gives statsmodels' WLS coefficients and cluster-robust SEs
+    rng = np.random.default_rng(8)
+    n, p = 4000, 5
+    days = rng.integers(0, 60, n)
+    x = np.clip(rng.normal(70, 18, (n, p)) + rng.normal(0, 8, 60)[days][:, None], 0, 100)
+    y = np.clip(x @ rng.uniform(0.0, 0.3, p) + rng.normal(0, 9, n), 0, 100)
+    w = rng.uniform(0.5, 4.0, n)
+    frame = pd.DataFrame(x, columns=[f"x{j}" for j in range(p)]).assign(y=y, w=w, day=days)
+    frame.loc[rng.choice(n, 200, replace=False), "x2"] = np.nan      # listwise deletion
+    out = importance(frame, "y", [f"x{j}" for j in range(p)], weights="w", cluster="day")
+    complete = frame.dropna()
+    fit = sm.WLS(complete["y"].to_numpy(), sm.add_constant(complete[[f"x{j}" for j in range(p)]].to_numpy()),
+                 weights=complete["w"].to_numpy()).fit(cov_type="cluster",
+                                                       cov_kwds={"groups": pd.factorize(complete["day"])[0]})
+    assert out["n_model"].iloc[0] == len(complete)
+    assert out["coef"].to_numpy() == pytest.approx(fit.params[1:], rel=1e-10)
+    assert out["coef_se"].to_numpy() == pytest.approx(fit.bse[1:], rel=1e-10)

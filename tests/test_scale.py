@@ -49,6 +49,112 @@ def tiny_project(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="module")
+def every_channel(tmp_path_factory):
+    """A tiny province whose every channel is Parquet in several row groups, with problems planted in each.
+
+    Survey: split into two files, the second repeating two used ids of the first (cross-file duplicates), a
+    respondent repeated within the first file and an answer outside its scale; call records: an attempt
+    repeated; site visits: a rater's row repeated; 好差评 in two files as in ``tiny_project``.  Row groups
+    of a few hundred rows make the batches and the workers' tasks cut through every file.
+    """
+    from minping.synthetic.province import province_config, write_parquet_project
+
+    folder = tmp_path_factory.mktemp("every")
+    path = write_parquet_project(folder, province_config(1.0, departments=TINY["departments"],
+                                                         totals=TINY["totals"]))
+    data = folder / "data" / "2024"
+    survey = pq.read_table(data / "survey.parquet")
+    half = survey.num_rows // 2
+    first = pa.concat_tables([survey.slice(0, 700), survey.slice(5, 1), survey.slice(700, half - 700)])
+    items = [n for n in first.column_names if n.startswith("Q3")]
+    q = first.column(items[0]).to_pylist()
+    q[40] = 7                                                     # outside the 1-5 scale
+    first = first.set_column(first.column_names.index(items[0]), items[0], pa.array(q, first.schema.field(items[0]).type))
+    pq.write_table(first, data / "survey.parquet", row_group_size=311)
+    second = pa.concat_tables([survey.slice(half, 50), survey.take([10, 20]), survey.slice(half + 50)])
+    # the second file as another export reads it: its own word for enterprises (a recode) and -3 for "skipped"
+    kind = pa.array(["企业法人" if v == "企业" else v for v in second.column("受访者类型").to_pylist()])
+    second = second.set_column(second.column_names.index("受访者类型"), "受访者类型", kind)
+    q1 = second.column(items[0]).to_pylist()
+    q1[3] = q1[60] = -3
+    second = second.set_column(second.column_names.index(items[0]), items[0],
+                               pa.array(q1, second.schema.field(items[0]).type))
+    pq.write_table(second, data / "survey_b.parquet", row_group_size=257)
+    for name, repeat in (("callback_attempts", 100), ("visits", 30), ("callback_interviews", None),
+                         ("guides", None), ("admin_monthly", None), ("admin_matters", None)):
+        t = pq.read_table(data / f"{name}.parquet")
+        if repeat is not None:
+            t = pa.concat_tables([t.slice(0, repeat + 7), t.slice(repeat, 1), t.slice(repeat + 7)])
+        pq.write_table(t, data / f"{name}.parquet", row_group_size=173)
+    ratings = pq.read_table(data / "ratings.parquet")
+    rhalf = ratings.num_rows // 2
+    pq.write_table(ratings.slice(0, rhalf), data / "ratings.parquet", row_group_size=1500)
+    pq.write_table(pa.concat_tables([ratings.slice(rhalf, 100), ratings.take([3, 500]), ratings.slice(rhalf + 100)]),
+                   data / "ratings_b.parquet", row_group_size=1100)
+    text = path.read_text(encoding="utf-8")
+    for table, name in (("survey", "survey_b.parquet"), ("ratings", "ratings_b.parquet")):
+        start = text.index(f'[[inputs]]\nyear = 2024\ntable = "{table}"')
+        end = text.find("[[inputs]]", start + 1)
+        block = text[start:end if end > 0 else len(text)]
+        block = block.replace(f"{table}.parquet", name).rstrip("\n") + "\n"
+        if table == "survey":
+            block = (block.replace(f'{name}"\n', f'{name}"\nmissing = ["-3"]\n', 1)
+                     + '[inputs.recode."受访者类型"]\n"企业法人" = "enterprise"\n')
+        text = text.rstrip("\n") + "\n\n" + block
+    # the site visits numbered per export: their ids behind a prefix
+    text = text.replace('path = "data/2024/visits.parquet"\n', 'path = "data/2024/visits.parquet"\nid_prefix = "V-"\n', 1)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("workers", [False, True], ids=["this_process", "worker_processes"])
+def test_every_parquet_channel_on_the_engine_keeps_the_books_and_the_figures(every_channel, workers, monkeypatch):
+    """Streamed through the engine, every channel gives the in-memory load's ledger, flags, tables and figures.
+
+    With ``worker_processes`` the reduced 好差评 table is checked by worker processes, one row group each.
+    """
+    from evaluation.evaluate import evaluate
+    from surveys import engine
+
+    whole, framework = _load(every_channel, stream=False)
+    if workers:
+        monkeypatch.setattr(engine, "PARALLEL_ROWS", 0)
+    streamed, _ = _load(every_channel, stream=True, batch_rows=211)
+    ledger = whole.ledger.frame()
+    pd.testing.assert_frame_equal(streamed.ledger.frame(), ledger)
+    codes = ledger.groupby(["table", "reason_code"]).size()
+    for table in ("survey", "callback_attempts", "visits", "ratings"):
+        assert codes.loc[(table, "duplicate_id")] >= 1, table
+    # an answer out of range clears its cell, not the respondent: the cleared cells and the values not read agree
+    cells = whole.ledger.cells_frame()
+    pd.testing.assert_frame_equal(streamed.ledger.cells_frame(), cells)
+    assert ((cells["table"] == "survey") & (cells["reason_code"] == "code_out_of_range")).any()
+    unread = lambda y: y.ledger.unread_frame().sort_values(["file", "column", "value"]).reset_index(drop=True)  # noqa: E731
+    pd.testing.assert_frame_equal(unread(streamed), unread(whole))
+    assert streamed.ledger.filled == whole.ledger.filled
+    pd.testing.assert_frame_equal(streamed.ledger.absent_frame(), whole.ledger.absent_frame())
+    assert (ledger["file"] == "data/2024/survey_b.parquet").any()
+    # the input's own reading applies on the engine too: its recode, its skip marker, its id prefix
+    survey = streamed.tables["survey"]
+    assert not survey["respondent_type"].isin(["企业法人"]).any() and survey["respondent_type"].notna().all()
+    assert streamed.tables["visits"]["visit_id"].str.startswith("V-").all()
+    # a table's files are counted together, at its first input (as the streamed 好差评 always were)
+    counts = lambda y: y.ledger.counts_frame().sort_values("file").reset_index(drop=True)   # noqa: E731
+    pd.testing.assert_frame_equal(counts(streamed), counts(whole))
+    pd.testing.assert_frame_equal(streamed.ledger.flags_frame(), whole.ledger.flags_frame())
+    assert set(streamed.tables) == set(whole.tables)
+    for name, df in whole.tables.items():
+        if name != "ratings":
+            pd.testing.assert_frame_equal(streamed.tables[name], df, obj=name)
+    assert aggregate.is_aggregated(streamed.tables["ratings"])
+    a = evaluate(whole.data, framework, seed=3, robustness=False)
+    b = evaluate(streamed.data, framework, seed=3, robustness=False)
+    pd.testing.assert_frame_equal(b.indicators, a.indicators)
+    pd.testing.assert_frame_equal(b.quality, a.quality)
+    pd.testing.assert_frame_equal(b.departments, a.departments)
+
+
 def _load(path, **kw):
     project = load_project(path)
     framework = project.load_framework()
@@ -176,7 +282,7 @@ def test_small_benchmark_summary_shape(tmp_path, monkeypatch):
     assert set(summary["stages"]) == set(stages)
     assert all(r["seconds"] > 0 and r["peak_rss_mb"] > 0 for r in summary["stages"].values())
     assert summary["stages"]["run_no_documents"]["exit_code"] == 0
-    assert set(summary["targets"]) == {"run_over_io_floor", "run_within_3x_floor", "run_peak_rss_mb", "run_within_4gb"}
+    assert set(summary["targets"]) == {"run_over_io_floor", "run_within_target", "run_peak_rss_mb", "run_within_4gb"}
     points = summary["ratings_out_of_core"]
     assert [p["streamed"] for p in points.values()] == [True, True, False]
     assert points["streamed_x1"]["records"] > points["streamed_x0.1"]["records"]
