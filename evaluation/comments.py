@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import numpy as np
 import pandas as pd
 
 from surveys.framework import CommentTheme, Framework
@@ -77,12 +78,15 @@ def comment_themes(data: ChannelData, framework: Framework) -> pd.DataFrame:
     comments = _comments(data, framework)
     if comments.empty or not framework.comment_themes:
         return pd.DataFrame(columns=COMMENT_THEME_COLUMNS)
-    keys = comments["text"].map(_key)
+    # each distinct comment keyed and matched once (a province's millions of comments repeat a great deal)
+    codes, uniques = pd.factorize(comments["text"])
+    keys = [_key(u) for u in uniques]
     totals = comments.groupby("department_id").size()
     rows = []
     for theme in framework.comment_themes:
-        hit = keys.map(lambda k, t=theme: mentions(k, t))
-        found = comments[hit.to_numpy(dtype=bool)]
+        words, exceptions = _theme_keys(theme)
+        hit = np.fromiter((_mentions(k, words, exceptions) for k in keys), dtype=bool, count=len(keys))
+        found = comments[hit[codes]]
         for dept, grp in found.groupby("department_id", sort=True):
             quotes = sorted(dict.fromkeys(grp["text"]), key=lambda q: (len(q), q))[:MAX_EXAMPLES]
             rows.append({"department_id": dept, "theme": theme.id, "theme_zh": theme.name, "theme_en": theme.name_en,
@@ -96,9 +100,18 @@ def comment_themes(data: ChannelData, framework: Framework) -> pd.DataFrame:
 
 def mentions(key: str, theme: CommentTheme) -> bool:
     """Whether a comment (in :func:`_key` form) mentions ``theme`` (keyword present once exceptions are out)."""
-    for phrase in theme.exceptions:
-        key = key.replace(_key(phrase), "\x00")
-    return any(_key(word) in key for word in theme.keywords)
+    return _mentions(key, *_theme_keys(theme))
+
+
+def _theme_keys(theme: CommentTheme) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The theme's keywords and exception phrases in :func:`_key` form."""
+    return tuple(_key(w) for w in theme.keywords), tuple(_key(p) for p in theme.exceptions)
+
+
+def _mentions(key: str, words: tuple[str, ...], exceptions: tuple[str, ...]) -> bool:
+    for phrase in exceptions:
+        key = key.replace(phrase, "\x00")
+    return any(word in key for word in words)
 
 
 def _comments(data: ChannelData, framework: Framework) -> pd.DataFrame:
@@ -113,8 +126,10 @@ def _comments(data: ChannelData, framework: Framework) -> pd.DataFrame:
         for column in columns:
             text = df[column].astype("string").str.strip()
             keep = text.notna() & (text != "")
+            codes, uniques = pd.factorize(text[keep])   # each distinct comment masked once
+            masked = np.array([mask_text(u) for u in uniques], dtype=object)
             parts.append(pd.DataFrame({"department_id": df.loc[keep, "department_id"].astype(str),
-                                       "text": text[keep].map(mask_text).astype(object)}))
+                                       "text": masked[codes] if len(codes) else np.array([], dtype=object)}))
     if not parts:
         return pd.DataFrame(columns=["department_id", "text"])
     return pd.concat(parts, ignore_index=True)

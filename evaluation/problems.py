@@ -363,27 +363,34 @@ def _checklist_rows(table: pd.DataFrame | None, spec: Indicator, own: pd.DataFra
     keys = [df["department_id"], df["visit_id"]]
     visit_value = df[items].groupby(keys, sort=True).mean()
     visit_lift = lift.groupby(keys, sort=True).mean()
+    # per department and criterion at once: visits rated, visits short of it, and the lift of meeting it
+    deps = visit_value.index.get_level_values(0)
+    values = visit_value.to_numpy(dtype=float)
+    by_dep = visit_value.groupby(level=0, sort=True)
+    n_visits = by_dep.size()
+    base = visit_value.notna().groupby(level=0, sort=True).sum()
+    n_short = (visit_value < 1).groupby(level=0, sort=True).sum()
+    gains = visit_lift.fillna(0.0).groupby(level=0, sort=True).sum().div(n_visits, axis=0)
+    visit_ids = visit_value.index.get_level_values(1).astype(str).to_numpy()
     labels = checklist_labels(framework)
     rows, checked = [], []
-    for dep, values in visit_value.groupby(level=0, sort=True):
-        lifts = visit_lift.loc[dep]
-        n_visits = len(values)
-        for item in items:
-            v = values[item].dropna()
-            if not len(v):
+    for dep in base.index:
+        o = own.loc[dep] if dep in own.index else None
+        mine = np.flatnonzero(deps == dep)
+        for k, item in enumerate(items):
+            if not base.at[dep, item]:
                 continue
-            checked.append({"department_id": dep, "key": f"visits.{item}", "base": float(len(v))})
-            short = v[v < 1]
-            if not len(short) or dep not in own.index:
+            checked.append({"department_id": dep, "key": f"visits.{item}", "base": float(base.at[dep, item])})
+            count = int(n_short.at[dep, item])
+            if not count or o is None:
                 continue
-            o = own.loc[dep]
-            raw_gain = float(lifts[item].fillna(0.0).sum()) / n_visits
-            visit_ids = [str(k[1]) if isinstance(k, tuple) else str(k) for k in short.index]
+            short = mine[values[mine, k] < 1]
             zh, en = labels.get(item, ("", ""))
+            n = float(base.at[dep, item])
             rows.append({**_base_row(spec, o), "department_id": dep, "kind": "checklist", "key": f"visits.{item}",
-                         "item": item, "item_label": zh, "item_label_en": en, "count": float(len(short)),
-                         "base": float(len(v)), "rate": len(short) / len(v), "examples": ";".join(sorted(visit_ids)),
-                         "points_at_stake": _gain(spec, o, float(o["raw_value"]) + raw_gain),
+                         "item": item, "item_label": zh, "item_label_en": en, "count": float(count),
+                         "base": n, "rate": count / n, "examples": ";".join(sorted(visit_ids[short])),
+                         "points_at_stake": _gain(spec, o, float(o["raw_value"]) + float(gains.at[dep, item])),
                          "points_basis": "fix_all"})
     return rows, pd.DataFrame(checked, columns=["department_id", "key", "base"])
 
@@ -409,6 +416,8 @@ def _survey_item_rows(drivers, ind: pd.DataFrame, framework: Framework, outcomes
         return [], _checked_empty()
     meta = {i.id: i for i in framework.indicators}
     by = ind.set_index(["department_id", "indicator_id"])
+    # each department's survey rows, found once
+    where = survey.groupby("department_id", sort=False, observed=True).indices if survey is not None else {}
     rows, checked = [], []
     for dep, cat in zip(scored["department_id"], scored["category"]):
         quad, _ = quadrant_rows(drivers, dep, cat)
@@ -421,7 +430,7 @@ def _survey_item_rows(drivers, ind: pd.DataFrame, framework: Framework, outcomes
             if r.quadrant != "concentrate_here":
                 continue
             o = by.loc[(dep, iid)]
-            count, base = _bottom_box(survey, spec, dep, framework)
+            count, base = _bottom_box(survey, spec, where.get(dep, ()), framework)
             gain = float(o["w_index"]) * max(float(o["category_best"]) - float(o["score"]), 0.0)
             rows.append({**_base_row(spec, o), "department_id": dep, "kind": "survey_item",
                          "key": f"{spec.table}.{spec.field}", "item": spec.field, "count": count, "base": base,
@@ -430,8 +439,9 @@ def _survey_item_rows(drivers, ind: pd.DataFrame, framework: Framework, outcomes
     return rows, pd.DataFrame(checked, columns=["department_id", "key", "base"])
 
 
-def _bottom_box(survey: pd.DataFrame | None, spec: Indicator, dep: str, framework: Framework) -> tuple[float, float]:
-    """Respondents of ``dep`` answering in the item's bottom box (不满意 or worse), of those answering.
+def _bottom_box(survey: pd.DataFrame | None, spec: Indicator, rows, framework: Framework) -> tuple[float, float]:
+    """Respondents (the survey's ``rows`` of one department) answering in the item's bottom box (不满意 or
+    worse), of those answering.
 
     Unweighted counts of answers: the evidence as recorded (the score and its
     interval are the design-based estimates).
@@ -439,7 +449,7 @@ def _bottom_box(survey: pd.DataFrame | None, spec: Indicator, dep: str, framewor
     scale = framework.scales.get(spec.scale) if spec.scale else None
     if survey is None or spec.field not in survey or scale is None:
         return np.nan, np.nan
-    answers = survey.loc[survey["department_id"] == dep, spec.field]
+    answers = survey[spec.field].iloc[np.asarray(rows, dtype=np.int64)]
     valid = answers.isin(scale.codes)
     return float(answers[valid].isin(scale.bottom_box).sum()), float(valid.sum())
 

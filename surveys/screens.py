@@ -184,8 +184,11 @@ def identical_text(texts: pd.DataFrame, n_min: int, min_chars: int, *, groups: p
     out = pd.Series(False, index=texts.index)
     group = groups.astype(str) if groups is not None else pd.Series("", index=texts.index)
     for column in texts.columns:
-        key = texts[column].map(lambda v: np.nan if pd.isna(v) else
-                                _NOISE.sub("", unicodedata.normalize("NFKC", str(v)).casefold()))
+        # each distinct answer normalised once
+        codes, uniques = pd.factorize(texts[column])
+        normal = np.array([_NOISE.sub("", unicodedata.normalize("NFKC", str(v)).casefold()) for v in uniques] + [np.nan],
+                          dtype=object)
+        key = pd.Series(normal[codes], index=texts.index, dtype=object)
         # a column left empty everywhere reads as floats: no answer is long enough
         long = key.notna() & (key.astype("string").str.len() >= min_chars).fillna(False).astype(bool)
         pairs = group[long] + "\x1f" + key[long].astype(str)
