@@ -618,21 +618,10 @@ def _between_psu(prep: PreparedDesign, t: np.ndarray, key: np.ndarray, n_dom: in
     m = m[:size]
 
     lonely = prep.n_psu == 1
-    factor = prep.fpc_factor * np.where(lonely, 1.0, prep.n_psu / np.maximum(prep.n_psu - 1, 1))
-    if lonely.any():
-        # a PSU taken with certainty (fpc equal to the sample) has no variance and is no lonely PSU (R)
-        touched = (m.reshape(n_dom, H) > 0) & (lonely & (prep.fpc_factor >= _CERTAIN))[None, :]
-        rule = prep.design.lonely_psu
-        if rule == "fail" and touched.any():
-            h = np.flatnonzero(touched.any(axis=0))[:5]
-            raise MethodologyError(
-                "a stratum has only one PSU, so its variance cannot be estimated",
-                [Problem(f"stratum {list(prep.strata_labels[h])} has a single PSU", column=prep.design.strata,
-                         fix="merge the stratum with a similar one, or set Design(lonely_psu='remove' | "
-                             "'certainty' | 'adjust')", code="lonely_psu")])
-        if rule == "adjust":
-            raw = np.bincount(key, weights=t * t, minlength=size + 1)[:size]
-            ss = np.where(np.tile(lonely, n_dom), raw, ss)
+    factor = _stratum_factor(prep, lambda certain: ((m.reshape(n_dom, H) > 0) & certain[None, :]).any(axis=0))
+    if lonely.any() and prep.design.lonely_psu == "adjust":
+        raw = np.bincount(key, weights=t * t, minlength=size + 1)[:size]
+        ss = np.where(np.tile(lonely, n_dom), raw, ss)
     return (ss.reshape(n_dom, H) * factor[None, :]).sum(axis=1)
 
 
@@ -654,20 +643,31 @@ def strata_domain_variance(prep: PreparedDesign, z: np.ndarray, bins: np.ndarray
     dev = z - np.append(tbar, 0.0)[bins]
     ss = np.bincount(bins, weights=dev * dev, minlength=H + 1)[:H] + (n_h - n) * tbar * tbar
     lonely = prep.n_psu == 1
-    factor = prep.fpc_factor * np.where(lonely, 1.0, prep.n_psu / np.maximum(prep.n_psu - 1, 1))
-    if lonely.any():
-        touched = (n > 0) & lonely & (prep.fpc_factor >= _CERTAIN)
-        rule = prep.design.lonely_psu
-        if rule == "fail" and touched.any():
-            h = np.flatnonzero(touched)[:5]
+    factor = _stratum_factor(prep, lambda certain: (n > 0) & certain)
+    if lonely.any() and prep.design.lonely_psu == "adjust":
+        ss = np.where(lonely, np.bincount(bins, weights=z * z, minlength=H + 1)[:H], ss)
+    return ss * factor, s1
+
+
+def _stratum_factor(prep: PreparedDesign, touched) -> np.ndarray:
+    """Each stratum's first-stage variance factor (fpc and n_h / (n_h - 1); 1 for a lonely PSU).
+
+    ``touched(lonely)`` gives, from the strata with a lonely PSU, those a
+    domain has values in; under ``lonely_psu = "fail"`` such a stratum stops
+    the estimate.  A PSU taken with certainty (fpc equal to the sample) has
+    no variance and is no lonely PSU (as in R).
+    """
+    lonely = prep.n_psu == 1
+    if lonely.any() and prep.design.lonely_psu == "fail":
+        hit = touched(lonely & (prep.fpc_factor >= _CERTAIN))
+        if hit.any():
+            h = np.flatnonzero(hit)[:5]
             raise MethodologyError(
                 "a stratum has only one PSU, so its variance cannot be estimated",
                 [Problem(f"stratum {list(prep.strata_labels[h])} has a single PSU", column=prep.design.strata,
                          fix="merge the stratum with a similar one, or set Design(lonely_psu='remove' | "
                              "'certainty' | 'adjust')", code="lonely_psu")])
-        if rule == "adjust":
-            ss = np.where(lonely, np.bincount(bins, weights=z * z, minlength=H + 1)[:H], ss)
-    return ss * factor, s1
+    return prep.fpc_factor * np.where(lonely, 1.0, prep.n_psu / np.maximum(prep.n_psu - 1, 1))
 
 
 # ----------------------------------------------------------------------------- cells: one preparation, many variables

@@ -162,7 +162,9 @@ def interrater_table(visits: pd.DataFrame | None, checklist: tuple[str, ...] = (
             row.update(alpha=np.nan, n_units=int((matrix.notna().sum() >= 2).sum()), n_values=np.nan,
                        note=exc.summary)
         if col == "checklist_score":
-            row.update(_balanced_icc(v, col))
+            found = _balanced_icc(v, col)
+            why = found.pop("note", "")
+            row.update(found, note="; ".join(n for n in (row["note"], why) if n))
         rows.append(row)
     return pd.DataFrame(rows, columns=INTERRATER_COLUMNS)
 
@@ -182,8 +184,8 @@ def _balanced_icc(v: pd.DataFrame, col: str) -> dict:
         try:
             res = icc(wide)
             out.update(icc=res.icc["ICC(1,1)"], icc_k=res.icc["ICC(1,k)"])
-        except InsufficientDataError:
-            pass
+        except InsufficientDataError as exc:
+            out["note"] = f"ICC: {exc.summary}"   # said in the table's note, as alpha's reason is
     return out
 
 

@@ -193,19 +193,19 @@ def test_shared_draws_cover_as_fresh_draws_per_step_do(theta):
     se = np.tile([0.6, 1.8], m // 2)
     df = np.tile([4.0, 30.0], m // 2)
     truth = theta[:, None] > theta[None, :]
-    correct = {"shared": 0, "fresh": 0}
+    correct = {"one_set": 0, "fresh": 0}
     disagree = 0
     for r in range(reps):
         est = theta + se * rng.standard_t(df)
-        shared = pairwise_separation(est, se, level=level, n_sim=1000, seed=np.random.default_rng([r, 1]), df=df)
+        one_set = pairwise_separation(est, se, level=level, n_sim=1000, seed=np.random.default_rng([r, 1]), df=df)
         fresh = _separation_fresh_draws_each_step(est, se, df, level=level, n_sim=1000,
                                                   rng=np.random.default_rng([r, 1]))
-        correct["shared"] += not (shared & ~truth).any()
+        correct["one_set"] += not (one_set & ~truth).any()
         correct["fresh"] += not (fresh & ~truth).any()
-        disagree += int((shared != fresh).sum())
+        disagree += int((one_set != fresh).sum())
     floor = level - 2 * np.sqrt(level * (1 - level) / reps)
-    assert correct["shared"] / reps >= floor and correct["fresh"] / reps >= floor
-    assert abs(correct["shared"] - correct["fresh"]) / reps <= 0.03
+    assert correct["one_set"] / reps >= floor and correct["fresh"] / reps >= floor
+    assert abs(correct["one_set"] - correct["fresh"]) / reps <= 0.03
     assert disagree / (reps * m * (m - 1)) < 0.01    # only pairs within Monte Carlo error of a critical value
 
 
